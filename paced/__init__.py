@@ -1,0 +1,3 @@
+"""paced: authentication for the Paced Email API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from paced.cli.main import main
+
+main()

@@ -1,0 +1,32 @@
+"""`paced db upgrade`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from paced.cli.common import fail, load_settings
+from paced.storage.engine import create_engine
+from paced.storage.migrate import upgrade
+
+app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+
+
+async def upgrade_database(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@app.command("upgrade")
+def upgrade_command() -> None:
+    """Apply pending migrations."""
+    settings = load_settings()
+    try:
+        asyncio.run(upgrade_database(settings.database_url))
+    except OSError as error:
+        fail(f"cannot reach the database: {error}")
+    typer.echo("database is up to date", err=True)

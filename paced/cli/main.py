@@ -1,0 +1,22 @@
+"""`paced`: the console script."""
+
+from __future__ import annotations
+
+import typer
+
+from paced.cli import db, serve, users
+
+app = typer.Typer(
+    name="paced",
+    help="Authentication for the Paced Email API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+
+
+def main() -> None:
+    app()

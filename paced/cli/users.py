@@ -1,0 +1,43 @@
+"""`paced users create`."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from paced.cli.common import iso, now, print_json, run
+from paced.core import accounts
+from paced.storage.store import Store
+
+app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    email: str = typer.Option(..., "--email", help="The account's email address."),
+    password: str | None = typer.Option(
+        None, "--password", help="Else PACED_PASSWORD, else a prompt."
+    ),
+    name: str = typer.Option("", "--name"),
+    time_zone: str = typer.Option("UTC", "--time-zone", help="An IANA time zone name."),
+) -> None:
+    """Create an account; prints it as JSON."""
+    secret = password or os.environ.get("PACED_PASSWORD")
+    if secret is None:
+        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def use_case(store: Store) -> accounts.User:
+        request = accounts.SignUp(email=email, password=secret, name=name, time_zone=time_zone)
+        return await accounts.sign_up(store, request, now())
+
+    user = run(use_case)
+    print_json(
+        {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "time_zone": user.time_zone,
+            "created_at": iso(user.created_at),
+        }
+    )

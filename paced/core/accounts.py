@@ -1,0 +1,131 @@
+"""Accounts: sign-up, log-in and profile rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from paced.core import passwords
+from paced.core.errors import Conflict, Invalid
+from paced.core.ids import new_id
+from paced.core.records import User
+from paced.core.store import UserStore
+
+MAX_NAME = 100
+MAX_EMAIL = 254
+# Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TIME_ZONES = frozenset(available_timezones()) | {"UTC"}
+
+LOGIN_FAILED = "Incorrect email or password."
+
+
+def email_key(email: str) -> str:
+    """Emails are unique case-insensitively."""
+    return email.strip().casefold()
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    if not email:
+        raise Invalid(fields={"email": "Enter your email address."})
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
+        raise Invalid(fields={"email": "Enter an email address like name@example.com."})
+    return email
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise Invalid(fields={"name": f"Use at most {MAX_NAME} characters."})
+    return name
+
+
+def check_time_zone(time_zone: str) -> str:
+    time_zone = time_zone.strip()
+    if time_zone not in _TIME_ZONES:
+        raise Invalid(fields={"time_zone": "Choose a time zone such as Europe/Paris or UTC."})
+    return time_zone
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    email: str
+    password: str
+    name: str = ""
+    time_zone: str = "UTC"
+
+
+async def sign_up(store: UserStore, request: SignUp, now: datetime) -> User:
+    fields: dict[str, str] = {}
+    for check in (
+        lambda: check_email(request.email),
+        lambda: check_name(request.name),
+        lambda: passwords.check_rules(request.password),
+        lambda: check_time_zone(request.time_zone),
+    ):
+        try:
+            check()
+        except Invalid as error:
+            fields.update(error.fields)
+    if fields:
+        raise Invalid(fields=fields)
+    email = check_email(request.email)
+    user = User(
+        id=new_id("user"),
+        email=email,
+        name=check_name(request.name),
+        time_zone=check_time_zone(request.time_zone),
+        created_at=now,
+        updated_at=now,
+    )
+    added = await store.add_user(
+        user=user,
+        email_key=email_key(email),
+        password_hash=passwords.hash_password(request.password),
+    )
+    if not added:
+        raise Conflict(
+            "An account with this email already exists.",
+        )
+    return user
+
+
+async def log_in(store: UserStore, email: str, password: str, now: datetime) -> User | None:
+    """The user whose password this is, else None: the same work whatever failed."""
+    credentials = await store.credentials_by_email(email_key(email))
+    ok = passwords.verify(credentials.password_hash if credentials else None, password)
+    if credentials is None or not ok:
+        return None
+    if passwords.needs_rehash(credentials.password_hash):
+        await store.set_password_hash(credentials.user.id, passwords.hash_password(password), now)
+    return credentials.user
+
+
+async def change_password(
+    store: UserStore, user: User, current: str, new: str, now: datetime
+) -> None:
+    credentials = await store.credentials_by_email(email_key(user.email))
+    if credentials is None or not passwords.verify(credentials.password_hash, current):
+        raise Invalid(fields={"current_password": "That is not your current password."})
+    passwords.check_rules(new, field="new_password")
+    await store.set_password_hash(user.id, passwords.hash_password(new), now)
+
+
+async def update_profile(
+    store: UserStore, user: User, *, name: str, time_zone: str, now: datetime
+) -> None:
+    fields: dict[str, str] = {}
+    try:
+        name = check_name(name)
+    except Invalid as error:
+        fields.update(error.fields)
+    try:
+        time_zone = check_time_zone(time_zone)
+    except Invalid as error:
+        fields.update(error.fields)
+    if fields:
+        raise Invalid(fields=fields)
+    await store.update_profile(user.id, name=name, time_zone=time_zone, now=now)

@@ -1,0 +1,139 @@
+"""One error tree for every rule the core enforces.
+
+    PacedError                      description: safe to show the client; debug: logs only
+    ├── NotFound                    an object that does not exist or is not the caller's
+    ├── Invalid                     form input, with a message per field
+    ├── Conflict                    e.g. an email already registered
+    ├── BearerError                 RFC 6750 §3.1 (the API)
+    │   ├── MissingCredentials      401, no `error` attribute
+    │   ├── InvalidBearerRequest    400 invalid_request
+    │   ├── InvalidToken            401 invalid_token
+    │   └── InsufficientScope       403 insufficient_scope
+    └── OAuthError                  RFC 6749 §4.1.2.1 and §5.2
+        ├── InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
+        ├── UnsupportedGrantType, InvalidScope, AccessDenied,
+        └── UnsupportedResponseType, ServerError
+
+The web layer turns each into its wire form in exactly one place (`paced.web.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class PacedError(Exception):
+    error: str = "server_error"
+    status: int = 500
+
+    def __init__(self, description: str = "", *, debug: str = "") -> None:
+        super().__init__(description)
+        self.description = description
+        self.debug = debug
+
+
+class NotFound(PacedError):
+    error = "not_found"
+    status = 404
+
+
+class Conflict(PacedError):
+    error = "conflict"
+    status = 409
+
+
+class Invalid(PacedError):
+    """Input that breaks a rule; `fields` maps a form field to its message."""
+
+    error = "invalid"
+    status = 400
+
+    def __init__(self, description: str = "", *, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(description or "; ".join((fields or {}).values()))
+        self.fields: dict[str, str] = dict(fields or {})
+
+
+# --- Bearer (RFC 6750) -----------------------------------------------------------
+
+
+class BearerError(PacedError):
+    status = 401
+
+
+class MissingCredentials(BearerError):
+    error = "unauthorized"
+    status = 401
+
+
+class InvalidBearerRequest(BearerError):
+    error = "invalid_request"
+    status = 400
+
+
+class InvalidToken(BearerError):
+    error = "invalid_token"
+    status = 401
+
+
+class InsufficientScope(BearerError):
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, description: str = "", *, scope: str) -> None:
+        super().__init__(description)
+        self.scope = scope
+
+
+# --- OAuth 2 (RFC 6749) ----------------------------------------------------------
+
+
+class OAuthError(PacedError):
+    status = 400
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+    status = 403
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class ServerError(OAuthError):
+    error = "server_error"
+    status = 500
+
+
+class RateLimited(PacedError):
+    error = "rate_limited"
+    status = 429
+
+    def __init__(self, description: str = "", *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

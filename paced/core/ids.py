@@ -1,0 +1,42 @@
+"""Public ids and random secrets in base62 (SPEC §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Literal
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BASE62_SET = frozenset(BASE62)
+
+IdPrefix = Literal["user", "pat", "app", "grant"]
+
+
+def random_base62(length: int) -> str:
+    return "".join(secrets.choice(BASE62) for _ in range(length))
+
+
+def new_id(prefix: IdPrefix) -> str:
+    return f"{prefix}_{random_base62(24)}"
+
+
+def is_base62(text: str) -> bool:
+    return all(c in BASE62_SET for c in text)
+
+
+def to_base62(number: int, width: int) -> str:
+    digits = []
+    while number:
+        number, rest = divmod(number, 62)
+        digits.append(BASE62[rest])
+    return "".join(reversed(digits)).rjust(width, "0")
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 hex digest under which a secret is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

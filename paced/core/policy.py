@@ -1,0 +1,19 @@
+"""The knobs of the rules, built once from settings and handed to the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    access_token_ttl: timedelta = timedelta(seconds=7200)
+    auth_code_ttl: timedelta = timedelta(seconds=600)
+    # None: no limit (SPEC §1 writes it as 0).
+    refresh_token_ttl: timedelta | None = None
+    refresh_token_max_age: timedelta | None = None
+    refresh_reuse_grace: timedelta = timedelta(0)
+    session_idle: timedelta = timedelta(days=14)
+    # Writes of last-used times are coarse so that a valid request costs no write.
+    last_used_granularity: timedelta = timedelta(minutes=1)

@@ -1,0 +1,47 @@
+"""What the rules need from storage: narrow protocols, one per need.
+
+`paced.storage` implements them over SQLAlchemy; each core function asks for the
+narrowest one it uses. Single-use things are consumed atomically in storage
+(a conditional update whose row count names the winner), never read-then-write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from paced.core.records import Credentials, Session, User
+
+
+class UserStore(Protocol):
+    async def add_user(self, *, user: User, email_key: str, password_hash: str) -> bool:
+        """Insert; False when `email_key` is taken."""
+        ...
+
+    async def credentials_by_email(self, email_key: str) -> Credentials | None: ...
+
+    async def user_by_id(self, user_id: str) -> User | None: ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str, now: datetime) -> None: ...
+
+    async def update_profile(
+        self, user_id: str, *, name: str, time_zone: str, now: datetime
+    ) -> None: ...
+
+
+class SessionStore(Protocol):
+    async def add_session(
+        self, *, digest: str, user_id: str, now: datetime, ip: str, user_agent: str
+    ) -> None: ...
+
+    async def session_by_digest(self, digest: str, *, idle_since: datetime) -> Session | None:
+        """The live session (seen after `idle_since`) with its user, else None."""
+        ...
+
+    async def touch_session(self, digest: str, now: datetime) -> None: ...
+
+    async def delete_session(self, digest: str) -> None: ...
+
+    async def delete_user_sessions(
+        self, user_id: str, *, keep_digest: str | None = None
+    ) -> None: ...

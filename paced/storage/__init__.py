@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy (Core, async) implementations of the protocols in `paced.core.store`."""

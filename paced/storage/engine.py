@@ -1,0 +1,70 @@
+"""Engines for the URLs operators write: `sqlite:///PATH` and `postgresql://…`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+# Connections from `engine.execution_options(paced_read=True)` open SQLite transactions
+# with a plain BEGIN; every other transaction takes the write lock up front with
+# BEGIN IMMEDIATE, so that two writers never deadlock upgrading a read lock.
+READ = "paced_read"
+
+
+def async_url(url: str) -> URL:
+    parsed = make_url(url)
+    driver = parsed.drivername
+    if driver in ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    if driver in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"):
+        return parsed.set(drivername="sqlite+aiosqlite")
+    raise ValueError(f"unsupported database URL scheme {driver!r}: use sqlite:/// or postgresql://")
+
+
+def create_engine(url: str, *, pool_size: int = 10, timeout: float = 30.0) -> AsyncEngine:
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        return _sqlite_engine(target, timeout)
+    return create_async_engine(
+        target,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=timeout,
+        pool_pre_ping=True,
+        connect_args={"timeout": timeout, "command_timeout": timeout},
+    )
+
+
+def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
+    memory = target.database in (None, "", ":memory:")
+    if target.database and not memory:
+        from pathlib import Path
+
+        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+    extra: dict[str, Any] = {"poolclass": StaticPool} if memory else {"pool_size": 20}
+    engine = create_async_engine(
+        target, connect_args={"timeout": timeout, "check_same_thread": False}, **extra
+    )
+    busy_ms = int(timeout * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read = connection.get_execution_options().get(READ, False)
+        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,15 @@
+"""`Store`: every storage protocol of the core, over one connection and its transaction.
+
+Each concern keeps its rows in a module of its own; this class only puts them together.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paced.storage.users import SessionRows, UserRows
+
+
+class Store(UserRows, SessionRows):
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection

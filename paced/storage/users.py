@@ -1,0 +1,146 @@
+"""UserStore and SessionStore over SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paced.core.records import Credentials, Session, User
+from paced.storage.models import sessions, users
+
+USER_COLUMNS = (
+    users.c.id,
+    users.c.email,
+    users.c.name,
+    users.c.time_zone,
+    users.c.created_at,
+    users.c.updated_at,
+)
+
+
+def user_from(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        time_zone=row.time_zone,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class UserRows:
+    connection: AsyncConnection
+
+    async def add_user(self, *, user: User, email_key: str, password_hash: str) -> bool:
+        statement = insert(users).values(
+            id=user.id,
+            email=user.email,
+            email_key=email_key,
+            name=user.name,
+            time_zone=user.time_zone,
+            password_hash=password_hash,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+        try:
+            async with self.connection.begin_nested():
+                await self.connection.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+    async def credentials_by_email(self, email_key: str) -> Credentials | None:
+        row = (
+            await self.connection.execute(
+                select(*USER_COLUMNS, users.c.password_hash).where(users.c.email_key == email_key)
+            )
+        ).first()
+        return Credentials(user_from(row), row.password_hash) if row else None
+
+    async def user_by_id(self, user_id: str) -> User | None:
+        row = (
+            await self.connection.execute(select(*USER_COLUMNS).where(users.c.id == user_id))
+        ).first()
+        return user_from(row) if row else None
+
+    async def user_by_email(self, email_key: str) -> User | None:
+        row = (
+            await self.connection.execute(
+                select(*USER_COLUMNS).where(users.c.email_key == email_key)
+            )
+        ).first()
+        return user_from(row) if row else None
+
+    async def set_password_hash(self, user_id: str, password_hash: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, updated_at=now)
+        )
+
+    async def update_profile(
+        self, user_id: str, *, name: str, time_zone: str, now: datetime
+    ) -> None:
+        await self.connection.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(name=name, time_zone=time_zone, updated_at=now)
+        )
+
+
+class SessionRows:
+    connection: AsyncConnection
+
+    async def add_session(
+        self, *, digest: str, user_id: str, now: datetime, ip: str, user_agent: str
+    ) -> None:
+        await self.connection.execute(
+            insert(sessions).values(
+                digest=digest,
+                user_id=user_id,
+                ip=ip[:45],
+                user_agent=user_agent[:300],
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
+
+    async def session_by_digest(self, digest: str, *, idle_since: datetime) -> Session | None:
+        row = (
+            await self.connection.execute(
+                select(
+                    *USER_COLUMNS,
+                    sessions.c.created_at.label("session_created_at"),
+                    sessions.c.last_seen_at,
+                )
+                .join(users, users.c.id == sessions.c.user_id)
+                .where(sessions.c.digest == digest, sessions.c.last_seen_at > idle_since)
+            )
+        ).first()
+        if row is None:
+            return None
+        return Session(
+            user=user_from(row),
+            digest=digest,
+            created_at=row.session_created_at,
+            last_seen_at=row.last_seen_at,
+        )
+
+    async def touch_session(self, digest: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(sessions).where(sessions.c.digest == digest).values(last_seen_at=now)
+        )
+
+    async def delete_session(self, digest: str) -> None:
+        await self.connection.execute(delete(sessions).where(sessions.c.digest == digest))
+
+    async def delete_user_sessions(self, user_id: str, *, keep_digest: str | None = None) -> None:
+        statement = delete(sessions).where(sessions.c.user_id == user_id)
+        if keep_digest is not None:
+            statement = statement.where(sessions.c.digest != keep_digest)
+        await self.connection.execute(statement)

@@ -1,0 +1,1 @@
+"""The HTTP edge: parse the request, call the core, render the answer."""

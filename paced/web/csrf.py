@@ -1,0 +1,33 @@
+"""CSRF tokens: an HMAC of the session id, or before sign-in of a random cookie."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from paced.web.signing import Signer
+
+COOKIE = "paced_csrf"
+FIELD = "csrf_token"
+
+
+def anonymous_nonce(request: Request) -> tuple[str, bool]:
+    """The browser's CSRF cookie value, and whether it must be set (it was missing)."""
+    nonce = request.cookies.get(COOKIE, "")
+    if 20 <= len(nonce) <= 64:
+        return nonce, False
+    return secrets.token_urlsafe(24), True
+
+
+def token_for(signer: Signer, *, session_id: str | None, nonce: str) -> str:
+    if session_id:
+        return signer.mac("csrf-session", session_id)
+    return signer.mac("csrf-anonymous", nonce)
+
+
+def set_cookie(response: Response, nonce: str, *, secure: bool) -> None:
+    response.set_cookie(
+        COOKIE, nonce, max_age=60 * 60 * 24 * 365, httponly=True, samesite="lax", secure=secure
+    )

@@ -1,0 +1,148 @@
+"""The one place where errors become HTTP: JSON, `WWW-Authenticate`, or a page."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from paced.core.errors import (
+    BearerError,
+    InsufficientScope,
+    InvalidClient,
+    MissingCredentials,
+    OAuthError,
+    PacedError,
+    RateLimited,
+)
+from paced.web.deps import CsrfFailed, LoginRequired, login_url
+
+log = logging.getLogger("paced.web")
+
+REALM = 'Bearer realm="Paced Email"'
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def bearer_response(error: BearerError) -> JSONResponse:
+    """RFC 6750 §3: the challenge, and the API's error body."""
+    challenge = REALM
+    if not isinstance(error, MissingCredentials):
+        challenge += f', error="{error.error}", error_description="{_quoted(error.description)}"'
+    if isinstance(error, InsufficientScope):
+        challenge += f', scope="{error.scope}"'
+    return JSONResponse(
+        {"error": error.error, "error_description": error.description},
+        status_code=error.status,
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def oauth_json_response(error: OAuthError | RateLimited) -> JSONResponse:
+    """RFC 6749 §5.2, for the token, revocation and introspection endpoints."""
+    headers = dict(NO_STORE)
+    if isinstance(error, InvalidClient):
+        headers["WWW-Authenticate"] = 'Basic realm="Paced Email"'
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    return JSONResponse(
+        {"error": error.error, "error_description": error.description},
+        status_code=error.status,
+        headers=headers,
+    )
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect"))
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    if _is_api(request):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid_request")
+        if status >= 500:
+            code = "server_error"
+        return JSONResponse({"error": code, "error_description": message}, status_code=status)
+    templates = request.app.state.paced.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": title, "message": message, "user": None, "viewer": None},
+        status_code=status,
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(BearerError)
+    async def _bearer(request: Request, error: BearerError) -> Response:
+        return bearer_response(error)
+
+    @app.exception_handler(OAuthError)
+    async def _oauth(request: Request, error: OAuthError) -> Response:
+        return oauth_json_response(error)
+
+    @app.exception_handler(RateLimited)
+    async def _limited(request: Request, error: RateLimited) -> Response:
+        if _is_api(request):
+            return oauth_json_response(error)
+        response = error_page(request, 429, "Too many attempts", error.description)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.exception_handler(PacedError)
+    async def _paced(request: Request, error: PacedError) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": error.error, "error_description": error.description},
+                status_code=error.status,
+            )
+        return error_page(request, error.status, "Something is wrong", error.description)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, error: LoginRequired) -> Response:
+        return RedirectResponse(login_url(error.next_path), status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, error: CsrfFailed) -> Response:
+        return error_page(
+            request,
+            403,
+            "This form has expired",
+            "The page you sent the form from is too old or came from another site. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        messages = {
+            404: (
+                "Page not found",
+                "There is nothing at this address. Check the link, or go back.",
+            ),
+            405: ("Method not allowed", "This address does not accept that kind of request."),
+        }
+        title, message = messages.get(error.status_code, ("Error", str(error.detail)))
+        response = error_page(request, error.status_code, title, message)
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
+        return error_page(request, 400, "Bad request", "The request is missing or has a bad field.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_page(
+            request,
+            500,
+            "Something went wrong",
+            "An unexpected error happened on our side. Try again in a moment.",
+        )

@@ -1,0 +1,136 @@
+"""Sign-up, log-in and log-out (SPEC §7)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from paced.core import accounts, sessions
+from paced.core.errors import Conflict, Invalid
+from paced.storage.unit_of_work import unit_of_work
+from paced.web.deps import (
+    SESSION_COOKIE,
+    Viewer,
+    ViewerContext,
+    checked_form,
+    redirect,
+    safe_next,
+    text,
+)
+
+router = APIRouter(include_in_schema=False)
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def start_session(context: ViewerContext, session_id: str, location: str) -> Response:
+    response = redirect(context, location)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        httponly=True,
+        samesite="lax",
+        secure=context.state.secure_cookies,
+        max_age=int(context.state.policy.session_idle.total_seconds()),
+    )
+    return response
+
+
+@router.get("/")
+async def home(context: Viewer) -> Response:
+    return redirect(context, "/settings/developer" if context.user else "/login")
+
+
+@router.get("/signup")
+async def signup_page(context: Viewer, next: str | None = None) -> Response:
+    return context.render("accounts/signup.html", {"values": {}, "errors": {}, "next": next or ""})
+
+
+@router.post("/signup")
+async def signup(request: Request, context: Viewer) -> Response:
+    form = await checked_form(request, context)
+    values = {name: text(form, name, 2000) for name in ("email", "name")}
+    password = text(form, "password", 4096)
+    next_path = safe_next(text(form, "next", 4000))
+    state = context.state
+    try:
+        async with unit_of_work(state.engine) as store:
+            now = state.clock()
+            user = await accounts.sign_up(
+                store,
+                accounts.SignUp(email=values["email"], password=password, name=values["name"]),
+                now,
+            )
+            if context.session_id:
+                await sessions.end(store, context.session_id)
+            session_id = await sessions.start(
+                store,
+                user.id,
+                now,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+            )
+    except Invalid as error:
+        return context.render(
+            "accounts/signup.html",
+            {"values": values, "errors": error.fields, "next": next_path},
+            status_code=400,
+        )
+    except Conflict as error:
+        return context.render(
+            "accounts/signup.html",
+            {"values": values, "errors": {"email": error.description}, "next": next_path},
+            status_code=400,
+        )
+    return start_session(context, session_id, next_path)
+
+
+@router.get("/login")
+async def login_page(context: Viewer, next: str | None = None) -> Response:
+    return context.render("accounts/login.html", {"email": "", "error": None, "next": next or ""})
+
+
+@router.post("/login")
+async def login(request: Request, context: Viewer) -> Response:
+    form = await checked_form(request, context)
+    email = text(form, "email", 2000)
+    password = text(form, "password", 4096)
+    next_path = safe_next(text(form, "next", 4000))
+    state = context.state
+    async with unit_of_work(state.engine) as store:
+        now = state.clock()
+        user = await accounts.log_in(store, email, password, now)
+        if user is not None:
+            if context.session_id:  # a new id at every login
+                await sessions.end(store, context.session_id)
+            session_id = await sessions.start(
+                store,
+                user.id,
+                now,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+            )
+    if user is None:
+        return context.render(
+            "accounts/login.html",
+            {"email": email, "error": accounts.LOGIN_FAILED, "next": next_path},
+            status_code=400,
+        )
+    return start_session(context, session_id, next_path)
+
+
+@router.post("/logout")
+async def logout(request: Request, context: Viewer) -> Response:
+    await checked_form(request, context)
+    if context.session_id:
+        async with unit_of_work(context.state.engine) as store:
+            await sessions.end(store, context.session_id)
+    response = redirect(context, "/login", flash="You are signed out.")
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=context.state.secure_cookies
+    )
+    return response

@@ -1,0 +1,50 @@
+"""Jinja2 filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import jinja2
+
+from paced.core import scopes
+
+
+def exact_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def iso_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def relative_time(value: datetime | None, now: datetime | None = None) -> str:
+    """'3 hours ago', 'in 29 days': the exact time goes in a title attribute beside it."""
+    if value is None:
+        return "never"
+    now = now or datetime.now(UTC)
+    seconds = (value - now).total_seconds()
+    future, seconds = seconds > 0, abs(seconds)
+    for unit, size in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("day", 86_400),
+        ("hour", 3600),
+        ("minute", 60),
+    ):
+        if seconds >= size:
+            count = int(seconds // size)
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "in a moment" if future else "just now"
+
+
+def configure(env: jinja2.Environment) -> None:
+    env.filters["exact_time"] = exact_time
+    env.filters["iso_time"] = iso_time
+    env.filters["ago"] = relative_time
+    env.globals["scope_descriptions"] = scopes.DESCRIPTIONS
+    env.globals["all_scopes"] = scopes.ALL

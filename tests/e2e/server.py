@@ -1,0 +1,63 @@
+"""A real `paced serve` subprocess on a free port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def paced_serve(
+    database_url: str, workdir: Path, *, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[str]:
+    """Start `paced serve`, wait until it answers, yield its base URL, stop it."""
+    port = free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PACED_")}
+    environment.update({"PACED_DATABASE_URL": database_url, **(env or {})})
+    if not database_url.startswith("sqlite"):
+        environment.setdefault("PACED_SECRET_KEY", "e2e-secret-key-e2e-secret-key")
+    log = (workdir / f"serve-{port}.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paced", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=workdir,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"paced serve exited: {(workdir / log.name).read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("paced serve did not answer within 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -1,0 +1,36 @@
+"""Driving the pages as a browser would: fetch a form, post it with its CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+async def submit(
+    client: httpx.AsyncClient, page: str, action: str | None = None, **fields: str | list[str]
+) -> httpx.Response:
+    """GET `page`, then POST its form (to `action`, by default the same path)."""
+    form_page = await client.get(page)
+    assert form_page.status_code == 200, form_page.text
+    data = {"csrf_token": csrf_token(form_page.text), **fields}
+    return await client.post(action or page, data=data)
+
+
+async def sign_up(
+    client: httpx.AsyncClient,
+    email: str = "ann@example.com",
+    password: str = "correct horse battery",
+    name: str = "Ann",
+) -> httpx.Response:
+    response = await submit(client, "/signup", email=email, password=password, name=name)
+    assert response.status_code == 303, response.text
+    return response
