@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from paced.core.records import Credentials, Session, User
+from paced.core.records import App, Credentials, Session, User
 
 
 class UserStore(Protocol):
@@ -45,3 +45,18 @@ class SessionStore(Protocol):
     async def delete_user_sessions(
         self, user_id: str, *, keep_digest: str | None = None
     ) -> None: ...
+
+
+class ClientStore(Protocol):
+    """What client authentication (RFC 6749 §2.3) needs; shared by the token, revocation
+    and introspection endpoints."""
+
+    async def app_by_client_id(self, client_id: str) -> App | None: ...
+
+    async def client_secret_digests(self, app_id: str) -> list[tuple[str, str]]:
+        """(secret id, SHA-256 hex digest) of each live secret of the app: at most two."""
+        ...
+
+    async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
+        """Record use, coarsely (at most once a minute per secret)."""
+        ...

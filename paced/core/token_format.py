@@ -1,0 +1,42 @@
+"""The shape of every secret paced hands out (SPEC §3).
+
+    <prefix> + 30 random base62 characters + 6 base62 characters of CRC-32(random part)
+
+30 base62 characters carry 178 bits. The checksum lets a secret scanner recognise a real
+token offline, and lets us refuse a mistyped or forged one without a database read.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Final, Literal
+
+from paced.core.ids import BASE62_SET, random_base62, to_base62
+
+Prefix = Literal["pt_secret_", "pt_oauth_", "pt_refresh_", "pt_client_"]
+PERSONAL: Final = "pt_secret_"
+ACCESS: Final = "pt_oauth_"
+REFRESH: Final = "pt_refresh_"
+CLIENT_SECRET: Final = "pt_client_"  # noqa: S105 (a prefix, not a secret)
+
+RANDOM_LENGTH = 30
+CHECKSUM_LENGTH = 6
+
+
+def checksum(random_part: str) -> str:
+    return to_base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
+
+
+def generate(prefix: Prefix) -> str:
+    random_part = random_base62(RANDOM_LENGTH)
+    return prefix + random_part + checksum(random_part)
+
+
+def is_well_formed(token: str, prefix: Prefix) -> bool:
+    """Prefix, length, alphabet and checksum: everything that needs no database."""
+    body = token[len(prefix) :]
+    if not token.startswith(prefix) or len(body) != RANDOM_LENGTH + CHECKSUM_LENGTH:
+        return False
+    if not BASE62_SET.issuperset(body):
+        return False
+    return checksum(body[:RANDOM_LENGTH]) == body[RANDOM_LENGTH:]
