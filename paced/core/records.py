@@ -79,3 +79,17 @@ class Principal:
     kind: TokenKind
     token_id: str
     client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One approval on the consent screen: the family of one code and every token issued
+    from it, however often rotated (RFC 9700 §4.14)."""
+
+    id: str
+    app_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

@@ -60,3 +60,17 @@ class ClientStore(Protocol):
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
         """Record use, coarsely (at most once a minute per secret)."""
         ...
+
+
+class GrantRevocation(Protocol):
+    """Ending a family at once: shared by refresh-reuse and code-replay detection, app
+    revocation on the authorized-applications page, and RFC 7009 revocation."""
+
+    async def revoke_grant(self, grant_id: str, now: datetime) -> None:
+        """Mark the grant, and every access and refresh token of it, revoked: set-based
+        statements, never a loop over rows."""
+        ...
+
+    async def revoke_user_app_grants(self, user_id: str, app_id: str, now: datetime) -> int:
+        """Revoke every live grant of `user_id` to `app_id`; returns how many."""
+        ...
