@@ -17,7 +17,8 @@ MAX_NAME = 100
 MAX_EMAIL = 254
 # Deliberately loose: one @, something on each side, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TIME_ZONES = frozenset(available_timezones()) | {"UTC"}
+TIME_ZONES: tuple[str, ...] = tuple(sorted(available_timezones() | {"UTC"}))
+_TIME_ZONES = frozenset(TIME_ZONES)
 
 LOGIN_FAILED = "Incorrect email or password."
 

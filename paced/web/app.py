@@ -16,7 +16,7 @@ from paced.storage.engine import create_engine
 from paced.web import errors, templating
 from paced.web.headers import SecurityHeaders
 from paced.web.routers import health
-from paced.web.routers.pages import accounts
+from paced.web.routers.pages import account, accounts
 from paced.web.signing import Signer
 from paced.web.state import AppState, Clock, system_clock
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.include_router(health.router)
     app.include_router(accounts.router)
+    app.include_router(account.router)
     return app
 
 

@@ -1,0 +1,91 @@
+"""/settings/account: name, time zone, password, and signing out everywhere."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from paced.core import accounts
+from paced.core.errors import Invalid
+from paced.core.ids import digest
+from paced.storage.unit_of_work import unit_of_work
+from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
+
+router = APIRouter(include_in_schema=False)
+
+
+def page(
+    context: ViewerContext,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return context.render(
+        "settings/account.html",
+        {"errors": errors or {}, "values": values or {}, "time_zones": accounts.TIME_ZONES},
+        status_code=status_code,
+    )
+
+
+@router.get("/settings/account")
+async def account_page(context: SignedIn) -> Response:
+    return page(context)
+
+
+@router.post("/settings/account/profile")
+async def update_profile(request: Request, context: SignedIn) -> Response:
+    form = await checked_form(request, context)
+    assert context.user is not None
+    values = {"name": text(form, "name", 1000), "time_zone": text(form, "time_zone", 200)}
+    try:
+        async with unit_of_work(context.state.engine) as store:
+            await accounts.update_profile(
+                store,
+                context.user,
+                name=values["name"],
+                time_zone=values["time_zone"],
+                now=context.state.clock(),
+            )
+    except Invalid as error:
+        return page(context, errors=error.fields, values=values, status_code=400)
+    return redirect(context, "/settings/account", flash="Your profile is saved.")
+
+
+@router.post("/settings/account/password")
+async def change_password(request: Request, context: SignedIn) -> Response:
+    form = await checked_form(request, context)
+    assert context.user is not None and context.session_id is not None
+    try:
+        async with unit_of_work(context.state.engine) as store:
+            await accounts.change_password(
+                store,
+                context.user,
+                text(form, "current_password", 4096),
+                text(form, "new_password", 4096),
+                context.state.clock(),
+            )
+            # A changed password ends every other session of the account.
+            await store.delete_user_sessions(
+                context.user.id, keep_digest=digest(context.session_id)
+            )
+    except Invalid as error:
+        return page(context, errors=error.fields, status_code=400)
+    return redirect(
+        context,
+        "/settings/account",
+        flash="Your password is changed. Every other session of your account is signed out.",
+    )
+
+
+@router.post("/settings/account/sign-out-everywhere")
+async def sign_out_everywhere(request: Request, context: SignedIn) -> Response:
+    await checked_form(request, context)
+    assert context.user is not None
+    async with unit_of_work(context.state.engine) as store:
+        await store.delete_user_sessions(context.user.id)
+    response = redirect(context, "/login", flash="You are signed out on every device.")
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=context.state.secure_cookies
+    )
+    return response
