@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     session_idle_days: int = Field(14, gt=0)
     db_pool_size: int = Field(10, gt=0)
     db_timeout: float = Field(30.0, gt=0)
+    # For bench/ only: serves /bench/floor, the API's JSON with no authentication and no
+    # database, as the yardstick for every other scenario.
+    bench_floor: bool = False
 
     @field_validator("base_url")
     @classmethod

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import delete
@@ -19,6 +21,13 @@ from paced.storage.migrate import upgrade
 from paced.storage.models import metadata
 
 POSTGRES_ADMIN_URL = os.environ.get("PACED_TEST_DATABASE_URL", "")
+
+
+def run_sync(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to the end from sync code, even where a loop is running already
+    (Playwright's sync API keeps one in the main thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def backends() -> list[str]:
@@ -45,11 +54,11 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
         yield f"sqlite:///{folder / f'paced-{secrets.token_hex(4)}.db'}"
         return
     name = f"paced_test_{secrets.token_hex(6)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run_sync(_admin(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sync(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def migrate(url: str) -> None:
@@ -60,7 +69,7 @@ def migrate(url: str) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    run_sync(run())
 
 
 def wipe(url: str) -> None:
@@ -75,4 +84,4 @@ def wipe(url: str) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    run_sync(run())

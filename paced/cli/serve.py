@@ -17,6 +17,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
     workers: int = typer.Option(1, "--workers", min=1),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
 ) -> None:
     """Apply pending migrations, then serve HTTP."""
     settings = load_settings().with_port(host, port)
@@ -41,6 +42,7 @@ def serve(
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        access_log=access_log,
         timeout_graceful_shutdown=20,
     )
 

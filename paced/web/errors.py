@@ -9,6 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from paced.core.authorization_request import (
+    AuthorizationErrorResponse,
+    UntrustedRedirect,
+    response_uri,
+)
 from paced.core.errors import (
     BearerError,
     InsufficientScope,
@@ -18,7 +23,7 @@ from paced.core.errors import (
     PacedError,
     RateLimited,
 )
-from paced.web.deps import CsrfFailed, LoginRequired, login_url
+from paced.web.deps import CsrfFailed, LoginRequired, login_url, viewer
 
 log = logging.getLogger("paced.web")
 
@@ -63,19 +68,27 @@ def _is_api(request: Request) -> bool:
     return path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect"))
 
 
-def error_page(request: Request, status: int, title: str, message: str) -> Response:
+async def error_page(request: Request, status: int, title: str, message: str) -> Response:
     if _is_api(request):
         code = {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid_request")
         if status >= 500:
             code = "server_error"
         return JSONResponse({"error": code, "error_description": message}, status_code=status)
-    templates = request.app.state.paced.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"title": title, "message": message, "user": None, "viewer": None},
-        status_code=status,
-    )
+    context = None
+    if status < 500:  # a signed-in person keeps their header; a failing database does not
+        try:
+            context = await viewer(request, request.app.state.paced)
+        except Exception:
+            log.debug("no viewer for the error page", exc_info=True)
+    if context is None:
+        templates = request.app.state.paced.templates
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": title, "message": message, "user": None, "viewer": None},
+            status_code=status,
+        )
+    return context.render("error.html", {"title": title, "message": message}, status_code=status)
 
 
 def install(app: FastAPI) -> None:
@@ -87,11 +100,30 @@ def install(app: FastAPI) -> None:
     async def _oauth(request: Request, error: OAuthError) -> Response:
         return oauth_json_response(error)
 
+    @app.exception_handler(UntrustedRedirect)
+    async def _untrusted_redirect(request: Request, error: UntrustedRedirect) -> Response:
+        # RFC 6749 §4.1.2.1: tell the user, and never redirect to an untrusted URI.
+        templates = request.app.state.paced.templates
+        return templates.TemplateResponse(
+            request,
+            "oauth/error.html",
+            {"message": error.description, "user": None, "viewer": None},
+            status_code=400,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @app.exception_handler(AuthorizationErrorResponse)
+    async def _to_client(request: Request, error: AuthorizationErrorResponse) -> Response:
+        # RFC 6749 §4.1.2.1 with RFC 9207's `iss`; 303 so that no form is re-posted.
+        issuer = request.app.state.paced.issuer
+        location = response_uri(error.redirect_uri, error.response_parameters(issuer))
+        return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
+
     @app.exception_handler(RateLimited)
     async def _limited(request: Request, error: RateLimited) -> Response:
         if _is_api(request):
             return oauth_json_response(error)
-        response = error_page(request, 429, "Too many attempts", error.description)
+        response = await error_page(request, 429, "Too many attempts", error.description)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
@@ -102,7 +134,7 @@ def install(app: FastAPI) -> None:
                 {"error": error.error, "error_description": error.description},
                 status_code=error.status,
             )
-        return error_page(request, error.status, "Something is wrong", error.description)
+        return await error_page(request, error.status, "Something is wrong", error.description)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, error: LoginRequired) -> Response:
@@ -110,7 +142,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, error: CsrfFailed) -> Response:
-        return error_page(
+        return await error_page(
             request,
             403,
             "This form has expired",
@@ -128,19 +160,21 @@ def install(app: FastAPI) -> None:
             405: ("Method not allowed", "This address does not accept that kind of request."),
         }
         title, message = messages.get(error.status_code, ("Error", str(error.detail)))
-        response = error_page(request, error.status_code, title, message)
+        response = await error_page(request, error.status_code, title, message)
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
         return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> Response:
-        return error_page(request, 400, "Bad request", "The request is missing or has a bad field.")
+        return await error_page(
+            request, 400, "Bad request", "The request is missing or has a bad field."
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_page(
+        return await error_page(
             request,
             500,
             "Something went wrong",

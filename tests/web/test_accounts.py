@@ -183,3 +183,11 @@ async def test_unknown_page_is_a_plain_404(client: httpx.AsyncClient) -> None:
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ok"}
+
+
+async def test_a_signed_in_person_keeps_their_header_on_a_404(client: httpx.AsyncClient) -> None:
+    await sign_up(client)
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "ann@example.com" in response.text
+    assert ">Sign out</button>" in response.text
