@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from paced.core.passwords import Hashing
 from paced.core.policy import Policy
 
 
@@ -34,6 +35,10 @@ class Settings(BaseSettings):
     session_idle_days: int = Field(14, gt=0)
     db_pool_size: int = Field(10, gt=0)
     db_timeout: float = Field(30.0, gt=0)
+    # argon2id cost; a hash made with other values is redone at the next login.
+    password_time_cost: int = Field(3, ge=1)
+    password_memory_kib: int = Field(65536, ge=8)
+    password_parallelism: int = Field(4, ge=1)
     # For bench/ only: serves /bench/floor, the API's JSON with no authentication and no
     # database, as the yardstick for every other scenario.
     bench_floor: bool = False
@@ -103,4 +108,9 @@ class Settings(BaseSettings):
             refresh_token_max_age=optional(self.refresh_token_max_age),
             refresh_reuse_grace=timedelta(seconds=self.refresh_reuse_grace),
             session_idle=timedelta(days=self.session_idle_days),
+            password_hashing=Hashing(
+                time_cost=self.password_time_cost,
+                memory_kib=self.password_memory_kib,
+                parallelism=self.password_parallelism,
+            ),
         )

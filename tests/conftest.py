@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from paced.settings import Settings
 from paced.web.app import create_app
 from tests import databases
+from tests.helpers import CHEAP_HASHING
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -69,6 +70,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         base_url="http://testserver",
         secret_key="test-secret-key",
+        **CHEAP_HASHING,
     )
 
 

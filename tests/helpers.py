@@ -6,6 +6,10 @@ import re
 
 import httpx
 
+# Tests hash passwords cheaply; the production cost is tested in tests/core/test_passwords.py.
+CHEAP_HASHING = {"password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1}
+CHEAP_HASHING_ENV = {f"PACED_{name.upper()}": str(value) for name, value in CHEAP_HASHING.items()}
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from paced.cli.common import iso, now, print_json, run
+from paced.cli.common import iso, load_settings, now, print_json, run
 from paced.core import accounts
 from paced.storage.store import Store
 
@@ -29,7 +29,8 @@ def create(
 
     async def use_case(store: Store) -> accounts.User:
         request = accounts.SignUp(email=email, password=secret, name=name, time_zone=time_zone)
-        return await accounts.sign_up(store, request, now())
+        hashing = load_settings().policy().password_hashing
+        return await accounts.sign_up(store, request, now(), hashing)
 
     user = run(use_case)
     print_json(

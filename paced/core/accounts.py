@@ -59,7 +59,9 @@ class SignUp:
     time_zone: str = "UTC"
 
 
-async def sign_up(store: UserStore, request: SignUp, now: datetime) -> User:
+async def sign_up(
+    store: UserStore, request: SignUp, now: datetime, hashing: passwords.Hashing = passwords.DEFAULT
+) -> User:
     fields: dict[str, str] = {}
     for check in (
         lambda: check_email(request.email),
@@ -85,7 +87,7 @@ async def sign_up(store: UserStore, request: SignUp, now: datetime) -> User:
     added = await store.add_user(
         user=user,
         email_key=email_key(email),
-        password_hash=passwords.hash_password(request.password),
+        password_hash=passwords.hasher(hashing).hash(request.password),
     )
     if not added:
         raise Conflict(
@@ -94,25 +96,38 @@ async def sign_up(store: UserStore, request: SignUp, now: datetime) -> User:
     return user
 
 
-async def log_in(store: UserStore, email: str, password: str, now: datetime) -> User | None:
+async def log_in(
+    store: UserStore,
+    email: str,
+    password: str,
+    now: datetime,
+    hashing: passwords.Hashing = passwords.DEFAULT,
+) -> User | None:
     """The user whose password this is, else None: the same work whatever failed."""
+    hasher = passwords.hasher(hashing)
     credentials = await store.credentials_by_email(email_key(email))
-    ok = passwords.verify(credentials.password_hash if credentials else None, password)
+    ok = hasher.verify(credentials.password_hash if credentials else None, password)
     if credentials is None or not ok:
         return None
-    if passwords.needs_rehash(credentials.password_hash):
-        await store.set_password_hash(credentials.user.id, passwords.hash_password(password), now)
+    if hasher.needs_rehash(credentials.password_hash):
+        await store.set_password_hash(credentials.user.id, hasher.hash(password), now)
     return credentials.user
 
 
 async def change_password(
-    store: UserStore, user: User, current: str, new: str, now: datetime
+    store: UserStore,
+    user: User,
+    current: str,
+    new: str,
+    now: datetime,
+    hashing: passwords.Hashing = passwords.DEFAULT,
 ) -> None:
+    hasher = passwords.hasher(hashing)
     credentials = await store.credentials_by_email(email_key(user.email))
-    if credentials is None or not passwords.verify(credentials.password_hash, current):
+    if credentials is None or not hasher.verify(credentials.password_hash, current):
         raise Invalid(fields={"current_password": "That is not your current password."})
     passwords.check_rules(new, field="new_password")
-    await store.set_password_hash(user.id, passwords.hash_password(new), now)
+    await store.set_password_hash(user.id, hasher.hash(new), now)
 
 
 async def update_profile(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from paced.core.passwords import DEFAULT, Hashing
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -17,3 +19,4 @@ class Policy:
     session_idle: timedelta = timedelta(days=14)
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
+    password_hashing: Hashing = DEFAULT

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import CHEAP_HASHING_ENV
+
 
 def paced(
     *args: str,
@@ -17,7 +19,7 @@ def paced(
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACED_")}
-    env.update({"PACED_DATABASE_URL": database_url, **(extra or {})})
+    env.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(extra or {})})
     return subprocess.run(
         [sys.executable, "-m", "paced", *args],
         env=env,

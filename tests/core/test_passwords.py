@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 
 from paced.core import passwords
 from paced.core.errors import Invalid
+
+CHEAP = passwords.Hashing(time_cost=1, memory_kib=1024, parallelism=1)
 
 
 @pytest.mark.parametrize(
@@ -26,23 +27,28 @@ def test_length_rules(password: str, ok: bool) -> None:
         assert "password" in caught.value.fields
 
 
-def test_hash_is_argon2id_and_verifies() -> None:
-    hashed = passwords.hash_password("correct horse")
-    assert hashed.startswith("$argon2id$")
+def test_the_default_hash_is_argon2id_with_the_library_parameters() -> None:
+    hashed = passwords.hasher().hash("correct horse")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert "correct horse" not in hashed
-    assert passwords.verify(hashed, "correct horse")
-    assert not passwords.verify(hashed, "wrong horse")
+
+
+def test_hash_verifies_only_its_password() -> None:
+    hasher = passwords.hasher(CHEAP)
+    hashed = hasher.hash("correct horse")
+    assert hasher.verify(hashed, "correct horse")
+    assert not hasher.verify(hashed, "wrong horse")
 
 
 def test_verify_without_a_hash_fails_but_does_the_work() -> None:
-    assert passwords.verify(None, "anything at all") is False
+    assert passwords.hasher(CHEAP).verify(None, "anything at all") is False
 
 
-def test_a_hash_made_with_old_parameters_needs_rehash() -> None:
-    old = PasswordHasher(time_cost=1, memory_cost=8192).hash("correct horse")
-    assert passwords.needs_rehash(old)
-    assert not passwords.needs_rehash(passwords.hash_password("correct horse"))
+def test_a_hash_made_with_other_parameters_needs_rehash() -> None:
+    old = passwords.hasher(CHEAP).hash("correct horse")
+    assert passwords.hasher().needs_rehash(old)
+    assert not passwords.hasher(CHEAP).needs_rehash(old)
 
 
 def test_garbage_hash_does_not_raise() -> None:
-    assert passwords.verify("not-a-hash", "correct horse") is False
+    assert passwords.hasher(CHEAP).verify("not-a-hash", "correct horse") is False

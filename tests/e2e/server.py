@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers import CHEAP_HASHING_ENV
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -27,7 +29,7 @@ def paced_serve(
     """Start `paced serve`, wait until it answers, yield its base URL, stop it."""
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PACED_")}
-    environment.update({"PACED_DATABASE_URL": database_url, **(env or {})})
+    environment.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(env or {})})
     if not database_url.startswith("sqlite"):
         environment.setdefault("PACED_SECRET_KEY", "e2e-secret-key-e2e-secret-key")
     log = (workdir / f"serve-{port}.log").open("w")

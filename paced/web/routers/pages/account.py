@@ -64,6 +64,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
                 text(form, "current_password", 4096),
                 text(form, "new_password", 4096),
                 context.state.clock(),
+                context.state.policy.password_hashing,
             )
             # A changed password ends every other session of the account.
             await store.delete_user_sessions(

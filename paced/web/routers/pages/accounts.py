@@ -64,6 +64,7 @@ async def signup(request: Request, context: Viewer) -> Response:
                 store,
                 accounts.SignUp(email=values["email"], password=password, name=values["name"]),
                 now,
+                state.policy.password_hashing,
             )
             if context.session_id:
                 await sessions.end(store, context.session_id)
@@ -103,7 +104,7 @@ async def login(request: Request, context: Viewer) -> Response:
     state = context.state
     async with unit_of_work(state.engine) as store:
         now = state.clock()
-        user = await accounts.log_in(store, email, password, now)
+        user = await accounts.log_in(store, email, password, now, state.policy.password_hashing)
         if user is not None:
             if context.session_id:  # a new id at every login
                 await sessions.end(store, context.session_id)
