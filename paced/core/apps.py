@@ -1,0 +1,194 @@
+"""OAuth applications: registration, editing, deletion and client-secret rotation.
+
+An app's owner sees and changes it; to anyone else it does not exist (NotFound).
+A confidential app holds at most two client secrets at a time, so that an integration
+can rotate without downtime: make a second, deploy it, delete the first. A public app
+(native or single-page) has none and must use PKCE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from paced.core import redirect_uris, token_format
+from paced.core.errors import Conflict, Invalid, NotFound
+from paced.core.ids import digest, new_id, random_base62
+from paced.core.records import App, ClientSecret
+from paced.core.store import AppStore
+
+MAX_SECRETS = 2
+MAX_NAME = 100
+MAX_DESCRIPTION = 1000
+MAX_HOMEPAGE = 2000
+CLIENT_ID_LENGTH = 32  # 190 bits: unguessable, though public
+
+NOT_FOUND = "There is no such application."
+
+
+@dataclass(frozen=True, slots=True)
+class AppForm:
+    """What the owner writes: redirect URIs as the textarea holds them, one a line."""
+
+    name: str
+    redirect_uris: str
+    homepage_url: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    app: App
+    client_secret: str | None  # shown once; None for a public app
+
+
+@dataclass(frozen=True, slots=True)
+class NewSecret:
+    secret: ClientSecret
+    value: str  # shown once
+
+
+def _check_name(name: str) -> str | None:
+    if not name:
+        return "Enter a name, so that people know which app asks for access."
+    if len(name) > MAX_NAME:
+        return f"Use at most {MAX_NAME} characters."
+    return None
+
+
+def _check_homepage(url: str) -> str | None:
+    if not url:
+        return None
+    if len(url) > MAX_HOMEPAGE:
+        return f"Use at most {MAX_HOMEPAGE} characters."
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "Enter a full web address, like https://example.com."
+    # Shown as a link on the consent screen: only web addresses, never javascript: or data:.
+    if parts.scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
+        return "Enter a full web address, like https://example.com."
+    if any(c.isspace() for c in url):
+        return "Remove the spaces."
+    return None
+
+
+def _checked(form: AppForm, *, public: bool) -> AppForm:
+    """The form with whitespace trimmed, once every field is right; else Invalid with a
+    message per field (and per line of the redirect URIs)."""
+    form = AppForm(
+        name=" ".join(form.name.split()),
+        redirect_uris=form.redirect_uris,
+        homepage_url=form.homepage_url.strip(),
+        description=form.description.strip(),
+    )
+    fields: dict[str, str] = {}
+    if message := _check_name(form.name):
+        fields["name"] = message
+    if found := redirect_uris.problems(form.redirect_uris, public=public):
+        fields["redirect_uris"] = "\n".join(str(p) for p in found)
+    if message := _check_homepage(form.homepage_url):
+        fields["homepage_url"] = message
+    if len(form.description) > MAX_DESCRIPTION:
+        fields["description"] = f"Use at most {MAX_DESCRIPTION} characters."
+    if fields:
+        raise Invalid(fields=fields)
+    return form
+
+
+def _uris(text: str) -> tuple[str, ...]:
+    return tuple(uri for _, uri in redirect_uris.lines(text))
+
+
+async def register(
+    store: AppStore, owner_id: str, form: AppForm, now: datetime, *, public: bool
+) -> Registered:
+    """A new app; a confidential one gets its first client secret, returned only here."""
+    form = _checked(form, public=public)
+    app = App(
+        id=new_id("app"),
+        owner_id=owner_id,
+        name=form.name,
+        description=form.description,
+        homepage_url=form.homepage_url,
+        # SPEC §3: public, random, no prefix.
+        client_id=random_base62(CLIENT_ID_LENGTH),
+        redirect_uris=_uris(form.redirect_uris),
+        public=public,
+        created_at=now,
+        updated_at=now,
+    )
+    await store.add_app(app)
+    if public:
+        return Registered(app, None)
+    created = await _add_secret(store, app, now)
+    return Registered(app, created.value)
+
+
+async def owned(store: AppStore, owner_id: str, app_id: str) -> App:
+    """The app, if `owner_id` owns it; anyone else's app is NotFound, never Forbidden."""
+    app = await store.app_of_owner(app_id, owner_id)
+    if app is None:
+        raise NotFound(NOT_FOUND)
+    return app
+
+
+async def list_owned(store: AppStore, owner_id: str) -> list[App]:
+    return await store.apps_of_owner(owner_id)
+
+
+async def secrets(store: AppStore, app: App) -> list[ClientSecret]:
+    return await store.client_secrets(app.id)
+
+
+async def update(store: AppStore, owner_id: str, app_id: str, form: AppForm, now: datetime) -> App:
+    """New name, redirect URIs, homepage and description; public or not stays as it was."""
+    app = await owned(store, owner_id, app_id)
+    form = _checked(form, public=app.public)
+    changed = replace(
+        app,
+        name=form.name,
+        description=form.description,
+        homepage_url=form.homepage_url,
+        redirect_uris=_uris(form.redirect_uris),
+        updated_at=now,
+    )
+    await store.update_app(changed)
+    return changed
+
+
+async def delete(store: AppStore, owner_id: str, app_id: str) -> App:
+    """The app goes, and with it every code, grant and token issued to it."""
+    app = await owned(store, owner_id, app_id)
+    await store.delete_app(app.id)
+    return app
+
+
+async def new_secret(store: AppStore, owner_id: str, app_id: str, now: datetime) -> NewSecret:
+    """Another client secret beside the current one: the old keeps working until deleted."""
+    app = await owned(store, owner_id, app_id)
+    if app.public:
+        # RFC 6749 §2.1: a public client cannot keep a secret, so it gets none.
+        raise Invalid("A public application has no client secret: it uses PKCE instead.")
+    return await _add_secret(store, app, now)
+
+
+async def _add_secret(store: AppStore, app: App, now: datetime) -> NewSecret:
+    value = token_format.generate(token_format.CLIENT_SECRET)
+    secret = ClientSecret(
+        id=f"secret_{random_base62(24)}", app_id=app.id, created_at=now, last_used_at=None
+    )
+    if not await store.add_client_secret(secret, digest(value), limit=MAX_SECRETS):
+        raise Conflict(
+            f"This application already has {MAX_SECRETS} client secrets. "
+            "Delete the one you no longer use, then generate a new one."
+        )
+    return NewSecret(secret, value)
+
+
+async def delete_secret(store: AppStore, owner_id: str, app_id: str, secret_id: str) -> None:
+    """The secret stops working at once."""
+    app = await owned(store, owner_id, app_id)
+    if not await store.delete_client_secret(app.id, secret_id):
+        raise NotFound("There is no such client secret.")

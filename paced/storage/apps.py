@@ -1,0 +1,185 @@
+"""ClientStore and AppStore over SQLAlchemy Core: apps and their client secrets."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from paced.core.records import App, ClientSecret
+from paced.storage.models import apps, client_secrets
+
+# Recording use costs a write; once a minute per secret says enough (SPEC: "last used").
+TOUCH_GRANULARITY = timedelta(minutes=1)
+
+APP_COLUMNS = (
+    apps.c.id,
+    apps.c.owner_id,
+    apps.c.name,
+    apps.c.description,
+    apps.c.homepage_url,
+    apps.c.client_id,
+    apps.c.redirect_uris,
+    apps.c.public,
+    apps.c.created_at,
+    apps.c.updated_at,
+)
+
+
+def app_from(row: Any) -> App:
+    return App(
+        id=row.id,
+        owner_id=row.owner_id,
+        name=row.name,
+        description=row.description,
+        homepage_url=row.homepage_url,
+        client_id=row.client_id,
+        redirect_uris=tuple(json.loads(row.redirect_uris)),
+        public=bool(row.public),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class AppRows:
+    connection: AsyncConnection
+
+    # --- ClientStore ----------------------------------------------------------------
+
+    async def app_by_client_id(self, client_id: str) -> App | None:
+        row = (
+            await self.connection.execute(select(*APP_COLUMNS).where(apps.c.client_id == client_id))
+        ).first()
+        return app_from(row) if row else None
+
+    async def client_secret_digests(self, app_id: str) -> list[tuple[str, str]]:
+        rows = await self.connection.execute(
+            select(client_secrets.c.id, client_secrets.c.digest).where(
+                client_secrets.c.app_id == app_id
+            )
+        )
+        return [(row.id, row.digest) for row in rows]
+
+    async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(client_secrets)
+            .where(
+                client_secrets.c.id == secret_id,
+                or_(
+                    client_secrets.c.last_used_at.is_(None),
+                    client_secrets.c.last_used_at <= now - TOUCH_GRANULARITY,
+                ),
+            )
+            .values(last_used_at=now)
+        )
+
+    # --- AppStore -------------------------------------------------------------------
+
+    async def add_app(self, app: App) -> None:
+        await self.connection.execute(
+            insert(apps).values(
+                id=app.id,
+                owner_id=app.owner_id,
+                name=app.name,
+                description=app.description,
+                homepage_url=app.homepage_url,
+                client_id=app.client_id,
+                redirect_uris=json.dumps(list(app.redirect_uris)),
+                public=app.public,
+                created_at=app.created_at,
+                updated_at=app.updated_at,
+            )
+        )
+
+    async def app_of_owner(self, app_id: str, owner_id: str) -> App | None:
+        row = (
+            await self.connection.execute(
+                select(*APP_COLUMNS).where(apps.c.id == app_id, apps.c.owner_id == owner_id)
+            )
+        ).first()
+        return app_from(row) if row else None
+
+    async def apps_of_owner(self, owner_id: str) -> list[App]:
+        rows = await self.connection.execute(
+            select(*APP_COLUMNS)
+            .where(apps.c.owner_id == owner_id)
+            .order_by(apps.c.created_at.desc(), apps.c.id)
+        )
+        return [app_from(row) for row in rows]
+
+    async def update_app(self, app: App) -> None:
+        await self.connection.execute(
+            update(apps)
+            .where(apps.c.id == app.id)
+            .values(
+                name=app.name,
+                description=app.description,
+                homepage_url=app.homepage_url,
+                redirect_uris=json.dumps(list(app.redirect_uris)),
+                updated_at=app.updated_at,
+            )
+        )
+
+    async def delete_app(self, app_id: str) -> None:
+        # Secrets, grants, codes and tokens go with it: ON DELETE CASCADE (models.py).
+        await self.connection.execute(delete(apps).where(apps.c.id == app_id))
+
+    async def client_secrets(self, app_id: str) -> list[ClientSecret]:
+        rows = await self.connection.execute(
+            select(
+                client_secrets.c.id,
+                client_secrets.c.app_id,
+                client_secrets.c.created_at,
+                client_secrets.c.last_used_at,
+            )
+            .where(client_secrets.c.app_id == app_id)
+            .order_by(client_secrets.c.created_at, client_secrets.c.id)
+        )
+        return [
+            ClientSecret(
+                id=row.id,
+                app_id=row.app_id,
+                created_at=row.created_at,
+                last_used_at=row.last_used_at,
+            )
+            for row in rows
+        ]
+
+    async def add_client_secret(self, secret: ClientSecret, digest: str, *, limit: int) -> bool:
+        # Lock the app row first, so that two requests at once cannot both see room for
+        # one more (PostgreSQL; SQLite's write transactions are serial already).
+        locked = await self.connection.execute(
+            select(apps.c.id).where(apps.c.id == secret.app_id).with_for_update()
+        )
+        if locked.first() is None:
+            return False
+        count = (
+            await self.connection.execute(
+                select(func.count())
+                .select_from(client_secrets)
+                .where(client_secrets.c.app_id == secret.app_id)
+            )
+        ).scalar_one()
+        if count >= limit:
+            return False
+        await self.connection.execute(
+            insert(client_secrets).values(
+                id=secret.id,
+                app_id=secret.app_id,
+                digest=digest,
+                created_at=secret.created_at,
+                last_used_at=secret.last_used_at,
+            )
+        )
+        return True
+
+    async def delete_client_secret(self, app_id: str, secret_id: str) -> bool:
+        result = await self.connection.execute(
+            delete(client_secrets).where(
+                client_secrets.c.id == secret_id, client_secrets.c.app_id == app_id
+            )
+        )
+        return bool(result.rowcount)
