@@ -1,0 +1,97 @@
+"""The user's answer to an authorization request (RFC 6749 §4.1.2).
+
+An approval becomes a grant (the family of everything issued from it, RFC 9700 §4.14) and
+a one-time authorization code bound to the client, the redirect URI, the scopes, the user
+and the PKCE challenge. The code is handed out once, in the redirect; only its SHA-256
+digest is stored.
+
+A user who already granted the app every scope asked for is not asked again, unless the
+client sends `prompt=consent`, or cannot prove who it is (RFC 8252 §8.6).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from paced.core.authorization_request import AuthorizationErrorResponse, AuthorizationRequest
+from paced.core.errors import AccessDenied
+from paced.core.ids import digest, new_id
+from paced.core.policy import Policy
+from paced.core.records import Grant, User
+from paced.core.store import ConsentStore
+
+# 256 bits; opaque to the client (SPEC §3).
+CODE_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    grant: Grant
+    code: str  # the secret: in the redirect only, never stored or logged
+    request: AuthorizationRequest
+
+    def response_parameters(self, issuer: str) -> list[tuple[str, str]]:
+        """RFC 6749 §4.1.2 (`code`, `state`) and RFC 9207 §2 (`iss`)."""
+        pairs = [("code", self.code)]
+        if self.request.state is not None:
+            pairs.append(("state", self.request.state))
+        pairs.append(("iss", issuer))
+        return pairs
+
+
+def identity_assured(request: AuthorizationRequest) -> bool:
+    """Whether a client's identity is proven well enough to reuse an earlier approval: a
+    confidential client (it must authenticate to use the code), or one whose redirect
+    goes to an https origin. A loopback or private-use redirect can be claimed by any
+    app on the device (RFC 8252 §8.6)."""
+    return not request.app.public or request.redirect_uri.startswith("https://")
+
+
+async def needs_consent(store: ConsentStore, request: AuthorizationRequest, user: User) -> bool:
+    """False when the consent screen may be skipped: an earlier, unrevoked approval of
+    this app by this user already covers every scope asked for."""
+    if request.force_consent or not identity_assured(request):
+        return True
+    granted: set[str] = set()
+    for grant in await store.live_grants(user.id, request.app.id):
+        granted.update(grant.scopes)
+    return not granted.issuperset(request.scopes)
+
+
+async def approve(
+    store: ConsentStore,
+    request: AuthorizationRequest,
+    user: User,
+    now: datetime,
+    policy: Policy,
+) -> Approval:
+    """A new grant and its code, whether the user clicked Authorize or the screen was
+    skipped: every approval is a family of its own."""
+    grant = Grant(
+        id=new_id("grant"),
+        app_id=request.app.id,
+        user_id=user.id,
+        scopes=request.scopes,
+        created_at=now,
+        last_used_at=None,
+        revoked_at=None,
+    )
+    code = secrets.token_urlsafe(CODE_BYTES)
+    await store.add_grant(grant)
+    await store.add_authorization_code(
+        digest=digest(code),
+        grant_id=grant.id,
+        redirect_uri=request.requested_redirect_uri,
+        code_challenge=request.code_challenge,
+        created_at=now,
+        # RFC 6749 §4.1.2: a short lifetime (PACED_AUTH_CODE_TTL).
+        expires_at=now + policy.auth_code_ttl,
+    )
+    return Approval(grant=grant, code=code, request=request)
+
+
+def deny(request: AuthorizationRequest) -> AuthorizationErrorResponse:
+    """RFC 6749 §4.1.2.1: the resource owner denied the request."""
+    return request.redirect_to_client(AccessDenied("The user denied the request."))

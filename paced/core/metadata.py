@@ -1,0 +1,30 @@
+"""Authorization server metadata (RFC 8414): what a client library configures itself from."""
+
+from __future__ import annotations
+
+from paced.core import pkce, scopes
+
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+def server_metadata(issuer: str) -> dict[str, object]:
+    """RFC 8414 §2, for the issuer `issuer` (PACED_BASE_URL, no trailing slash)."""
+    issuer = issuer.rstrip("/")
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "scopes_supported": list(scopes.ALL),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        # RFC 7662 §2.1: the caller must authenticate, so no "none" here.
+        "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS[:2]),
+        "code_challenge_methods_supported": list(pkce.METHODS),
+        # RFC 9207: `iss` is in every authorization response.
+        "authorization_response_iss_parameter_supported": True,
+    }

@@ -1,0 +1,113 @@
+"""`/oauth/token`, `/oauth/revoke` and `/oauth/introspect`: read the request, call the core.
+
+Errors leave as exceptions; `paced.web.errors` writes them as RFC 6749 §5.2 JSON.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
+
+from paced.core import introspection, revocation, token_endpoint
+from paced.core.token_endpoint import FormRequest
+from paced.storage.unit_of_work import unit_of_work
+from paced.web.deps import State
+from paced.web.errors import NO_STORE
+
+router = APIRouter(tags=["OAuth 2"])
+
+
+def _form_body(*fields: tuple[str, str, bool]) -> dict[str, object]:
+    """The OpenAPI description of a form-encoded body (the routes read it themselves)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                token_endpoint.FORM: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            name: {"type": "string", "description": text}
+                            for name, text, _ in fields
+                        },
+                        "required": [name for name, _, required in fields if required],
+                    }
+                }
+            },
+        }
+    }
+
+
+_CLIENT = (
+    ("client_id", "The client's id, unless sent with HTTP Basic.", False),
+    ("client_secret", "A confidential client's secret, unless sent with HTTP Basic.", False),
+)
+
+
+async def form_request(request: Request) -> FormRequest:
+    """The raw request; the core parses the body, so that it sees repeated parameters."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > token_endpoint.MAX_BODY:  # enough to refuse it; read no further
+            break
+    return FormRequest(
+        content_type=request.headers.get("content-type"),
+        body=bytes(body),
+        authorization=request.headers.get("authorization"),
+        query=parse_qs(request.url.query, keep_blank_values=True),
+    )
+
+
+@router.post(
+    "/oauth/token",
+    summary="Exchange an authorization code or a refresh token for tokens",
+    openapi_extra=_form_body(
+        ("grant_type", "authorization_code or refresh_token", True),
+        ("code", "authorization_code: the code from the redirect", False),
+        ("redirect_uri", "authorization_code: as in the authorization request", False),
+        ("code_verifier", "authorization_code: the PKCE verifier", False),
+        ("refresh_token", "refresh_token: the current refresh token", False),
+        ("scope", "refresh_token: a narrower scope for the new access token", False),
+        *_CLIENT,
+    ),
+)
+async def token(request: Request, state: State) -> Response:
+    form = await form_request(request)
+    async with unit_of_work(state.engine) as store:
+        issued = await token_endpoint.token(store, form, state.clock(), state.policy)
+    return JSONResponse(issued.body(), headers=NO_STORE)
+
+
+@router.post(
+    "/oauth/revoke",
+    summary="Revoke an access or refresh token (RFC 7009)",
+    openapi_extra=_form_body(
+        ("token", "The access or refresh token to revoke", True),
+        ("token_type_hint", "access_token or refresh_token (optional)", False),
+        *_CLIENT,
+    ),
+)
+async def revoke(request: Request, state: State) -> Response:
+    form = await form_request(request)
+    async with unit_of_work(state.engine) as store:
+        await revocation.revoke(store, form, state.clock())
+    return Response(status_code=200, headers=NO_STORE)
+
+
+@router.post(
+    "/oauth/introspect",
+    summary="Describe one of the calling client's tokens (RFC 7662)",
+    openapi_extra=_form_body(
+        ("token", "The access or refresh token to describe", True),
+        ("token_type_hint", "access_token or refresh_token (optional)", False),
+        *_CLIENT,
+    ),
+)
+async def introspect(request: Request, state: State) -> Response:
+    form = await form_request(request)
+    async with unit_of_work(state.engine) as store:
+        result = await introspection.introspect(store, form, state.clock(), state.policy)
+    return JSONResponse(result.body(), headers=NO_STORE)

@@ -1,0 +1,45 @@
+"""Authorization server metadata (RFC 8414 §2) as SPEC §6 lists it."""
+
+from __future__ import annotations
+
+from paced.core.metadata import server_metadata
+
+
+def test_metadata_lists_what_a_client_library_needs() -> None:
+    document = server_metadata("https://auth.paced.example/")
+    assert document == {
+        "issuer": "https://auth.paced.example",
+        "authorization_endpoint": "https://auth.paced.example/oauth/authorize",
+        "token_endpoint": "https://auth.paced.example/oauth/token",
+        "revocation_endpoint": "https://auth.paced.example/oauth/revoke",
+        "introspection_endpoint": "https://auth.paced.example/oauth/introspect",
+        "scopes_supported": ["read", "write"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+def test_each_call_gives_its_own_lists() -> None:
+    first = server_metadata("https://a.example")
+    first["scopes_supported"].append("admin")  # type: ignore[attr-defined]
+    first["token_endpoint_auth_methods_supported"].clear()  # type: ignore[attr-defined]
+    second = server_metadata("https://a.example")
+    assert second["scopes_supported"] == ["read", "write"]
+    assert len(second["revocation_endpoint_auth_methods_supported"]) == 3  # type: ignore[arg-type]

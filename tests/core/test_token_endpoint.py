@@ -1,0 +1,181 @@
+"""The token endpoint's form rules (RFC 6749 §3.1, §3.2, §2.3) and its grant dispatch."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from paced.core import token_endpoint
+from paced.core.errors import (
+    InvalidClient,
+    InvalidRequest,
+    OAuthError,
+    UnsupportedGrantType,
+)
+from paced.core.token_endpoint import FormRequest, parse_form, value
+from paced.storage.engine import create_engine
+from paced.storage.unit_of_work import unit_of_work
+from tests.oauth_helpers import (
+    NOW,
+    POLICY,
+    REDIRECT,
+    VERIFIER,
+    Client,
+    Person,
+    add_client,
+    add_code,
+    add_user,
+    form_request,
+)
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def basic(client: Client) -> str:
+    return "Basic " + base64.b64encode(f"{client.client_id}:{client.secret}".encode()).decode()
+
+
+# --- parse_form ---------------------------------------------------------------------
+
+
+def test_a_form_is_read_with_every_value() -> None:
+    params = parse_form(FORM + "; charset=UTF-8", b"grant_type=refresh_token&scope=read+write&x=")
+    assert params == {"grant_type": ["refresh_token"], "scope": ["read write"], "x": [""]}
+    # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+    assert value(params, "x") is None
+    assert value(params, "absent") is None
+    assert value(params, "scope") == "read write"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b'{"grant_type": "refresh_token"}'),
+        (None, b"grant_type=refresh_token"),
+        ("multipart/form-data; boundary=x", b"--x--"),
+        (FORM, b"grant_type=refresh_token&grant_type=authorization_code"),
+        (FORM, b"code=abc&code="),
+        (FORM, b"grant_type=\xff"),
+        (FORM, b"code=%ff"),
+        (FORM, b"a=1&" * 30),
+        (FORM, b"code=" + b"x" * token_endpoint.MAX_BODY),
+    ],
+    ids=[
+        "a JSON body",
+        "no content type",
+        "a multipart body",
+        "a repeated parameter",
+        "a parameter repeated with an empty value",
+        "bytes that are not UTF-8",
+        "a percent-escape that is not UTF-8",
+        "too many fields",
+        "a body too large",
+    ],
+)
+def test_a_body_that_breaks_the_form_rules_is_invalid_request(
+    content_type: str | None, body: bytes
+) -> None:
+    with pytest.raises(InvalidRequest):
+        parse_form(content_type, body)
+
+
+# --- token: dispatch ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def ann(engine: AsyncEngine) -> Person:
+    return await add_user(engine)
+
+
+@pytest.fixture
+async def zapier(engine: AsyncEngine, ann: Person) -> Client:
+    return await add_client(engine, ann)
+
+
+async def post(engine: AsyncEngine, request: FormRequest) -> dict[str, object]:
+    async with unit_of_work(engine) as store:
+        return (await token_endpoint.token(store, request, NOW, POLICY)).body()
+
+
+async def test_both_grants_through_the_endpoint(
+    engine: AsyncEngine, zapier: Client, ann: Person
+) -> None:
+    code = await add_code(engine, zapier, ann)
+    body = await post(
+        engine,
+        form_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code.code,
+                "redirect_uri": REDIRECT,
+                "code_verifier": VERIFIER,
+                **zapier.form(),
+            }
+        ),
+    )
+    refreshed = await post(
+        engine,
+        form_request(
+            {"grant_type": "refresh_token", "refresh_token": str(body["refresh_token"])},
+            authorization=basic(zapier),
+        ),
+    )
+    assert refreshed["scope"] == "read"
+    assert refreshed["refresh_token"] != body["refresh_token"]
+
+
+@pytest.mark.parametrize(
+    ("params", "query", "error"),
+    [
+        ({}, "", InvalidRequest),
+        ({"grant_type": ""}, "", InvalidRequest),
+        ({"grant_type": "password", "username": "a", "password": "b"}, "", UnsupportedGrantType),
+        ({"grant_type": "client_credentials"}, "", UnsupportedGrantType),
+        ({"grant_type": "refresh_token"}, "client_secret=x", InvalidRequest),
+        ({"grant_type": "refresh_token"}, "", InvalidRequest),
+    ],
+    ids=[
+        "no grant_type",
+        "an empty grant_type",
+        "the password grant",
+        "the client_credentials grant",
+        "credentials in the query string",
+        "a refresh without refresh_token",
+    ],
+)
+async def test_requests_the_endpoint_refuses(
+    engine: AsyncEngine,
+    zapier: Client,
+    params: dict[str, str],
+    query: str,
+    error: type[OAuthError],
+) -> None:
+    with pytest.raises(error):
+        await post(engine, form_request({**params, **zapier.form()}, query=query))
+
+
+async def test_basic_and_a_secret_in_the_body_at_once_is_invalid_request(
+    engine: AsyncEngine, zapier: Client
+) -> None:
+    request = form_request(
+        {"grant_type": "refresh_token", **zapier.form()}, authorization=basic(zapier)
+    )
+    with pytest.raises(InvalidRequest):
+        await post(engine, request)
+
+
+async def test_no_client_credentials_at_all_is_invalid_client(engine: AsyncEngine) -> None:
+    with pytest.raises(InvalidClient):
+        await post(engine, form_request({"grant_type": "refresh_token"}))

@@ -1,0 +1,251 @@
+"""GrantRows on every database: grants, codes, and revoking a family set-based."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from paced.core.ids import new_id, random_base62
+from paced.core.records import Grant
+from paced.storage.engine import create_engine
+from paced.storage.models import (
+    access_tokens,
+    apps,
+    authorization_codes,
+    grants,
+    refresh_tokens,
+    users,
+)
+from paced.storage.unit_of_work import unit_of_work
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def add_user(engine: AsyncEngine, email: str) -> str:
+    user_id = new_id("user")
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(users).values(
+                id=user_id,
+                email=email,
+                email_key=email,
+                name="",
+                time_zone="UTC",
+                password_hash="x",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    return user_id
+
+
+async def add_app(engine: AsyncEngine, owner_id: str, name: str) -> str:
+    app_id = new_id("app")
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(apps).values(
+                id=app_id,
+                owner_id=owner_id,
+                name=name,
+                description="",
+                homepage_url="",
+                client_id=random_base62(32),
+                redirect_uris=json.dumps(["https://client.example/cb"]),
+                public=False,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    return app_id
+
+
+async def add_grant(
+    engine: AsyncEngine, user_id: str, app_id: str, scopes: tuple[str, ...] = ("read",)
+) -> Grant:
+    grant = Grant(new_id("grant"), app_id, user_id, scopes, NOW, None, None)
+    async with unit_of_work(engine) as store:
+        await store.add_grant(grant)
+    return grant
+
+
+async def add_tokens(
+    engine: AsyncEngine, grant_id: str, count: int = 1, *, revoked_at: datetime | None = None
+) -> None:
+    async with engine.begin() as connection:
+        for table in (access_tokens, refresh_tokens):
+            for _ in range(count):
+                values: dict[str, Any] = {
+                    "id": random_base62(24),
+                    "grant_id": grant_id,
+                    "digest": random_base62(64),
+                    "scopes": "read",
+                    "created_at": NOW,
+                    "expires_at": NOW + timedelta(hours=2),
+                    "revoked_at": revoked_at,
+                }
+                await connection.execute(insert(table).values(**values))
+
+
+async def revoked_at(engine: AsyncEngine, table: Any, grant_id: str) -> list[datetime | None]:
+    column = table.c.grant_id if table is not grants else table.c.id
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(table.c.revoked_at).where(column == grant_id))
+        return [row.revoked_at for row in rows]
+
+
+@pytest.fixture
+async def ann(engine: AsyncEngine) -> str:
+    return await add_user(engine, "ann@example.com")
+
+
+@pytest.fixture
+async def app_id(engine: AsyncEngine, ann: str) -> str:
+    return await add_app(engine, ann, "Client")
+
+
+async def test_a_grant_round_trips_with_its_scopes(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    grant = await add_grant(engine, ann, app_id, ("read", "write"))
+    async with unit_of_work(engine) as store:
+        assert await store.live_grants(ann, app_id) == [grant]
+        assert await store.live_grants(ann, "app_other") == []
+
+
+async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    grant = await add_grant(engine, ann, app_id)
+    async with unit_of_work(engine) as store:
+        await store.add_authorization_code(
+            digest="d" * 64,
+            grant_id=grant.id,
+            redirect_uri="https://client.example/cb",
+            code_challenge="c" * 43,
+            created_at=NOW,
+            expires_at=NOW + timedelta(minutes=10),
+        )
+    async with engine.connect() as connection:
+        row = (await connection.execute(select(authorization_codes))).one()
+    assert row.digest == "d" * 64
+    assert row.grant_id == grant.id
+    assert row.redirect_uri == "https://client.example/cb"
+    assert row.code_challenge == "c" * 43
+    assert row.expires_at == NOW + timedelta(minutes=10)
+    assert row.used_at is None
+
+
+async def test_live_grants_with_apps_lists_the_users_unrevoked_grants_with_their_apps(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    bob = await add_user(engine, "bob@example.com")
+    other_app = await add_app(engine, bob, "Other")
+    mine = await add_grant(engine, ann, app_id)
+    other = await add_grant(engine, ann, other_app, ("write",))
+    await add_grant(engine, bob, app_id)
+    revoked = await add_grant(engine, ann, app_id)
+    async with unit_of_work(engine) as store:
+        await store.revoke_grant(revoked.id, NOW)
+        listed = await store.live_grants_with_apps(ann)
+        assert {(a.id, g.id) for a, g in listed} == {(app_id, mine.id), (other_app, other.id)}
+        assert [g.id for _, g in await store.live_grants_with_apps(ann, app_id)] == [mine.id]
+        app, _ = listed[0]
+        assert app.name in ("Client", "Other")
+        assert app.redirect_uris == ("https://client.example/cb",)
+
+
+async def test_revoke_grant_ends_the_grant_and_every_token_of_it(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    grant = await add_grant(engine, ann, app_id)
+    sibling = await add_grant(engine, ann, app_id)
+    await add_tokens(engine, grant.id, 3)
+    await add_tokens(engine, grant.id, 1, revoked_at=NOW - timedelta(days=1))
+    await add_tokens(engine, sibling.id, 2)
+    async with unit_of_work(engine) as store:
+        await store.revoke_grant(grant.id, NOW)
+    assert await revoked_at(engine, grants, grant.id) == [NOW]
+    for table in (access_tokens, refresh_tokens):
+        # Tokens revoked earlier keep the time they were revoked.
+        assert sorted(await revoked_at(engine, table, grant.id)) == [
+            NOW - timedelta(days=1),
+            NOW,
+            NOW,
+            NOW,
+        ]
+        # Another approval of the same app by the same user is untouched (SPEC §6).
+        assert await revoked_at(engine, table, sibling.id) == [None, None]
+    assert await revoked_at(engine, grants, sibling.id) == [None]
+
+
+async def test_revoke_grant_twice_keeps_the_first_time(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    grant = await add_grant(engine, ann, app_id)
+    await add_tokens(engine, grant.id)
+    async with unit_of_work(engine) as store:
+        await store.revoke_grant(grant.id, NOW)
+        await store.revoke_grant(grant.id, LATER)
+    assert await revoked_at(engine, grants, grant.id) == [NOW]
+    assert await revoked_at(engine, access_tokens, grant.id) == [NOW]
+
+
+async def test_revoke_user_app_grants_ends_every_grant_of_that_user_to_that_app_only(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    bob = await add_user(engine, "bob@example.com")
+    other_app = await add_app(engine, bob, "Other")
+    first = await add_grant(engine, ann, app_id)
+    second = await add_grant(engine, ann, app_id, ("write",))
+    bobs = await add_grant(engine, bob, app_id)
+    elsewhere = await add_grant(engine, ann, other_app)
+    for grant in (first, second, bobs, elsewhere):
+        await add_tokens(engine, grant.id, 2)
+    async with unit_of_work(engine) as store:
+        assert await store.revoke_user_app_grants(ann, app_id, NOW) == 2
+        assert await store.revoke_user_app_grants(ann, app_id, LATER) == 0
+    for grant in (first, second):
+        assert await revoked_at(engine, grants, grant.id) == [NOW]
+        assert await revoked_at(engine, access_tokens, grant.id) == [NOW, NOW]
+        assert await revoked_at(engine, refresh_tokens, grant.id) == [NOW, NOW]
+    for grant in (bobs, elsewhere):
+        assert await revoked_at(engine, grants, grant.id) == [None]
+        assert await revoked_at(engine, access_tokens, grant.id) == [None, None]
+
+
+@pytest.mark.parametrize("tokens", [1, 40], ids=["one token", "forty tokens"])
+async def test_revocation_is_set_based_three_statements_however_many_tokens(
+    engine: AsyncEngine, ann: str, app_id: str, tokens: int
+) -> None:
+    grant = await add_grant(engine, ann, app_id)
+    await add_tokens(engine, grant.id, tokens)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(("UPDATE", "SELECT", "DELETE")):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with unit_of_work(engine) as store:
+            await store.revoke_user_app_grants(ann, app_id, NOW)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 3
+    assert all(s.lstrip().upper().startswith("UPDATE") for s in statements)

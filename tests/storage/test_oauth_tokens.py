@@ -1,0 +1,172 @@
+"""OAuthTokenRows on every database: lookups, and the conditional updates that make codes
+and refresh tokens single-use under concurrent transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from paced.core import token_format
+from paced.core.errors import InvalidGrant
+from paced.core.ids import digest
+from paced.core.records import Grant
+from paced.storage.engine import create_engine
+from paced.storage.unit_of_work import unit_of_work
+from tests.oauth_helpers import NOW, Code, add_client, add_code, add_user, row
+
+LATER = NOW + timedelta(minutes=1)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def code(engine: AsyncEngine) -> Code:
+    ann = await add_user(engine)
+    return await add_code(engine, await add_client(engine, ann), ann, scopes="read write")
+
+
+async def add_refresh_token(engine: AsyncEngine, grant_id: str) -> tuple[str, str]:
+    """(token id, token) of a new refresh token under the grant."""
+    token = token_format.generate("pt_refresh_")
+    async with unit_of_work(engine) as store:
+        await store.add_refresh_token(
+            token_id="rt_1",
+            grant_id=grant_id,
+            digest=digest(token),
+            scopes=("read", "write"),
+            created_at=NOW,
+            expires_at=None,
+        )
+    return "rt_1", token
+
+
+async def test_a_code_is_read_with_its_grant(engine: AsyncEngine, code: Code) -> None:
+    async with unit_of_work(engine) as store:
+        found = await store.code_by_digest(digest(code.code))
+        assert await store.code_by_digest(digest("unknown")) is None
+    assert found is not None
+    assert found.redirect_uri == "https://client.example/callback"
+    assert found.expires_at == NOW + timedelta(minutes=10)
+    assert found.used_at is None
+    assert isinstance(found.grant, Grant)
+    assert (found.grant.id, found.grant.scopes, found.grant.created_at) == (
+        code.grant_id,
+        ("read", "write"),
+        NOW,
+    )
+
+
+async def test_a_code_is_consumed_once(engine: AsyncEngine, code: Code) -> None:
+    async with unit_of_work(engine) as store:
+        assert await store.consume_code(digest(code.code), NOW) is True
+        assert await store.consume_code(digest(code.code), LATER) is False
+        assert await store.consume_code(digest("unknown"), LATER) is False
+    assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] == NOW
+
+
+async def consume_in_own_transaction(engine: AsyncEngine, code: Code) -> bool:
+    async with unit_of_work(engine) as store:
+        return await store.consume_code(digest(code.code), NOW)
+
+
+async def test_sixteen_concurrent_transactions_consume_a_code_once(
+    engine: AsyncEngine, code: Code
+) -> None:
+    results = await asyncio.gather(*(consume_in_own_transaction(engine, code) for _ in range(16)))
+    assert results.count(True) == 1 and results.count(False) == 15
+
+
+async def test_a_refresh_token_is_rotated_once(engine: AsyncEngine, code: Code) -> None:
+    token_id, token = await add_refresh_token(engine, code.grant_id)
+    async with unit_of_work(engine) as store:
+        found = await store.refresh_token_by_digest(digest(token))
+        assert found is not None and found.rotated_at is None
+        assert (found.id, found.scopes, found.grant.id) == (
+            token_id,
+            ("read", "write"),
+            code.grant_id,
+        )
+        assert await store.rotate_refresh_token(token_id, NOW) is True
+        assert await store.rotate_refresh_token(token_id, LATER) is False
+        found = await store.refresh_token_by_digest(digest(token))
+    assert found is not None and found.rotated_at == NOW
+
+
+async def test_a_revoked_refresh_token_is_not_rotated(engine: AsyncEngine, code: Code) -> None:
+    token_id, _ = await add_refresh_token(engine, code.grant_id)
+    async with unit_of_work(engine) as store:
+        await store.revoke_grant(code.grant_id, NOW)
+        assert await store.rotate_refresh_token(token_id, LATER) is False
+
+
+async def rotate_in_own_transaction(engine: AsyncEngine, token_id: str) -> bool:
+    async with unit_of_work(engine) as store:
+        return await store.rotate_refresh_token(token_id, NOW)
+
+
+async def test_sixteen_concurrent_transactions_rotate_a_refresh_token_once(
+    engine: AsyncEngine, code: Code
+) -> None:
+    token_id, _ = await add_refresh_token(engine, code.grant_id)
+    results = await asyncio.gather(
+        *(rotate_in_own_transaction(engine, token_id) for _ in range(16))
+    )
+    assert results.count(True) == 1 and results.count(False) == 15
+
+
+async def test_an_access_token_is_stored_read_and_revoked_once(
+    engine: AsyncEngine, code: Code
+) -> None:
+    token = token_format.generate("pt_oauth_")
+    async with unit_of_work(engine) as store:
+        await store.add_access_token(
+            token_id="at_1",
+            grant_id=code.grant_id,
+            digest=digest(token),
+            scopes=("read",),
+            created_at=NOW,
+            expires_at=NOW + timedelta(hours=2),
+        )
+        await store.touch_grant(code.grant_id, NOW)
+    async with unit_of_work(engine) as store:
+        found = await store.access_token_by_digest(digest(token))
+        assert found is not None
+        assert (found.id, found.scopes, found.expires_at) == (
+            "at_1",
+            ("read",),
+            NOW + timedelta(hours=2),
+        )
+        assert found.grant.last_used_at == NOW
+        assert await store.access_token_by_digest(digest("unknown")) is None
+        await store.revoke_access_token("at_1", NOW)
+        await store.revoke_access_token("at_1", LATER)  # the first revocation time stays
+    assert (await row(engine, "access_tokens", id="at_1"))["revoked_at"] == NOW
+
+
+async def test_a_revocation_commits_although_the_use_case_fails(
+    engine: AsyncEngine, code: Code
+) -> None:
+    with pytest.raises(InvalidGrant):
+        async with unit_of_work(engine) as store:
+            await store.revoke_grant(code.grant_id, NOW)
+            raise InvalidGrant("replayed")
+    assert (await row(engine, "grants", id=code.grant_id))["revoked_at"] == NOW
+
+
+async def test_an_unexpected_error_rolls_back(engine: AsyncEngine, code: Code) -> None:
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(engine) as store:
+            await store.consume_code(digest(code.code), NOW)
+            raise RuntimeError("bug")
+    assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] is None
