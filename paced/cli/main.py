@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paced.cli import db, serve, users
+from paced.cli import apps, db, serve, tokens, users
 
 app = typer.Typer(
     name="paced",
@@ -16,6 +16,8 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(apps.app, name="apps")
 
 
 def main() -> None:

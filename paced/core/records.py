@@ -93,3 +93,42 @@ class Grant:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationCode:
+    """A code as stored: only its digest, with the grant it opens (RFC 6749 §4.1.2)."""
+
+    digest: str
+    grant: Grant
+    redirect_uri: str
+    code_challenge: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """An OAuth access token (`pt_oauth_…`) as stored, with its grant."""
+
+    id: str
+    grant: Grant
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """A refresh token (`pt_refresh_…`) as stored, with its grant. `rotated_at` is set
+    when a refresh replaced it (RFC 9700 §4.14)."""
+
+    id: str
+    grant: Grant
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    rotated_at: datetime | None
+    revoked_at: datetime | None

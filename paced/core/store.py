@@ -8,9 +8,23 @@ narrowest one it uses. Single-use things are consumed atomically in storage
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from paced.core.records import App, Credentials, Session, User
+from paced.core.records import (
+    AccessToken,
+    App,
+    AuthorizationCode,
+    ClientSecret,
+    Credentials,
+    Grant,
+    PersonalToken,
+    RefreshToken,
+    Session,
+    User,
+)
+
+if TYPE_CHECKING:
+    from paced.core.bearer import BearerToken
 
 
 class UserStore(Protocol):
@@ -73,4 +87,182 @@ class GrantRevocation(Protocol):
 
     async def revoke_user_app_grants(self, user_id: str, app_id: str, now: datetime) -> int:
         """Revoke every live grant of `user_id` to `app_id`; returns how many."""
+        ...
+
+
+class AppStore(ClientStore, Protocol):
+    """Registering and managing OAuth applications (Developer settings, `paced apps`)."""
+
+    async def add_app(self, app: App) -> None: ...
+
+    async def app_of_owner(self, app_id: str, owner_id: str) -> App | None:
+        """The app when `owner_id` owns it, else None: another's app looks absent."""
+        ...
+
+    async def apps_of_owner(self, owner_id: str) -> list[App]:
+        """Newest first."""
+        ...
+
+    async def update_app(self, app: App) -> None:
+        """Store name, description, homepage URL, redirect URIs and updated_at."""
+        ...
+
+    async def delete_app(self, app_id: str) -> None:
+        """Remove the app with its secrets, grants, codes and tokens."""
+        ...
+
+    async def client_secrets(self, app_id: str) -> list[ClientSecret]:
+        """Oldest first."""
+        ...
+
+    async def add_client_secret(self, secret: ClientSecret, digest: str, *, limit: int) -> bool:
+        """Insert unless the app already has `limit` secrets (decided atomically)."""
+        ...
+
+    async def delete_client_secret(self, app_id: str, secret_id: str) -> bool: ...
+
+
+class AuthorizationCodes(Protocol):
+    """The token endpoint's side of authorization codes (RFC 6749 §4.1.3)."""
+
+    async def code_by_digest(self, digest: str) -> AuthorizationCode | None:
+        """The code with its grant, used or not, else None."""
+        ...
+
+    async def consume_code(self, digest: str, now: datetime) -> bool:
+        """Mark the code used unless it already is: a conditional update whose row count
+        says whether this caller is the one that exchanged it."""
+        ...
+
+
+class TokenIssuance(Protocol):
+    """Storing what the token endpoint hands out (only digests) under a grant."""
+
+    async def add_access_token(
+        self,
+        *,
+        token_id: str,
+        grant_id: str,
+        digest: str,
+        scopes: tuple[str, ...],
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    async def add_refresh_token(
+        self,
+        *,
+        token_id: str,
+        grant_id: str,
+        digest: str,
+        scopes: tuple[str, ...],
+        created_at: datetime,
+        expires_at: datetime | None,
+    ) -> None: ...
+
+    async def touch_grant(self, grant_id: str, now: datetime) -> None:
+        """Record the grant's last use (shown on the authorized-applications page). It
+        locks the grant's row: every writer of a family takes it before the family's
+        tokens."""
+        ...
+
+
+class RefreshTokens(Protocol):
+    async def refresh_token_by_digest(self, digest: str) -> RefreshToken | None:
+        """The refresh token with its grant, whatever its state, else None."""
+        ...
+
+    async def rotate_refresh_token(self, token_id: str, now: datetime) -> bool:
+        """Mark the token replaced unless it already is, or is revoked: a conditional
+        update whose row count says whether this caller won (RFC 9700 §4.14)."""
+        ...
+
+
+class AccessTokens(Protocol):
+    async def access_token_by_digest(self, digest: str) -> AccessToken | None:
+        """The OAuth access token with its grant, whatever its state, else None."""
+        ...
+
+    async def revoke_access_token(self, token_id: str, now: datetime) -> None: ...
+
+
+class AppLookup(Protocol):
+    """Finding the app an authorization request names (RFC 6749 §4.1.1)."""
+
+    async def app_by_client_id(self, client_id: str) -> App | None: ...
+
+
+class ConsentStore(Protocol):
+    """Approvals on the consent screen, and the codes they issue (RFC 6749 §4.1.2)."""
+
+    async def add_grant(self, grant: Grant) -> None: ...
+
+    async def add_authorization_code(
+        self,
+        *,
+        digest: str,
+        grant_id: str,
+        redirect_uri: str,
+        code_challenge: str | None,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """`redirect_uri` is the request's parameter as sent, "" when it was omitted."""
+        ...
+
+    async def live_grants(self, user_id: str, app_id: str) -> list[Grant]:
+        """The user's unrevoked grants to the app, oldest first."""
+        ...
+
+
+class AuthorizedAppStore(GrantRevocation, Protocol):
+    """The authorized-applications page: what the user granted, and taking it back."""
+
+    async def live_grants_with_apps(
+        self, user_id: str, app_id: str | None = None
+    ) -> list[tuple[App, Grant]]:
+        """Each unrevoked grant of the user (to `app_id` only, when given) with its app,
+        oldest first."""
+        ...
+
+
+class PersonalTokenStore(Protocol):
+    """Developer settings and `paced tokens`: a user's personal access tokens."""
+
+    async def add_personal_token(self, token: PersonalToken, digest: str) -> None: ...
+
+    async def personal_token_by_id(self, token_id: str) -> PersonalToken | None: ...
+
+    async def personal_tokens_of(self, user_id: str) -> list[PersonalToken]:
+        """Newest first, revoked and expired ones included."""
+        ...
+
+    async def revoke_personal_token(self, token_id: str, now: datetime) -> bool:
+        """Set revoked_at unless already set; True when this call revoked it."""
+        ...
+
+
+class BearerStore(Protocol):
+    """What the Bearer check of every API request needs: one indexed read by digest, and
+    a rare, coarse write of the last use. The read must not take a write lock."""
+
+    async def personal_bearer_token(self, digest: str) -> BearerToken | None:
+        """The personal access token with this digest, with its user, else None."""
+        ...
+
+    async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
+        """The OAuth access token with this digest, with its grant's state, its app's
+        client id and its user (one query), else None."""
+        ...
+
+    async def record_personal_token_use(
+        self, token_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        """Set last_used_at to `now` unless it is already later than `unused_since`."""
+        ...
+
+    async def record_grant_use(
+        self, grant_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        """The same for an OAuth grant (shown on the authorized-applications page)."""
         ...

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from paced.storage.apps import AppRows
+from paced.storage.grants import GrantRows
+from paced.storage.oauth_tokens import OAuthTokenRows
+from paced.storage.personal_tokens import PersonalTokenRows
 from paced.storage.users import SessionRows, UserRows
 
 
-class Store(UserRows, SessionRows):
+class Store(UserRows, SessionRows, AppRows, GrantRows, PersonalTokenRows, OAuthTokenRows):
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection

@@ -15,8 +15,8 @@ from paced.settings import Settings
 from paced.storage.engine import create_engine
 from paced.web import errors, templating
 from paced.web.headers import SecurityHeaders
-from paced.web.routers import health
-from paced.web.routers.pages import account, accounts
+from paced.web.routers import api_v1, bench, health, oauth_authorize, oauth_tokens, well_known
+from paced.web.routers.pages import account, accounts, applications, authorized_apps, developer
 from paced.web.signing import Signer
 from paced.web.state import AppState, Clock, system_clock
 
@@ -60,8 +60,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.include_router(health.router)
+    if settings.bench_floor:
+        app.include_router(bench.router)
     app.include_router(accounts.router)
     app.include_router(account.router)
+    app.include_router(oauth_authorize.router)
+    app.include_router(oauth_tokens.router)
+    app.include_router(well_known.router)
+    app.include_router(authorized_apps.router)
+    app.include_router(developer.router)
+    app.include_router(applications.router)
+    app.include_router(api_v1.router)
     return app
 
 

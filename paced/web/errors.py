@@ -68,7 +68,9 @@ def _is_api(request: Request) -> bool:
     return path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect"))
 
 
-async def error_page(request: Request, status: int, title: str, message: str) -> Response:
+async def error_page(
+    request: Request, status: int, title: str, message: str, *, template: str = "error.html"
+) -> Response:
     if _is_api(request):
         code = {404: "not_found", 405: "method_not_allowed"}.get(status, "invalid_request")
         if status >= 500:
@@ -84,11 +86,11 @@ async def error_page(request: Request, status: int, title: str, message: str) ->
         templates = request.app.state.paced.templates
         return templates.TemplateResponse(
             request,
-            "error.html",
+            template,
             {"title": title, "message": message, "user": None, "viewer": None},
             status_code=status,
         )
-    return context.render("error.html", {"title": title, "message": message}, status_code=status)
+    return context.render(template, {"title": title, "message": message}, status_code=status)
 
 
 def install(app: FastAPI) -> None:
@@ -103,14 +105,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UntrustedRedirect)
     async def _untrusted_redirect(request: Request, error: UntrustedRedirect) -> Response:
         # RFC 6749 §4.1.2.1: tell the user, and never redirect to an untrusted URI.
-        templates = request.app.state.paced.templates
-        return templates.TemplateResponse(
-            request,
-            "oauth/error.html",
-            {"message": error.description, "user": None, "viewer": None},
-            status_code=400,
-            headers={"Cache-Control": "no-store"},
+        title = "This authorization request cannot be used"
+        response = await error_page(
+            request, 400, title, error.description, template="oauth/error.html"
         )
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.exception_handler(AuthorizationErrorResponse)
     async def _to_client(request: Request, error: AuthorizationErrorResponse) -> Response:
