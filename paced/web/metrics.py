@@ -1,0 +1,120 @@
+"""Prometheus metrics, counted at the web edge (the core knows nothing of them).
+
+`paced serve` exposes them on a listener of their own when PACED_METRICS_PORT is set, in
+prometheus-client's multiprocess mode so that every worker's counts add up
+(`paced.cli.serve`). Every label takes few values: routes are templates, methods a fixed
+set, kinds and reasons the names below; nothing from a request is a label as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from prometheus_client import Counter, Histogram
+
+from paced.core import bearer
+from paced.core.errors import (
+    BearerError,
+    InsufficientScope,
+    InvalidBearerRequest,
+    InvalidToken,
+    MissingCredentials,
+)
+
+REQUESTS = Counter(
+    "paced_http_requests",
+    "HTTP requests answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "paced_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer, by method and route template.",
+    ["method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+TOKENS_ISSUED = Counter("paced_tokens_issued", "Secrets issued by this service, by kind.", ["kind"])
+TOKENS_REVOKED = Counter(
+    "paced_tokens_revoked",
+    "Revocations by kind: oauth_grant is one approval with all its tokens (a revoked "
+    "refresh token, or an app revoked on the authorized-applications page), oauth_app "
+    "an application deleted with everything issued to it.",
+    ["kind"],
+)
+AUTH_FAILURES = Counter(
+    "paced_auth_failures",
+    "Refused credentials, by kind (bearer, oauth, login, csrf) and reason.",
+    ["kind", "reason"],
+)
+RATE_LIMITED = Counter(
+    "paced_rate_limited", "Requests refused with 429 by a rate limit, by route.", ["route"]
+)
+
+Issued = Literal[
+    "personal_access_token",
+    "oauth_access_token",
+    "oauth_refresh_token",
+    "authorization_code",
+    "client_secret",
+]
+Revoked = Literal[
+    "personal_access_token",
+    "oauth_access_token",
+    "oauth_grant",
+    "oauth_app",
+    "client_secret",
+]
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"
+
+_INVALID_TOKEN_REASONS = {
+    bearer.MALFORMED: "malformed",
+    bearer.UNKNOWN: "unknown",
+    bearer.EXPIRED: "expired",
+    bearer.REVOKED: "revoked",
+}
+
+
+def issued(kind: Issued, count: int = 1) -> None:
+    TOKENS_ISSUED.labels(kind).inc(count)
+
+
+def revoked(kind: Revoked) -> None:
+    TOKENS_REVOKED.labels(kind).inc()
+
+
+def auth_failed(kind: Literal["bearer", "oauth", "login", "csrf"], reason: str) -> None:
+    AUTH_FAILURES.labels(kind, reason).inc()
+
+
+def bearer_failed(error: BearerError) -> None:
+    if isinstance(error, InvalidToken):
+        reason = _INVALID_TOKEN_REASONS.get(error.description, "invalid_token")
+    elif isinstance(error, MissingCredentials):
+        reason = "missing"
+    elif isinstance(error, InvalidBearerRequest | InsufficientScope):
+        reason = error.error
+    else:
+        reason = "other"
+    auth_failed("bearer", reason)
+
+
+def rate_limited(route: str) -> None:
+    RATE_LIMITED.labels(route).inc()
+
+
+# The labelled children of the request metrics, found once per (method, route, status):
+# `labels()` costs more than the increment itself. Few keys: every label is bounded.
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    key = (method, route, status)
+    children = _request_children.get(key)
+    if children is None:
+        shown = method if method in METHODS else "OTHER"
+        children = (REQUESTS.labels(shown, route, str(status)), LATENCY.labels(shown, route))
+        if method in METHODS:  # unusual methods are many: never keep them as keys
+            _request_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)

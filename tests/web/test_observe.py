@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from prometheus_client import REGISTRY
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from paced.logs import JsonFormatter
+from paced.settings import Settings
+from paced.web.app import create_app
+from paced.web.observe import RequestObserver
+from tests.conftest import Clock
+
+GENERATED = re.compile(r"[0-9a-f]{16}")
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    formatter = JsonFormatter()
+    return [
+        json.loads(formatter.format(record))
+        for record in caplog.records
+        if record.name == "paced.access"
+    ]
+
+
+async def item(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def failing(request: Request) -> PlainTextResponse:
+    raise RuntimeError("boom")
+
+
+def tiny(*, access_log: bool = True, metrics: bool = False) -> httpx.AsyncClient:
+    """A two-route app behind the observer alone."""
+    app = Starlette(
+        routes=[Route("/items/{item_id}", item), Route("/fail", failing)],
+    )
+    observed = RequestObserver(app, access_log=access_log, metrics=metrics)
+    transport = httpx.ASGITransport(app=observed)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_every_answer_carries_a_fresh_request_id(client: httpx.AsyncClient) -> None:
+    ids = [
+        (await client.get(path)).headers["x-request-id"]
+        for path in ("/healthz", "/nowhere", "/api/v1/me")
+    ]
+    assert all(GENERATED.fullmatch(value) for value in ids)
+    assert len(set(ids)) == 3
+
+
+async def test_a_plain_request_id_from_the_proxy_is_kept(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.9_Z-1"})
+    assert response.headers["x-request-id"] == "lb-7f3a.9_Z-1"
+
+
+@pytest.mark.parametrize(
+    "incoming",
+    ["a" * 65, "id with spaces", "id<script>", "id;drop", ""],
+    ids=["too long", "spaces", "markup", "a semicolon", "empty"],
+)
+async def test_an_unsafe_request_id_is_replaced(client: httpx.AsyncClient, incoming: str) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": incoming})
+    assert GENERATED.fullmatch(response.headers["x-request-id"])
+
+
+async def test_one_access_line_names_the_route_template_never_the_path_or_query(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="paced.access")
+    response = await client.get(
+        "/settings/developer/tokens/pat_private/revoke?state=private-value",
+        headers={"X-Request-ID": "req-42"},
+    )
+    [line] = access_lines(caplog)
+    assert line["method"] == "GET"
+    assert line["route"] == "/settings/developer/tokens/{token_id}/revoke"
+    assert line["status"] == response.status_code == 303
+    assert line["request_id"] == "req-42"
+    assert isinstance(line["duration_ms"], float)
+    assert line["client"] == "127.0.0.1"
+    assert "private" not in json.dumps(line)
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [("/static/paced.css", "/static"), ("/no/such/page?x=1", "<unmatched>")],
+    ids=["a static file is named by its mount", "an unknown path is not named at all"],
+)
+async def test_routes_without_a_template(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, path: str, route: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="paced.access")
+    await client.get(path)
+    assert [line["route"] for line in access_lines(caplog)] == [route]
+
+
+async def test_no_access_line_when_the_access_log_is_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="paced.access")
+    async with tiny(access_log=False) as http:
+        response = await http.get("/items/1")
+    assert response.headers["x-request-id"]
+    assert access_lines(caplog) == []
+
+
+async def test_a_request_that_fails_is_logged_as_a_500_and_the_error_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="paced.access")
+    async with tiny() as http:
+        with pytest.raises(RuntimeError, match="boom"):
+            await http.get("/fail")
+    [line] = access_lines(caplog)
+    assert (line["route"], line["status"]) == ("/fail", 500)
+
+
+def requests_counted(method: str, route: str, status: str) -> float:
+    labels = {"method": method, "route": route, "status": status}
+    return REGISTRY.get_sample_value("paced_http_requests_total", labels) or 0.0
+
+
+def latencies_counted(method: str, route: str) -> float:
+    labels = {"method": method, "route": route}
+    return REGISTRY.get_sample_value("paced_http_request_duration_seconds_count", labels) or 0.0
+
+
+async def test_requests_are_counted_by_route_template_and_status_when_metrics_are_on() -> None:
+    before = requests_counted("GET", "/items/{item_id}", "200")
+    timed = latencies_counted("GET", "/items/{item_id}")
+    async with tiny(metrics=True) as http:
+        await http.get("/items/1")
+        await http.get("/items/2")
+    assert requests_counted("GET", "/items/{item_id}", "200") == before + 2
+    assert latencies_counted("GET", "/items/{item_id}") == timed + 2
+
+
+async def test_an_unusual_method_is_counted_as_other() -> None:
+    before = requests_counted("OTHER", "/items/{item_id}", "405")
+    async with tiny(metrics=True) as http:
+        await http.request("BREW", "/items/1")
+    assert requests_counted("OTHER", "/items/{item_id}", "405") == before + 1
+
+
+async def test_nothing_is_counted_when_metrics_are_off() -> None:
+    before = requests_counted("GET", "/items/{item_id}", "200")
+    async with tiny(metrics=False) as http:
+        await http.get("/items/1")
+    assert requests_counted("GET", "/items/{item_id}", "200") == before
+
+
+# --- proxy headers --------------------------------------------------------------------
+
+
+def whoami_app(settings: Settings, clock: Clock, trusted: str) -> FastAPI:
+    """The app with PACED_TRUSTED_PROXIES set, and a route that shows what it believes."""
+    app = create_app(settings.model_copy(update={"trusted_proxies": trusted}), clock=clock)
+
+    async def whoami(request: Request) -> JSONResponse:
+        assert request.client is not None
+        return JSONResponse({"client": request.client.host, "scheme": request.url.scheme})
+
+    app.add_api_route("/whoami", whoami)
+    return app
+
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.9, 198.51.100.1", "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.parametrize(
+    ("trusted", "client", "scheme"),
+    [
+        ("", "127.0.0.1", "http"),
+        ("10.0.0.1", "127.0.0.1", "http"),
+        ("127.0.0.1", "198.51.100.1", "https"),
+        ("127.0.0.0/8, 198.51.100.0/24", "203.0.113.9", "https"),
+    ],
+    ids=[
+        "no proxy is trusted by default",
+        "a request from another address than the proxy's is taken as it is",
+        "the trusted proxy's forwarded client and scheme are believed",
+        "each trusted hop is skipped, back to the first untrusted address",
+    ],
+)
+async def test_forwarded_headers_count_only_from_a_trusted_proxy(
+    settings: Settings, clock: Clock, trusted: str, client: str, scheme: str
+) -> None:
+    app = whoami_app(settings, clock, trusted)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            seen = (await http.get("/whoami", headers=FORWARDED)).json()
+    finally:
+        await app.state.paced.engine.dispose()
+    assert seen == {"client": client, "scheme": scheme}
+
+
+def test_a_trusted_proxy_that_is_no_address_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6"):
+        Settings(_env_file=None, trusted_proxies="10.0.0.1, proxy.internal")
