@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +19,10 @@ from paced.core.policy import Policy
 
 class ConfigError(Exception):
     """A configuration that cannot run; its message is one line for the operator."""
+
+
+def _split(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 class Settings(BaseSettings):
@@ -42,6 +49,79 @@ class Settings(BaseSettings):
     # For bench/ only: serves /bench/floor, the API's JSON with no authentication and no
     # database, as the yardstick for every other scenario.
     bench_floor: bool = False
+    # Operations (docs/operations.md). Proxies whose X-Forwarded-For/-Proto are believed:
+    # IP addresses or networks, comma-separated; none by default.
+    trusted_proxies: str = ""
+    # Prometheus metrics on a listener of their own; 0 is off. Never on the public port.
+    metrics_port: int = Field(0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # One log line per request (`paced serve --no-access-log` turns it off).
+    access_log: bool = True
+    # json: one JSON object a line; text: for people; auto: text when stderr is a terminal.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Seconds in-flight requests get to finish after SIGTERM, before the process exits.
+    shutdown_timeout: float = Field(20.0, ge=0)
+    # Rate limits (SPEC §6; docs/operations.md): "N/period" in the `limits` notation
+    # ("10/10 minutes", "200/minute"), or "off".
+    rate_limit_login_per_account: str = "10/10 minutes"  # failed sign-ins
+    rate_limit_login_per_ip: str = "100/10 minutes"  # failed sign-ins
+    rate_limit_signup_per_ip: str = "20/hour"  # accounts made, or emails found taken
+    rate_limit_client_auth_per_client: str = "20/minute"  # failed client authentications
+    rate_limit_client_auth_per_ip: str = "200/minute"  # failed client authentications
+    # Token requests; a failed one counts rate_limit_token_failure_cost times.
+    rate_limit_token_per_client: str = "3000/minute"  # noqa: S105 (a limit, not a secret)
+    rate_limit_token_per_ip: str = "6000/minute"  # noqa: S105
+    rate_limit_token_failure_cost: int = Field(10, ge=1)
+    # Invalid Bearer tokens; counted in each process's memory, whatever PACED_REDIS_URL.
+    rate_limit_bearer_failures_per_ip: str = "1000/minute"
+    # Prepended to every rate-limit key in Redis, so that services can share one server.
+    redis_key_prefix: str = "paced"
+    # Retention: what `paced purge` deletes, in days after a thing stopped working.
+    purge_codes_after_days: int = Field(1, ge=0)
+    purge_oauth_tokens_after_days: int = Field(30, ge=0)
+    purge_personal_tokens_after_days: int = Field(90, ge=0)
+    purge_security_events_after_days: int = Field(365, ge=1)
+    purge_batch_size: int = Field(1000, ge=1, le=10_000)
+    # Input limits (docs/operations.md): a request's body, and its request line and
+    # headers together, in bytes.
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_header_bytes: int = Field(32 * 1024, ge=4096)
+
+    @field_validator(
+        "rate_limit_login_per_account",
+        "rate_limit_login_per_ip",
+        "rate_limit_signup_per_ip",
+        "rate_limit_client_auth_per_client",
+        "rate_limit_client_auth_per_ip",
+        "rate_limit_token_per_client",
+        "rate_limit_token_per_ip",
+        "rate_limit_bearer_failures_per_ip",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in ("", "off", "0"):
+            return "off"
+        limits.parse(value)  # ValueError names the bad value
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("PACED_REDIS_URL must start with redis:// or rediss://")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for entry in _split(value):
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _split(self.trusted_proxies)
 
     @field_validator("base_url")
     @classmethod

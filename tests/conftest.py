@@ -80,6 +80,8 @@ async def app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]:
     try:
         yield application
     finally:
+        await application.state.paced.bearer.aclose()
+        await application.state.paced.rate_limits.aclose()
         await application.state.paced.engine.dispose()
 
 

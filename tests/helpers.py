@@ -6,6 +6,9 @@ import re
 
 import httpx
 
+from paced.core.records import SecurityEvent
+from paced.core.security_log import Origin
+
 # Tests hash passwords cheaply; the production cost is tested in tests/core/test_passwords.py.
 CHEAP_HASHING = {"password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1}
 CHEAP_HASHING_ENV = {f"PACED_{name.upper()}": str(value) for name, value in CHEAP_HASHING.items()}
@@ -38,3 +41,19 @@ async def sign_up(
     response = await submit(client, "/signup", email=email, password=password, name=name)
     assert response.status_code == 303, response.text
     return response
+
+
+# Where the core's callers in tests say a request came from (the security log records it).
+ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")
+
+
+class MemoryLog:
+    """The security log of a fake store: the events it was given, in order."""
+
+    events: list[SecurityEvent]
+
+    async def add_security_event(self, event: SecurityEvent) -> None:
+        self.__dict__.setdefault("events", []).append(event)
+
+    def event_names(self) -> list[str]:
+        return [event.event for event in self.__dict__.get("events", [])]

@@ -21,6 +21,7 @@ from paced.core.token_endpoint import FormRequest
 from paced.core.token_issuance import IssuedTokens
 from paced.storage import models
 from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import ORIGIN
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 REDIRECT = "https://client.example/callback"
@@ -181,6 +182,7 @@ async def exchange_code(
             CodeExchange(code.code, REDIRECT, verifier),
             when,
             policy,
+            origin=ORIGIN,
         )
 
 
@@ -195,7 +197,12 @@ async def refresh(
 ) -> IssuedTokens:
     async with unit_of_work(engine) as store:
         return await refresh_rotation.refresh(
-            store, client.credentials(), RefreshRequest(refresh_token, scope), when, policy
+            store,
+            client.credentials(),
+            RefreshRequest(refresh_token, scope),
+            when,
+            policy,
+            origin=ORIGIN,
         )
 
 

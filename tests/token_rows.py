@@ -16,6 +16,7 @@ from paced.core.ids import digest, new_id, random_base62
 from paced.core.records import User
 from paced.storage.models import access_tokens, apps, grants, users
 from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import ORIGIN
 
 
 async def add_user(engine: AsyncEngine, now: datetime, email: str = "ann@example.com") -> User:
@@ -50,6 +51,7 @@ async def add_personal_token(
             user.id,
             personal_tokens.NewToken(name="test", scopes=scopes, expires_at=expires_at),
             now,
+            origin=ORIGIN,
         )
 
 

@@ -10,6 +10,7 @@ from paced.cli.common import fail, iso, now, print_json, run
 from paced.core import accounts, apps, redirect_uris
 from paced.core.errors import NotFound
 from paced.core.records import App, User
+from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
 
 app = typer.Typer(help="Manage OAuth applications.", no_args_is_help=True)
@@ -60,7 +61,12 @@ def create(
     async def use_case(store: Store) -> apps.Registered:
         user = await _owner(store, owner)
         return await apps.register(
-            store, user.id, apps.AppForm(name=name, redirect_uris=uris), moment, public=public
+            store,
+            user.id,
+            apps.AppForm(name=name, redirect_uris=uris),
+            moment,
+            public=public,
+            origin=COMMAND_LINE,
         )
 
     registered = run(use_case)

@@ -28,7 +28,7 @@ def fail(message: str) -> NoReturn:
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return datetime.now(UTC)  # shown to the second; see paced.web.state.system_clock
 
 
 def iso(value: datetime | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paced.cli import apps, db, serve, tokens, users
+from paced.cli import apps, audit, db, purge, serve, tokens, users
 
 app = typer.Typer(
     name="paced",
@@ -18,6 +18,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(apps.app, name="apps")
+app.command("audit")(audit.audit)
+app.command("purge")(purge.purge_command)
 
 
 def main() -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
+import logging
+import logging.config
 import os
+import signal
+import subprocess
+import sys
+from contextlib import ExitStack
+from types import FrameType
 
 import typer
 import uvicorn
 
 from paced.cli.common import fail, load_settings
-from paced.cli.db import upgrade_database
+from paced.cli.metrics_listener import metrics_listener
+from paced.logs import logging_config, resolve_format
 from paced.settings import ConfigError
 
 
@@ -26,25 +33,54 @@ def serve(
         settings.resolved_secret_key()
     except ConfigError as error:
         fail(str(error))
-    try:
-        asyncio.run(upgrade_database(settings.database_url))
-    except OSError as error:
-        fail(f"cannot reach the database: {error}")
+    # In a process of its own, so that the server never holds Alembic in memory.
+    migrated = subprocess.run([sys.executable, "-m", "paced", "db", "upgrade"], check=False)
+    if migrated.returncode != 0:
+        raise typer.Exit(migrated.returncode)
     # Workers build their app from the environment: hand them the resolved origin.
     os.environ["PACED_BASE_URL"] = settings.base_url
-    typer.echo(f"paced is serving {settings.base_url} (database: {_describe(settings)})", err=True)
-    uvicorn.run(
-        "paced.web.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        server_header=False,
-        log_level="info",
-        access_log=access_log,
-        timeout_graceful_shutdown=20,
-    )
+    if not access_log:
+        os.environ["PACED_ACCESS_LOG"] = "false"
+    log_config = logging_config(resolve_format(settings.log_format))
+    logging.config.dictConfig(log_config)
+    log = logging.getLogger("paced.serve")
+    with ExitStack() as stack:
+        try:
+            metrics_url = stack.enter_context(
+                metrics_listener(settings.metrics_host, settings.metrics_port)
+            )
+        except OSError as error:
+            where = f"{settings.metrics_host}:{settings.metrics_port}"
+            fail(f"cannot serve metrics on {where}: {error}")
+        log.info("paced is serving %s (database: %s)", settings.base_url, _describe(settings))
+        if metrics_url:
+            log.info("metrics at %s", metrics_url)
+        # uvicorn re-raises the stopping signal once it has shut down gracefully; let that
+        # end the process normally, so that the blocks above clean up.
+        for stopping in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stopping, _exit_normally)
+        uvicorn.run(
+            "paced.web.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # Proxy headers are read by the app, from PACED_TRUSTED_PROXIES only.
+            proxy_headers=False,
+            server_header=False,
+            # A bounded request head, whichever HTTP parser runs (paced.web.limits).
+            http="paced.web.limits:HttpProtocol",
+            h11_max_incomplete_event_size=settings.max_header_bytes,
+            log_config=log_config,
+            # paced writes the access log itself (paced.web.observe).
+            access_log=False,
+            # SIGTERM: stop accepting, let in-flight requests finish, then exit.
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
+
+
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _describe(settings: object) -> str:

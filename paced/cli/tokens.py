@@ -11,6 +11,7 @@ from paced.cli.common import iso, now, print_json, run
 from paced.core import accounts, personal_tokens
 from paced.core.errors import NotFound
 from paced.core.records import PersonalToken, User
+from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
 
 app = typer.Typer(help="Manage personal access tokens.", no_args_is_help=True)
@@ -53,7 +54,7 @@ def create(
             scopes=scope or None,
             expires_at=moment + timedelta(seconds=expires_in) if expires_in else None,
         )
-        return await personal_tokens.create(store, owner.id, request, moment)
+        return await personal_tokens.create(store, owner.id, request, moment, origin=COMMAND_LINE)
 
     issued = run(use_case)
     token = issued.token
@@ -119,7 +120,9 @@ def revoke(token_id: str = typer.Argument(..., metavar="ID", help="The token's i
 
     async def use_case(store: Store) -> PersonalToken:
         try:
-            return await personal_tokens.revoke(store, token_id, now(), owner_id=None)
+            return await personal_tokens.revoke(
+                store, token_id, now(), owner_id=None, origin=COMMAND_LINE
+            )
         except NotFound:
             raise NotFound(f"unknown token: {token_id}") from None
 

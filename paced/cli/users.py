@@ -8,6 +8,7 @@ import typer
 
 from paced.cli.common import iso, load_settings, now, print_json, run
 from paced.core import accounts
+from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
 
 app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
@@ -30,7 +31,7 @@ def create(
     async def use_case(store: Store) -> accounts.User:
         request = accounts.SignUp(email=email, password=secret, name=name, time_zone=time_zone)
         hashing = load_settings().policy().password_hashing
-        return await accounts.sign_up(store, request, now(), hashing)
+        return await accounts.sign_up(store, request, now(), hashing, origin=COMMAND_LINE)
 
     user = run(use_case)
     print_json(

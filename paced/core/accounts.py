@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import available_timezones
 
-from paced.core import passwords
+from paced.core import passwords, security_log
 from paced.core.errors import Conflict, Invalid
 from paced.core.ids import new_id
 from paced.core.records import User
-from paced.core.store import UserStore
+from paced.core.security_log import Origin
+from paced.core.store import SecurityLog, UserStore
+from paced.core.text import CONTROL_MESSAGE, has_controls
 
 MAX_NAME = 100
 MAX_EMAIL = 254
@@ -23,6 +26,10 @@ _TIME_ZONES = frozenset(TIME_ZONES)
 LOGIN_FAILED = "Incorrect email or password."
 
 
+class AccountStore(UserStore, SecurityLog, Protocol):
+    """Accounts, with the security log their sign-ins and changes are recorded in."""
+
+
 def email_key(email: str) -> str:
     """Emails are unique case-insensitively."""
     return email.strip().casefold()
@@ -32,7 +39,7 @@ def check_email(email: str) -> str:
     email = email.strip()
     if not email:
         raise Invalid(fields={"email": "Enter your email address."})
-    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email) or has_controls(email):
         raise Invalid(fields={"email": "Enter an email address like name@example.com."})
     return email
 
@@ -41,6 +48,8 @@ def check_name(name: str) -> str:
     name = name.strip()
     if len(name) > MAX_NAME:
         raise Invalid(fields={"name": f"Use at most {MAX_NAME} characters."})
+    if has_controls(name):
+        raise Invalid(fields={"name": CONTROL_MESSAGE})
     return name
 
 
@@ -60,7 +69,12 @@ class SignUp:
 
 
 async def sign_up(
-    store: UserStore, request: SignUp, now: datetime, hashing: passwords.Hashing = passwords.DEFAULT
+    store: AccountStore,
+    request: SignUp,
+    now: datetime,
+    hashing: passwords.Hashing = passwords.DEFAULT,
+    *,
+    origin: Origin,
 ) -> User:
     fields: dict[str, str] = {}
     for check in (
@@ -93,34 +107,63 @@ async def sign_up(
         raise Conflict(
             "An account with this email already exists.",
         )
+    await security_log.record(store, "account_created", now, origin, user_id=user.id)
     return user
 
 
 async def log_in(
-    store: UserStore,
+    store: AccountStore,
     email: str,
     password: str,
     now: datetime,
     hashing: passwords.Hashing = passwords.DEFAULT,
+    *,
+    origin: Origin,
 ) -> User | None:
-    """The user whose password this is, else None: the same work whatever failed."""
+    """The user whose password this is, else None: the same work whatever failed.
+
+    Every attempt goes into the security log: a failure under the account it aimed at,
+    or, for an email that has no account, as an event of no account."""
     hasher = passwords.hasher(hashing)
-    credentials = await store.credentials_by_email(email_key(email))
+    # An email with a control character has no account (and could not be looked up).
+    key = email_key(email)
+    credentials = None if has_controls(key) else await store.credentials_by_email(key)
     ok = hasher.verify(credentials.password_hash if credentials else None, password)
-    if credentials is None or not ok:
+    if credentials is None:
+        # What was typed, unless it cannot be an email (a password typed in the wrong box).
+        typed = email.strip()
+        plausible = _EMAIL.match(typed) and len(typed) <= MAX_EMAIL and not has_controls(typed)
+        shown = typed if plausible else ""
+        await security_log.record(
+            store, "sign_in_failed", now, origin, user_id=None, detail={"email": shown}
+        )
         return None
+    if not ok:
+        # Whoever typed the password is not known to be the account's owner.
+        await security_log.record(
+            store,
+            "sign_in_failed",
+            now,
+            origin,
+            user_id=credentials.user.id,
+            actor=security_log.ANONYMOUS,
+        )
+        return None
+    await security_log.record(store, "sign_in", now, origin, user_id=credentials.user.id)
     if hasher.needs_rehash(credentials.password_hash):
         await store.set_password_hash(credentials.user.id, hasher.hash(password), now)
     return credentials.user
 
 
 async def change_password(
-    store: UserStore,
+    store: AccountStore,
     user: User,
     current: str,
     new: str,
     now: datetime,
     hashing: passwords.Hashing = passwords.DEFAULT,
+    *,
+    origin: Origin,
 ) -> None:
     hasher = passwords.hasher(hashing)
     credentials = await store.credentials_by_email(email_key(user.email))
@@ -128,6 +171,7 @@ async def change_password(
         raise Invalid(fields={"current_password": "That is not your current password."})
     passwords.check_rules(new, field="new_password")
     await store.set_password_hash(user.id, hasher.hash(new), now)
+    await security_log.record(store, "password_changed", now, origin, user_id=user.id)
 
 
 async def update_profile(

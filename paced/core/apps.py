@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from paced.core import redirect_uris, token_format
+from paced.core import redirect_uris, security_log, token_format
 from paced.core.errors import Conflict, Invalid, NotFound
 from paced.core.ids import digest, new_id, random_base62
 from paced.core.records import App, ClientSecret
-from paced.core.store import AppStore
+from paced.core.security_log import EventName, Origin
+from paced.core.store import AppStore, SecurityLog
+from paced.core.text import CONTROL_MESSAGE, has_controls
 
 MAX_SECRETS = 2
 MAX_NAME = 100
@@ -25,6 +28,22 @@ MAX_HOMEPAGE = 2000
 CLIENT_ID_LENGTH = 32  # 190 bits: unguessable, though public
 
 NOT_FOUND = "There is no such application."
+
+
+class AuditedAppStore(AppStore, SecurityLog, Protocol):
+    """App changes, recorded in the owner's security log in the same transaction."""
+
+
+async def _record(
+    store: SecurityLog,
+    event: EventName,
+    app: App,
+    now: datetime,
+    origin: Origin,
+    **extra: str | list[str],
+) -> None:
+    detail = security_log.app_detail(app, **extra)
+    await security_log.record(store, event, now, origin, user_id=app.owner_id, detail=detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +73,8 @@ def _check_name(name: str) -> str | None:
         return "Enter a name, so that people know which app asks for access."
     if len(name) > MAX_NAME:
         return f"Use at most {MAX_NAME} characters."
+    if has_controls(name):
+        return CONTROL_MESSAGE
     return None
 
 
@@ -69,7 +90,7 @@ def _check_homepage(url: str) -> str | None:
     # Shown as a link on the consent screen: only web addresses, never javascript: or data:.
     if parts.scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
         return "Enter a full web address, like https://example.com."
-    if any(c.isspace() for c in url):
+    if any(c.isspace() for c in url) or has_controls(url):
         return "Remove the spaces."
     return None
 
@@ -92,6 +113,8 @@ def _checked(form: AppForm, *, public: bool) -> AppForm:
         fields["homepage_url"] = message
     if len(form.description) > MAX_DESCRIPTION:
         fields["description"] = f"Use at most {MAX_DESCRIPTION} characters."
+    elif has_controls(form.description, multiline=True):
+        fields["description"] = CONTROL_MESSAGE
     if fields:
         raise Invalid(fields=fields)
     return form
@@ -102,7 +125,13 @@ def _uris(text: str) -> tuple[str, ...]:
 
 
 async def register(
-    store: AppStore, owner_id: str, form: AppForm, now: datetime, *, public: bool
+    store: AuditedAppStore,
+    owner_id: str,
+    form: AppForm,
+    now: datetime,
+    *,
+    public: bool,
+    origin: Origin,
 ) -> Registered:
     """A new app; a confidential one gets its first client secret, returned only here."""
     form = _checked(form, public=public)
@@ -120,6 +149,7 @@ async def register(
         updated_at=now,
     )
     await store.add_app(app)
+    await _record(store, "app_created", app, now, origin, redirect_uris=list(app.redirect_uris))
     if public:
         return Registered(app, None)
     created = await _add_secret(store, app, now)
@@ -142,7 +172,15 @@ async def secrets(store: AppStore, app: App) -> list[ClientSecret]:
     return await store.client_secrets(app.id)
 
 
-async def update(store: AppStore, owner_id: str, app_id: str, form: AppForm, now: datetime) -> App:
+async def update(
+    store: AuditedAppStore,
+    owner_id: str,
+    app_id: str,
+    form: AppForm,
+    now: datetime,
+    *,
+    origin: Origin,
+) -> App:
     """New name, redirect URIs, homepage and description; public or not stays as it was."""
     app = await owned(store, owner_id, app_id)
     form = _checked(form, public=app.public)
@@ -155,23 +193,40 @@ async def update(store: AppStore, owner_id: str, app_id: str, form: AppForm, now
         updated_at=now,
     )
     await store.update_app(changed)
+    if changed.redirect_uris != app.redirect_uris:
+        # Where codes may be sent is what an intruder would change: the owner sees it.
+        await _record(
+            store,
+            "app_redirect_uris_changed",
+            changed,
+            now,
+            origin,
+            redirect_uris=list(changed.redirect_uris),
+        )
     return changed
 
 
-async def delete(store: AppStore, owner_id: str, app_id: str) -> App:
+async def delete(
+    store: AuditedAppStore, owner_id: str, app_id: str, now: datetime, *, origin: Origin
+) -> App:
     """The app goes, and with it every code, grant and token issued to it."""
     app = await owned(store, owner_id, app_id)
     await store.delete_app(app.id)
+    await _record(store, "app_deleted", app, now, origin)
     return app
 
 
-async def new_secret(store: AppStore, owner_id: str, app_id: str, now: datetime) -> NewSecret:
+async def new_secret(
+    store: AuditedAppStore, owner_id: str, app_id: str, now: datetime, *, origin: Origin
+) -> NewSecret:
     """Another client secret beside the current one: the old keeps working until deleted."""
     app = await owned(store, owner_id, app_id)
     if app.public:
         # RFC 6749 §2.1: a public client cannot keep a secret, so it gets none.
         raise Invalid("A public application has no client secret: it uses PKCE instead.")
-    return await _add_secret(store, app, now)
+    created = await _add_secret(store, app, now)
+    await _record(store, "client_secret_created", app, now, origin, secret_id=created.secret.id)
+    return created
 
 
 async def _add_secret(store: AppStore, app: App, now: datetime) -> NewSecret:
@@ -187,8 +242,17 @@ async def _add_secret(store: AppStore, app: App, now: datetime) -> NewSecret:
     return NewSecret(secret, value)
 
 
-async def delete_secret(store: AppStore, owner_id: str, app_id: str, secret_id: str) -> None:
+async def delete_secret(
+    store: AuditedAppStore,
+    owner_id: str,
+    app_id: str,
+    secret_id: str,
+    now: datetime,
+    *,
+    origin: Origin,
+) -> None:
     """The secret stops working at once."""
     app = await owned(store, owner_id, app_id)
     if not await store.delete_client_secret(app.id, secret_id):
         raise NotFound("There is no such client secret.")
+    await _record(store, "client_secret_deleted", app, now, origin, secret_id=secret_id)

@@ -11,19 +11,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn, Protocol
 
-from paced.core import client_auth, pkce, token_issuance
+from paced.core import client_auth, pkce, security_log, token_issuance
 from paced.core.client_auth import ClientCredentials
 from paced.core.errors import InvalidGrant, InvalidRequest
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.records import App, AuthorizationCode
-from paced.core.store import AuthorizationCodes, ClientStore, GrantRevocation, TokenIssuance
+from paced.core.security_log import Origin
+from paced.core.store import (
+    AuthorizationCodes,
+    ClientStore,
+    GrantRevocation,
+    SecurityLog,
+    TokenIssuance,
+)
 from paced.core.token_issuance import IssuedTokens
 
 USED = "The authorization code has already been used."
 
 
-class CodeExchangeStore(ClientStore, AuthorizationCodes, TokenIssuance, GrantRevocation, Protocol):
+class CodeExchangeStore(
+    ClientStore, AuthorizationCodes, TokenIssuance, GrantRevocation, SecurityLog, Protocol
+):
+    pass
+
+
+class ReplayStore(GrantRevocation, SecurityLog, Protocol):
     pass
 
 
@@ -42,6 +55,8 @@ async def exchange(
     request: CodeExchange,
     now: datetime,
     policy: Policy,
+    *,
+    origin: Origin,
 ) -> IssuedTokens:
     # RFC 6749 §4.1.3: the client authenticates; a public one by its client_id alone.
     app = await client_auth.authenticate(store, credentials, now)
@@ -57,7 +72,7 @@ async def exchange(
         raise InvalidGrant("The authorization code is invalid.", debug="code of another client")
     # RFC 6749 §4.1.2: a code used twice is refused, and its tokens revoked.
     if code.used_at is not None:
-        await _replayed(store, code, now)
+        await _replayed(store, code, app, now, origin)
     # RFC 6749 §4.1.2: a code lives briefly (PACED_AUTH_CODE_TTL, as set now or at issue).
     if now >= min(code.expires_at, code.created_at + policy.auth_code_ttl):
         raise InvalidGrant("The authorization code has expired.")
@@ -87,7 +102,7 @@ async def exchange(
     # RFC 6749 §4.1.2: single use, decided by the conditional update (a concurrent
     # exchange that lost is a second use).
     if not await store.consume_code(code.digest, now):
-        await _replayed(store, code, now)
+        await _replayed(store, code, app, now, origin)
     return await token_issuance.issue(
         store,
         code.grant,
@@ -107,6 +122,17 @@ def _same_redirect(sent: str | None, code: AuthorizationCode, app: App) -> bool:
     return sent is None or (len(app.redirect_uris) == 1 and sent == app.redirect_uris[0])
 
 
-async def _replayed(store: GrantRevocation, code: AuthorizationCode, now: datetime) -> NoReturn:
+async def _replayed(
+    store: ReplayStore, code: AuthorizationCode, app: App, now: datetime, origin: Origin
+) -> NoReturn:
     await store.revoke_grant(code.grant.id, now)
+    await security_log.record(
+        store,
+        "authorization_code_replayed",
+        now,
+        origin,
+        user_id=code.grant.user_id,
+        actor=app.client_id,
+        detail=security_log.app_detail(app, grant_id=code.grant.id),
+    )
     raise InvalidGrant(USED, debug=f"code replayed; grant {code.grant.id} revoked")

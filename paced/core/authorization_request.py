@@ -4,7 +4,7 @@ an error may go.
     1. client_id: present once, of a registered app                      -> error page
     2. redirect_uri: present once and registered, or omitted when the
        app has exactly one (exact match; loopback port aside, RFC 8252)  -> error page
-    3. no other parameter repeated                                       -> invalid_request
+    3. no other parameter repeated or over 2048 characters              -> invalid_request
     4. response_type=code                      -> invalid_request / unsupported_response_type
     5. scope: known scopes; none means `read`                            -> invalid_scope
     6. PKCE: S256 only; required of public clients                       -> invalid_request
@@ -31,6 +31,7 @@ from paced.core.errors import (
 from paced.core.records import App
 from paced.core.redirect_uris import matches
 from paced.core.store import AppLookup
+from paced.core.text import has_controls
 
 Params = Mapping[str, Sequence[str]]
 
@@ -46,6 +47,9 @@ PARAMETERS: tuple[str, ...] = (
     "prompt",
 )
 MAX_CLIENT_ID = 128
+# Longer than any value a client sends (a redirect URI is at most 2000 characters); a
+# longer one is refused rather than carried through the consent form and the redirect.
+MAX_VALUE = 2048
 
 
 class UntrustedRedirect(InvalidRequest):
@@ -134,7 +138,8 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
     # RFC 6749 §4.1.2.1: missing or invalid client identifier: do not redirect.
     if client_id is None:
         raise UntrustedRedirect("The request does not say which application it is for.")
-    app = await store.app_by_client_id(client_id) if len(client_id) <= MAX_CLIENT_ID else None
+    plausible = len(client_id) <= MAX_CLIENT_ID and not has_controls(client_id)
+    app = await store.app_by_client_id(client_id) if plausible else None
     if app is None:
         raise UntrustedRedirect(
             "No application is registered under this client id.", debug=client_id[:MAX_CLIENT_ID]
@@ -156,7 +161,9 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
             "The redirect URI is not registered for this application.", debug=requested[:300]
         )
 
-    state = None if _repeated(params, "state") else _once(params, "state")
+    state = _once(params, "state")
+    if _repeated(params, "state") or len(state or "") > MAX_VALUE:
+        state = None  # not sent back: it is refused below
 
     def refuse(error: OAuthError) -> AuthorizationErrorResponse:
         return AuthorizationErrorResponse(error, redirect_uri=redirect_uri, state=state)
@@ -165,6 +172,8 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
         # RFC 6749 §3.1: request parameters MUST NOT be included more than once.
         if _repeated(params, name):
             raise refuse(InvalidRequest(f"The {name} parameter is repeated."))
+        if len(_once(params, name) or "") > MAX_VALUE:
+            raise refuse(InvalidRequest(f"The {name} parameter is too long."))
     response_type = _once(params, "response_type")
     # RFC 6749 §4.1.1: response_type is required and must be "code".
     if response_type is None:

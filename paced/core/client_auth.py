@@ -24,6 +24,7 @@ from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest, same
 from paced.core.records import App
 from paced.core.store import ClientStore
+from paced.core.text import has_controls
 
 ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 
@@ -115,7 +116,7 @@ async def authenticate(
     # A secret that fails its checksum needs no database read (SPEC §3).
     if secret is not None and not token_format.is_well_formed(secret, token_format.CLIENT_SECRET):
         raise InvalidClient(FAILED, debug="malformed client secret")
-    if not client_id or len(client_id) > MAX_CLIENT_ID:
+    if not client_id or len(client_id) > MAX_CLIENT_ID or has_controls(client_id):
         raise InvalidClient(FAILED, debug="implausible client id")
     app = await store.app_by_client_id(client_id)
     if app is None:

@@ -14,16 +14,23 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+from paced.core import security_log
 from paced.core.authorization_request import AuthorizationErrorResponse, AuthorizationRequest
 from paced.core.errors import AccessDenied
 from paced.core.ids import digest, new_id
 from paced.core.policy import Policy
 from paced.core.records import Grant, User
-from paced.core.store import ConsentStore
+from paced.core.security_log import Origin
+from paced.core.store import ConsentStore, SecurityLog
 
 # 256 bits; opaque to the client (SPEC §3).
 CODE_BYTES = 32
+
+
+class ApprovalStore(ConsentStore, SecurityLog, Protocol):
+    """Approvals, recorded in the user's security log in the same transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +68,13 @@ async def needs_consent(store: ConsentStore, request: AuthorizationRequest, user
 
 
 async def approve(
-    store: ConsentStore,
+    store: ApprovalStore,
     request: AuthorizationRequest,
     user: User,
     now: datetime,
     policy: Policy,
+    *,
+    origin: Origin,
 ) -> Approval:
     """A new grant and its code, whether the user clicked Authorize or the screen was
     skipped: every approval is a family of its own."""
@@ -88,6 +97,20 @@ async def approve(
         created_at=now,
         # RFC 6749 §4.1.2: a short lifetime (PACED_AUTH_CODE_TTL).
         expires_at=now + policy.auth_code_ttl,
+    )
+    await security_log.record(
+        store,
+        "grant_approved",
+        now,
+        origin,
+        user_id=user.id,
+        detail={
+            "grant_id": grant.id,
+            "app_id": request.app.id,
+            "name": request.app.name,
+            "client_id": request.app.client_id,
+            "scopes": list(grant.scopes),
+        },
     )
     return Approval(grant=grant, code=code, request=request)
 

@@ -21,6 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# RFC 6749 §5.2: an error_description holds only %x20-21 / %x23-5B / %x5D-7E.
+_SHOWABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """Client input quoted in a description: RFC 6749 §5.2's characters only, and short,
+    so that it fits a JSON body, a redirect's query and a header alike."""
+    kept = "".join(c if c in _SHOWABLE else "?" for c in value[: limit + 1])
+    return kept if len(kept) <= limit else kept[: limit - 3] + "..."
+
 
 class PacedError(Exception):
     error: str = "server_error"

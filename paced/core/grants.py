@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from paced.core import scopes
+from paced.core import scopes, security_log
 from paced.core.errors import NotFound
 from paced.core.records import App
-from paced.core.store import AuthorizedAppStore
+from paced.core.security_log import Origin
+from paced.core.store import AuthorizedAppStore, SecurityLog
 
 NOT_AUTHORIZED = "This application has no access to your account."
+
+
+class AuditedAuthorizedAppStore(AuthorizedAppStore, SecurityLog, Protocol):
+    """Revocations, recorded in the user's security log in the same transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +60,23 @@ async def authorized_app(store: AuthorizedAppStore, user_id: str, app_id: str) -
 
 
 async def revoke_app(
-    store: AuthorizedAppStore, user_id: str, app_id: str, now: datetime
+    store: AuditedAuthorizedAppStore,
+    user_id: str,
+    app_id: str,
+    now: datetime,
+    *,
+    origin: Origin,
 ) -> AuthorizedApp:
     """End every grant of the user to the app at once; NotFound when there is none."""
     authorized = await authorized_app(store, user_id, app_id)
     await store.revoke_user_app_grants(user_id, app_id, now)
+    app = authorized.app
+    await security_log.record(
+        store,
+        "grant_revoked",
+        now,
+        origin,
+        user_id=user_id,
+        detail={"app_id": app.id, "name": app.name, "client_id": app.client_id},
+    )
     return authorized

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from paced.core import scopes as scope_rules
-from paced.core import token_format
+from paced.core import security_log, token_format
 from paced.core.errors import Invalid, InvalidScope, NotFound
 from paced.core.ids import digest, new_id
 from paced.core.records import PersonalToken
-from paced.core.store import PersonalTokenStore
+from paced.core.security_log import Origin
+from paced.core.store import PersonalTokenStore, SecurityLog
+from paced.core.text import CONTROL_MESSAGE, has_controls
 
 MAX_NAME = 100
 # The choices of the `Create a token` form, in days; the form preselects DEFAULT_DAYS.
@@ -28,6 +30,10 @@ EXPIRY_CHOICES: tuple[str, ...] = (*(str(days) for days in EXPIRY_DAYS), "custom
 TokenState = Literal["active", "expired", "revoked"]
 
 NOT_FOUND = "There is no such token."
+
+
+class AuditedTokenStore(PersonalTokenStore, SecurityLog, Protocol):
+    """Creating and revoking tokens, recorded in the security log in the same transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ def check_name(name: str) -> str:
         raise Invalid(fields={"name": "Give the token a name, such as what it is for."})
     if len(name) > MAX_NAME:
         raise Invalid(fields={"name": f"Use at most {MAX_NAME} characters."})
+    if has_controls(name):
+        raise Invalid(fields={"name": CONTROL_MESSAGE})
     return name
 
 
@@ -127,7 +135,7 @@ def _expiry(request: NewToken, now: datetime) -> datetime | None:
 
 
 async def create(
-    store: PersonalTokenStore, user_id: str, request: NewToken, now: datetime
+    store: AuditedTokenStore, user_id: str, request: NewToken, now: datetime, *, origin: Origin
 ) -> IssuedToken:
     """A new token for `user_id`; every broken rule is reported beside its field."""
     fields: dict[str, str] = {}
@@ -154,7 +162,14 @@ async def create(
         revoked_at=None,
     )
     await store.add_personal_token(token, digest(secret))
+    await security_log.record(
+        store, "personal_token_created", now, origin, user_id=user_id, detail=_detail(token)
+    )
     return IssuedToken(token=token, secret=secret)
+
+
+def _detail(token: PersonalToken) -> security_log.Detail:
+    return {"token_id": token.id, "name": token.name, "scopes": list(token.scopes)}
 
 
 async def owned(store: PersonalTokenStore, token_id: str, user_id: str) -> PersonalToken:
@@ -166,7 +181,12 @@ async def owned(store: PersonalTokenStore, token_id: str, user_id: str) -> Perso
 
 
 async def revoke(
-    store: PersonalTokenStore, token_id: str, now: datetime, *, owner_id: str | None
+    store: AuditedTokenStore,
+    token_id: str,
+    now: datetime,
+    *,
+    owner_id: str | None,
+    origin: Origin,
 ) -> PersonalToken:
     """Revoke at once: the very next request with it fails. `owner_id` None is an
     operator's revocation (the CLI). Revoking twice keeps the first time."""
@@ -176,5 +196,13 @@ async def revoke(
     if token.revoked_at is not None:
         return token
     if await store.revoke_personal_token(token.id, now):
+        await security_log.record(
+            store,
+            "personal_token_revoked",
+            now,
+            origin,
+            user_id=token.user_id,
+            detail=_detail(token),
+        )
         return replace(token, revoked_at=now)
     return await store.personal_token_by_id(token.id) or token  # revoked meanwhile

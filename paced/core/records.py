@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -132,3 +133,19 @@ class RefreshToken:
     expires_at: datetime | None
     rotated_at: datetime | None
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    """One entry of the security log (`paced.core.security_log`). `user_id` is the account
+    it concerns, None for a failed sign-in with an unknown email; `actor` is who acted: a
+    user id, a client id, "operator" (the command line) or "anonymous"."""
+
+    id: int
+    user_id: str | None
+    event: str
+    actor: str
+    ip: str
+    user_agent: str
+    detail: Mapping[str, object]
+    created_at: datetime

@@ -13,21 +13,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn, Protocol
 
-from paced.core import client_auth, token_format, token_issuance
+from paced.core import client_auth, security_log, token_format, token_issuance
 from paced.core import scopes as scope_rules
 from paced.core.client_auth import ClientCredentials
 from paced.core.errors import InvalidGrant, InvalidRequest, InvalidScope
 from paced.core.ids import digest
 from paced.core.policy import Policy
-from paced.core.records import RefreshToken
-from paced.core.store import ClientStore, GrantRevocation, RefreshTokens, TokenIssuance
+from paced.core.records import App, RefreshToken
+from paced.core.security_log import Origin
+from paced.core.store import (
+    ClientStore,
+    GrantRevocation,
+    RefreshTokens,
+    SecurityLog,
+    TokenIssuance,
+)
 from paced.core.token_issuance import IssuedTokens
 
 INVALID = "The refresh token is invalid."
 REUSED = "The refresh token has already been used."
 
 
-class RefreshStore(ClientStore, RefreshTokens, TokenIssuance, GrantRevocation, Protocol):
+class RefreshStore(
+    ClientStore, RefreshTokens, TokenIssuance, GrantRevocation, SecurityLog, Protocol
+):
+    pass
+
+
+class ReuseStore(GrantRevocation, SecurityLog, Protocol):
     pass
 
 
@@ -45,6 +58,8 @@ async def refresh(
     request: RefreshRequest,
     now: datetime,
     policy: Policy,
+    *,
+    origin: Origin,
 ) -> IssuedTokens:
     # RFC 6749 §6: the client authenticates; a public one by its client_id alone.
     app = await client_auth.authenticate(store, credentials, now)
@@ -66,7 +81,7 @@ async def refresh(
         raise InvalidGrant("The authorization has been revoked.", debug="revoked")
     # RFC 9700 §4.14: a replaced refresh token presented again revokes the grant.
     if token.rotated_at is not None:
-        await _reused(store, token, token.rotated_at, now, policy)
+        await _reused(store, token, app, token.rotated_at, now, policy, origin)
     # SPEC §1: PACED_REFRESH_TOKEN_TTL since the last rotation, and
     # PACED_REFRESH_TOKEN_MAX_AGE since the authorization.
     expiry = token_issuance.refresh_token_expiry(token, policy)
@@ -80,7 +95,7 @@ async def refresh(
     # RFC 9700 §4.14: rotate, decided by the conditional update (a concurrent refresh
     # that lost is a second use of the same token).
     if not await store.rotate_refresh_token(token.id, now):
-        await _reused(store, token, now, now, policy)
+        await _reused(store, token, app, now, now, policy, origin)
     return await token_issuance.issue(
         store,
         token.grant,
@@ -105,14 +120,25 @@ def _requested_scopes(scope: str | None, granted: tuple[str, ...]) -> tuple[str,
 
 
 async def _reused(
-    store: GrantRevocation,
+    store: ReuseStore,
     token: RefreshToken,
+    app: App,
     rotated_at: datetime,
     now: datetime,
     policy: Policy,
+    origin: Origin,
 ) -> NoReturn:
     # SPEC §1: the same client, within the grace after rotation, is only refused.
     if now - rotated_at < policy.refresh_reuse_grace:
         raise InvalidGrant(REUSED, debug=f"reuse within the grace; grant {token.grant.id} kept")
     await store.revoke_grant(token.grant.id, now)
+    await security_log.record(
+        store,
+        "refresh_token_reused",
+        now,
+        origin,
+        user_id=token.grant.user_id,
+        actor=app.client_id,
+        detail=security_log.app_detail(app, grant_id=token.grant.id),
+    )
     raise InvalidGrant(REUSED, debug=f"refresh token reused; grant {token.grant.id} revoked")

@@ -10,20 +10,31 @@ success, so that the endpoint tells nobody which tokens exist (RFC 7009 §2.2).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
-from paced.core import client_auth, token_format
+from paced.core import client_auth, security_log, token_format
 from paced.core.errors import InvalidRequest
 from paced.core.ids import digest
-from paced.core.store import AccessTokens, ClientStore, GrantRevocation, RefreshTokens
+from paced.core.store import (
+    AccessTokens,
+    ClientStore,
+    GrantRevocation,
+    RefreshTokens,
+    SecurityLog,
+)
 from paced.core.token_endpoint import FormRequest, parse_form, value
 
 
-class RevocationStore(ClientStore, AccessTokens, RefreshTokens, GrantRevocation, Protocol):
+class RevocationStore(
+    ClientStore, AccessTokens, RefreshTokens, GrantRevocation, SecurityLog, Protocol
+):
     pass
 
 
-async def revoke(store: RevocationStore, request: FormRequest, now: datetime) -> None:
+async def revoke(
+    store: RevocationStore, request: FormRequest, now: datetime
+) -> Literal["grant", "access_token"] | None:
+    """What was revoked (for the edge's counters); None when nothing was."""
     params = parse_form(request.content_type, request.body)
     credentials = client_auth.read_credentials(request.authorization, params, request.query)
     # RFC 7009 §2.1: the client authenticates; SPEC §6: a public one by client_id alone.
@@ -38,7 +49,21 @@ async def revoke(store: RevocationStore, request: FormRequest, now: datetime) ->
         refresh = await store.refresh_token_by_digest(digest(token))
         if refresh is not None and refresh.grant.app_id == app.id:
             await store.revoke_grant(refresh.grant.id, now)
+            if refresh.grant.revoked_at is None:
+                # The integration disconnected itself: the user sees that it did.
+                await security_log.record(
+                    store,
+                    "grant_revoked",
+                    now,
+                    request.origin,
+                    user_id=refresh.grant.user_id,
+                    actor=app.client_id,
+                    detail=security_log.app_detail(app, grant_id=refresh.grant.id),
+                )
+            return "grant"
     elif token_format.is_well_formed(token, token_format.ACCESS):
         access = await store.access_token_by_digest(digest(token))
         if access is not None and access.grant.app_id == app.id:
             await store.revoke_access_token(access.id, now)
+            return "access_token"
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from paced.core.errors import InvalidScope
+from paced.core.errors import InvalidScope, shown
 
 ALL: tuple[str, ...] = ("read", "write")
 DEFAULT: tuple[str, ...] = ("read",)
@@ -18,9 +18,10 @@ DESCRIPTIONS: dict[str, str] = {
 def normalize(scopes: Iterable[str]) -> tuple[str, ...]:
     """Known scopes in canonical order, each once; unknown ones raise InvalidScope."""
     wanted = set(scopes)
-    unknown = wanted.difference(ALL)
+    unknown = sorted(wanted.difference(ALL))
     if unknown:
-        raise InvalidScope(f"Unknown scope: {', '.join(sorted(unknown))}.")
+        listed = ", ".join(shown(name) for name in unknown[:3])
+        raise InvalidScope(f"Unknown scope: {listed}{', ...' if len(unknown) > 3 else ''}.")
     return tuple(s for s in ALL if s in wanted)
 
 

@@ -25,16 +25,20 @@ async def start(
 async def resume(
     store: SessionStore, session_id: str, now: datetime, policy: Policy
 ) -> Session | None:
+    """The live session behind a cookie value, else None. It writes nothing: see `touch`."""
     if not session_id or len(session_id) > 100:
         return None
-    session = await store.session_by_digest(
-        digest(session_id), idle_since=now - policy.session_idle
-    )
-    if session is None:
-        return None
-    if now - session.last_seen_at >= policy.last_used_granularity:
-        await store.touch_session(session.digest, now)
-    return session
+    return await store.session_by_digest(digest(session_id), idle_since=now - policy.session_idle)
+
+
+def needs_touch(session: Session, now: datetime, policy: Policy) -> bool:
+    """Whether the session's last-seen time is worth a write: at most once a minute, so
+    that a page view normally costs none."""
+    return now - session.last_seen_at >= policy.last_used_granularity
+
+
+async def touch(store: SessionStore, session: Session, now: datetime) -> None:
+    await store.touch_session(session.digest, now)
 
 
 async def end(store: SessionStore, session_id: str) -> None:

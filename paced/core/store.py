@@ -19,6 +19,7 @@ from paced.core.records import (
     Grant,
     PersonalToken,
     RefreshToken,
+    SecurityEvent,
     Session,
     User,
 )
@@ -265,4 +266,20 @@ class BearerStore(Protocol):
         self, grant_id: str, now: datetime, *, unused_since: datetime
     ) -> None:
         """The same for an OAuth grant (shown on the authorized-applications page)."""
+        ...
+
+
+class SecurityLog(Protocol):
+    """Appending to the security log, in the transaction of the change it records."""
+
+    async def add_security_event(self, event: SecurityEvent) -> None:
+        """Insert; the event's `id` is ignored and given by storage."""
+        ...
+
+
+class SecurityLogReader(Protocol):
+    async def security_events_of(
+        self, user_id: str, *, limit: int, offset: int = 0
+    ) -> list[SecurityEvent]:
+        """The account's events, newest first."""
         ...

@@ -15,15 +15,34 @@ from urllib.parse import parse_qs
 
 from paced.core import authorization_codes, client_auth, refresh_rotation
 from paced.core.authorization_codes import CodeExchange, CodeExchangeStore
-from paced.core.errors import InvalidRequest, UnsupportedGrantType
+from paced.core.errors import InvalidRequest, PacedError, UnsupportedGrantType
 from paced.core.policy import Policy
 from paced.core.refresh_rotation import RefreshRequest, RefreshStore
+from paced.core.security_log import Origin
 from paced.core.token_issuance import IssuedTokens
 
 FORM = "application/x-www-form-urlencoded"
 # More than any grant needs; a body beyond it is not a token request.
 MAX_FIELDS = 20
 MAX_BODY = 16_384
+# Longer than any value a client sends (a redirect URI is at most 2000 characters).
+MAX_VALUE = 2048
+# What the token, revocation and introspection endpoints read; RFC 6749 §3.2: the server
+# ignores any other parameter, repeated or not.
+PARAMETERS = frozenset(
+    {
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+        "client_id",
+        "client_secret",
+        "token",
+        "token_type_hint",
+    }
+)
 
 Form = Mapping[str, Sequence[str]]
 
@@ -36,6 +55,8 @@ class FormRequest:
     body: bytes
     authorization: str | None = None
     query: Form = field(default_factory=dict)
+    # Who sent it, for the security log.
+    origin: Origin = field(default_factory=Origin)
 
 
 class TokenEndpointStore(CodeExchangeStore, RefreshStore, Protocol):
@@ -61,11 +82,25 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, list[str]]:
         )
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("The request body is not a valid form.") from None
-    # RFC 6749 §3.2: parameters must not be included more than once.
-    for name, values in params.items():
-        if len(values) > 1:
-            raise InvalidRequest(f"The {name[:40]} parameter is repeated.")
+    for name in sorted(PARAMETERS.intersection(params)):
+        # RFC 6749 §3.2: parameters must not be included more than once.
+        if len(params[name]) > 1:
+            raise InvalidRequest(f"The {name} parameter is repeated.")
+        if len(params[name][0]) > MAX_VALUE:
+            raise InvalidRequest(f"The {name} parameter is too long.")
     return params
+
+
+def claimed_client_id(request: FormRequest) -> str | None:
+    """The client id the request claims, by the same rules as the endpoints read it;
+    None when it names none or cannot be read. For the edge's rate limits, which must
+    know the client before it is authenticated."""
+    try:
+        params = parse_form(request.content_type, request.body)
+        credentials = client_auth.read_credentials(request.authorization, params, request.query)
+    except PacedError:
+        return None
+    return credentials.client_id
 
 
 def value(params: Form, name: str) -> str | None:
@@ -90,12 +125,16 @@ async def token(
             redirect_uri=value(params, "redirect_uri"),
             code_verifier=value(params, "code_verifier"),
         )
-        return await authorization_codes.exchange(store, credentials, exchange, now, policy)
+        return await authorization_codes.exchange(
+            store, credentials, exchange, now, policy, origin=request.origin
+        )
     if grant_type == "refresh_token":
         refresh = RefreshRequest(
             refresh_token=value(params, "refresh_token"), scope=value(params, "scope")
         )
-        return await refresh_rotation.refresh(store, credentials, refresh, now, policy)
+        return await refresh_rotation.refresh(
+            store, credentials, refresh, now, policy, origin=request.origin
+        )
     # RFC 6749 §5.2: only the two grants of SPEC §6.
     raise UnsupportedGrantType(
         "Use grant_type authorization_code or refresh_token.",

@@ -13,6 +13,9 @@ from sqlalchemy.pool import StaticPool
 # with a plain BEGIN; every other transaction takes the write lock up front with
 # BEGIN IMMEDIATE, so that two writers never deadlock upgrading a read lock.
 READ = "paced_read"
+# Bound parameters stay out of log lines and error messages: they hold password hashes,
+# emails and the like (docs/operations.md).
+HIDE_PARAMETERS = True
 
 
 def async_url(url: str) -> URL:
@@ -34,8 +37,10 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float = 30.0) -> As
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=timeout,
-        pool_pre_ping=True,
+        # No pre-ping: it costs every checkout a round trip. A connection found dead
+        # fails its request (503) and SQLAlchemy then replaces the whole pool.
         connect_args={"timeout": timeout, "command_timeout": timeout},
+        hide_parameters=HIDE_PARAMETERS,
     )
 
 
@@ -45,9 +50,18 @@ def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
         from pathlib import Path
 
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
-    extra: dict[str, Any] = {"poolclass": StaticPool} if memory else {"pool_size": 20}
+    # SQLite writes one transaction at a time, and each aiosqlite connection keeps a
+    # thread and a page cache: a few connections serve as well as many, for less memory.
+    extra: dict[str, Any] = (
+        {"poolclass": StaticPool}
+        if memory
+        else {"pool_size": 5, "max_overflow": 0, "pool_timeout": timeout}
+    )
     engine = create_async_engine(
-        target, connect_args={"timeout": timeout, "check_same_thread": False}, **extra
+        target,
+        connect_args={"timeout": timeout, "check_same_thread": False},
+        hide_parameters=HIDE_PARAMETERS,
+        **extra,
     )
     busy_ms = int(timeout * 1000)
 

@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -183,3 +185,36 @@ refresh_tokens = Table(
 )
 
 Index("ix_grants_user_id_app_id", grants.c.user_id, grants.c.app_id)
+
+# The security log (paced.core.security_log): appended to, never updated; an account's
+# events go with the account. The id orders events within one second.
+security_events = Table(
+    "security_events",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),  # SQLite autoincrements INTEGER keys
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column(
+        "user_id",
+        String(40),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("event", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("ip", String(45), nullable=False),
+    Column("user_agent", String(300), nullable=False),
+    Column("detail", Text, nullable=False),  # a JSON object; never a secret
+    _at("created_at"),
+)
+
+Index(
+    "ix_security_events_user_id_created_at",
+    security_events.c.user_id,
+    security_events.c.created_at,
+)
+Index("ix_security_events_event_created_at", security_events.c.event, security_events.c.created_at)
+Index("ix_security_events_created_at", security_events.c.created_at)

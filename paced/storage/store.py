@@ -11,9 +11,18 @@ from paced.storage.apps import AppRows
 from paced.storage.grants import GrantRows
 from paced.storage.oauth_tokens import OAuthTokenRows
 from paced.storage.personal_tokens import PersonalTokenRows
+from paced.storage.security_log import SecurityEventRows
 from paced.storage.users import SessionRows, UserRows
 
 
-class Store(UserRows, SessionRows, AppRows, GrantRows, PersonalTokenRows, OAuthTokenRows):
+class Store(
+    UserRows,
+    SessionRows,
+    AppRows,
+    GrantRows,
+    PersonalTokenRows,
+    OAuthTokenRows,
+    SecurityEventRows,
+):
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection

@@ -9,14 +9,26 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
 from paced.settings import Settings
+from paced.storage.bearer import BearerTokens
 from paced.storage.engine import create_engine
-from paced.web import errors, templating
+from paced.web import bearer, errors, templating
 from paced.web.headers import SecurityHeaders
+from paced.web.limits import BodyLimit
+from paced.web.observe import RequestObserver
+from paced.web.ratelimit import RateLimits
 from paced.web.routers import api_v1, bench, health, oauth_authorize, oauth_tokens, well_known
-from paced.web.routers.pages import account, accounts, applications, authorized_apps, developer
+from paced.web.routers.pages import (
+    account,
+    accounts,
+    applications,
+    authorized_apps,
+    developer,
+    security_log,
+)
 from paced.web.signing import Signer
 from paced.web.state import AppState, Clock, system_clock
 
@@ -40,11 +52,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         templates=templates,
         clock=clock,
         secure_cookies=settings.base_url.startswith("https://"),
+        bearer=BearerTokens(engine, timeout=settings.db_timeout),
+        rate_limits=RateLimits(settings),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await state.bearer.aclose()
+        await state.rate_limits.aclose()
         await engine.dispose()
 
     app = FastAPI(
@@ -56,21 +72,31 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         openapi_url="/openapi.json",
     )
     app.state.paced = state
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, refuse=errors.body_too_large)
     app.add_middleware(SecurityHeaders)
+    # Outermost last: proxy headers first, so that logs and limits see the client's address.
+    app.add_middleware(
+        RequestObserver, access_log=settings.access_log, metrics=bool(settings.metrics_port)
+    )
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     errors.install(app)
-    app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
-    app.include_router(health.router)
+    # The hot routes first: the router tries routes in order.
+    app.include_router(api_v1.router)
+    app.include_router(oauth_tokens.router)
     if settings.bench_floor:
         app.include_router(bench.router)
+    app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(account.router)
     app.include_router(oauth_authorize.router)
-    app.include_router(oauth_tokens.router)
     app.include_router(well_known.router)
     app.include_router(authorized_apps.router)
+    app.include_router(security_log.router)
     app.include_router(developer.router)
     app.include_router(applications.router)
-    app.include_router(api_v1.router)
+    app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
+    bearer.declare_scheme(app)
     return app
 
 

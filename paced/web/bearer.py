@@ -1,56 +1,67 @@
 """The one dependency every `/api/v1` route uses: `require_scope("read")`, or `ApiPrincipal`.
 
 Only the `Authorization` header counts: a token in the query string or a cookie
-authenticates nothing (SPEC §5). `HTTPBearer` is declared for the OpenAPI document, so
-that `/docs` offers a box to paste a token into; the header is parsed by the core.
+authenticates nothing (SPEC §5); the core parses the header. The route answers with
+`api_json`, which adds `X-OAuth-Scopes` (what the token holds) and
+`X-Accepted-OAuth-Scopes` (what the route needs).
+
+This runs on every API call, so the dependency takes the request alone: FastAPI's own
+`HTTPBearer` dependency would parse the header a second time on every request just to
+be named in the OpenAPI document. `declare_scheme` names the scheme there instead, so
+that `/docs` still offers a box to paste a token into.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Request, Response, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import JSONResponse
 
 from paced.core import bearer
+from paced.core.errors import InvalidToken
 from paced.core.records import Principal
-from paced.storage.bearer import bearer_tokens
+from paced.web.origin import client_ip
 from paced.web.state import AppState
 
-bearer_scheme = HTTPBearer(
-    scheme_name="bearer",
-    bearerFormat="pt_secret_… or pt_oauth_…",
-    description=(
+SCHEME = "bearer"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "pt_secret_… or pt_oauth_…",
+    "description": (
         "A personal access token (`pt_secret_…`, from Developer settings) or an OAuth "
         "access token (`pt_oauth_…`), sent as `Authorization: Bearer <token>`."
     ),
-    auto_error=False,
-)
-
-# For OpenAPI only: the core reads the raw header values itself.
-_Declared = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+}
+# Marks a route as Bearer-protected in the OpenAPI document.
+SECURED: dict[str, Any] = {"security": [{SCHEME: []}]}
 
 
 @cache
-def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency: the request's Principal, when its token is valid and holds `scope`.
+def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: the request's Principal, when its token is valid and holds `scope`."""
 
-    It sets `X-OAuth-Scopes` (what the token holds) and `X-Accepted-OAuth-Scopes` (what
-    the route needs) on the route's response.
-    """
-
-    async def principal(request: Request, response: Response, _: _Declared) -> Principal:
+    async def principal(request: Request) -> Principal:
         state: AppState = request.app.state.paced
-        found = await bearer.authenticate(
-            bearer_tokens(state.engine),
-            request.headers.getlist("authorization"),
-            state.clock(),
-            state.policy,
-        )
-        response.headers["X-OAuth-Scopes"] = ", ".join(found.scopes)
-        response.headers["X-Accepted-OAuth-Scopes"] = scope
+        gate = state.rate_limits.bearer
+        # SPEC §6: an address that sent too many invalid tokens is refused before any
+        # lookup. Only failures count, so a valid token costs one check of an empty dict.
+        if gate.blocking:
+            gate.check(client_ip(request))
+        try:
+            found = await bearer.authenticate(
+                state.bearer,
+                request.headers.getlist("authorization"),
+                state.clock(),
+                state.policy,
+            )
+        except InvalidToken:
+            await gate.failed(client_ip(request))
+            raise
         bearer.require_scope(found, scope)
         return found
 
@@ -58,5 +69,35 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     return principal
 
 
-ApiPrincipal = Annotated[Principal, Security(require_scope("read"))]
+ApiPrincipal = Annotated[Principal, Depends(require_scope("read"))]
 """Who a read-only API request acts for."""
+
+
+def api_json(principal: Principal, accepted_scope: str, body: Any) -> JSONResponse:
+    return JSONResponse(
+        body,
+        headers={
+            "X-OAuth-Scopes": ", ".join(principal.scopes),
+            "X-Accepted-OAuth-Scopes": accepted_scope,
+        },
+    )
+
+
+def declare_scheme(app: FastAPI) -> None:
+    """Name the Bearer scheme in the app's OpenAPI document (for routes marked SECURED)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                routes=app.routes,
+                description=app.description,
+            )
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = (
+                SECURITY_SCHEME
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

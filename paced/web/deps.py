@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from paced.core import sessions
 from paced.core.records import User
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import csrf
 from paced.web.state import AppState
 
@@ -93,8 +93,12 @@ async def viewer(request: Request, state: State) -> ViewerContext:
     user = None
     clear: list[str] = []
     if session_id:
-        async with unit_of_work(state.engine) as store:
-            session = await sessions.resume(store, session_id, state.clock(), state.policy)
+        now = state.clock()
+        async with reading(state.engine) as store:
+            session = await sessions.resume(store, session_id, now, state.policy)
+        if session is not None and sessions.needs_touch(session, now, state.policy):
+            async with unit_of_work(state.engine) as store:
+                await sessions.touch(store, session, now)
         if session is None:
             session_id = None
             clear.append(SESSION_COOKIE)
@@ -145,7 +149,8 @@ def safe_next(next_path: str | None, default: str = "/settings/developer") -> st
     """Only a path on our own origin: never `//host`, `/\\host` or a scheme."""
     if not next_path or not next_path.startswith("/") or next_path.startswith(("//", "/\\")):
         return default
-    if any(c in next_path for c in "\\\r\n\t") or len(next_path) > 4000:
+    # It becomes a Location header: printable ASCII only (a browser sends nothing else).
+    if len(next_path) > 4000 or not all("!" <= c <= "~" and c != "\\" for c in next_path):
         return default
     return next_path
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -23,7 +26,10 @@ from paced.core.errors import (
     PacedError,
     RateLimited,
 )
+from paced.web import metrics
 from paced.web.deps import CsrfFailed, LoginRequired, login_url, viewer
+from paced.web.limits import BodyTooLarge
+from paced.web.observe import route_of
 
 log = logging.getLogger("paced.web")
 
@@ -93,13 +99,124 @@ async def error_page(
     return context.render(template, {"title": title, "message": message}, status_code=status)
 
 
+async def body_too_large(request: Request, limit: int) -> Response:
+    """413 in the endpoint's shape (`paced.web.limits`); the connection closes, so that
+    the rest of the body is never read."""
+    message = f"The request body is too large: send at most {limit // 1024} KB."
+    if _is_api(request):
+        response: Response = JSONResponse(
+            {"error": "invalid_request", "error_description": message},
+            status_code=413,
+            headers=NO_STORE,
+        )
+    else:
+        response = await error_page(request, 413, "Request too large", message)
+    response.headers["Connection"] = "close"
+    return response
+
+
+# --- the database is unreachable: 503, and the client may try again -----------------------
+
+RETRY_AFTER = 5
+# Errors that say the database cannot serve now (unreachable, restarting, locked, out of
+# connections), not that a request or the code is wrong. OSError covers refused
+# connections and timeouts.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sql.OperationalError,
+    sql.InterfaceError,
+    sql.TimeoutError,  # no pooled connection came free in time
+    sqlite3.OperationalError,  # the Bearer check's own SQLite connection
+    asyncpg.PostgresConnectionError,  # the Bearer check's own asyncpg pool, from here on
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    OSError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, sql.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _UNAVAILABLE)
+
+
+async def unavailable(request: Request, error: BaseException) -> Response:
+    """503 with `Retry-After`, in the endpoint's shape. RFC 6749 §4.1.2.1 names this
+    `temporarily_unavailable`; the token, revocation and introspection endpoints say the
+    same, and the API says `service_unavailable`."""
+    cause = error.orig if isinstance(error, sql.DBAPIError) else error
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        route_of(request.scope),
+        type(cause).__name__,
+    )
+    message = "The service is temporarily unavailable. Try again in a moment."
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if _is_api(request):
+        api = request.url.path.startswith("/api/")
+        code = "service_unavailable" if api else "temporarily_unavailable"
+        return JSONResponse(
+            {"error": code, "error_description": message},
+            status_code=503,
+            headers={**NO_STORE, **headers},
+        )
+    response = await error_page(request, 503, "Temporarily unavailable", message)
+    response.headers.update(headers)
+    return response
+
+
+def is_bad_data(error: BaseException) -> bool:
+    """A value the database cannot hold, such as a NUL character in PostgreSQL text
+    (SQLSTATE class 22): the request's fault, wherever a rule did not catch it first."""
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, sql.DataError) or (isinstance(code, str) and code.startswith("22"))
+
+
+async def bad_data(request: Request) -> Response:
+    message = "The request holds a character or value that cannot be stored (such as NUL)."
+    if _is_api(request):
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": message},
+            status_code=400,
+            headers=NO_STORE,
+        )
+    return await error_page(request, 400, "Bad request", message)
+
+
+async def _server_error(request: Request) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return await error_page(
+        request,
+        500,
+        "Something went wrong",
+        "An unexpected error happened on our side. Try again in a moment.",
+    )
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, error: BodyTooLarge) -> Response:
+        return await body_too_large(request, error.limit)
+
+    async def _database(request: Request, error: Exception) -> Response:
+        if is_bad_data(error):
+            return await bad_data(request)
+        if not is_unavailable(error):  # a DBAPIError that is a bug, not an outage
+            return await _server_error(request)
+        return await unavailable(request, error)
+
+    for unreachable in (sql.DBAPIError, *_UNAVAILABLE):
+        app.add_exception_handler(unreachable, _database)
+
     @app.exception_handler(BearerError)
     async def _bearer(request: Request, error: BearerError) -> Response:
+        metrics.bearer_failed(error)
         return bearer_response(error)
 
     @app.exception_handler(OAuthError)
     async def _oauth(request: Request, error: OAuthError) -> Response:
+        metrics.auth_failed("oauth", error.error)
         return oauth_json_response(error)
 
     @app.exception_handler(UntrustedRedirect)
@@ -121,6 +238,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RateLimited)
     async def _limited(request: Request, error: RateLimited) -> Response:
+        metrics.rate_limited(route_of(request.scope))
         if _is_api(request):
             return oauth_json_response(error)
         response = await error_page(request, 429, "Too many attempts", error.description)
@@ -142,6 +260,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, error: CsrfFailed) -> Response:
+        metrics.auth_failed("csrf", "csrf_failed")
         return await error_page(
             request,
             403,
@@ -173,10 +292,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return await error_page(
-            request,
-            500,
-            "Something went wrong",
-            "An unexpected error happened on our side. Try again in a moment.",
-        )
+        return await _server_error(request)

@@ -10,13 +10,14 @@ import pytest
 from paced.core import accounts, passwords
 from paced.core.errors import Conflict, Invalid
 from paced.core.records import Credentials, User
+from tests.helpers import ORIGIN, MemoryLog
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CHEAP = passwords.Hashing(time_cost=1, memory_kib=1024, parallelism=1)
 OTHER = passwords.Hashing(time_cost=2, memory_kib=2048, parallelism=1)
 
 
-class MemoryUsers:
+class MemoryUsers(MemoryLog):
     def __init__(self) -> None:
         self.rows: dict[str, Credentials] = {}
 
@@ -50,6 +51,7 @@ async def test_sign_up_keeps_only_a_hash_and_the_email_as_typed() -> None:
         accounts.SignUp(email=" Ann@Example.com ", password="correct horse", name="Ann"),
         NOW,
         CHEAP,
+        origin=ORIGIN,
     )
     assert user.email == "Ann@Example.com"
     assert user.id.startswith("user_") and user.time_zone == "UTC"
@@ -67,6 +69,7 @@ async def test_sign_up_reports_every_bad_field_at_once() -> None:
             accounts.SignUp(email="nope", password="short", name="x" * 101),
             NOW,
             CHEAP,
+            origin=ORIGIN,
         )
     assert set(caught.value.fields) == {"email", "password", "name"}
 
@@ -74,23 +77,41 @@ async def test_sign_up_reports_every_bad_field_at_once() -> None:
 async def test_the_same_email_in_another_case_is_a_conflict() -> None:
     store = MemoryUsers()
     await accounts.sign_up(
-        store, accounts.SignUp(email="a@example.com", password="x" * 8), NOW, CHEAP
+        store,
+        accounts.SignUp(email="a@example.com", password="x" * 8),
+        NOW,
+        CHEAP,
+        origin=ORIGIN,
     )
     with pytest.raises(Conflict):
         await accounts.sign_up(
-            store, accounts.SignUp(email="A@EXAMPLE.com", password="y" * 8), NOW, CHEAP
+            store,
+            accounts.SignUp(email="A@EXAMPLE.com", password="y" * 8),
+            NOW,
+            CHEAP,
+            origin=ORIGIN,
         )
 
 
 async def test_login_rehashes_when_the_parameters_change() -> None:
     store = MemoryUsers()
     await accounts.sign_up(
-        store, accounts.SignUp(email="a@example.com", password="x" * 8), NOW, CHEAP
+        store,
+        accounts.SignUp(email="a@example.com", password="x" * 8),
+        NOW,
+        CHEAP,
+        origin=ORIGIN,
     )
     before = store.rows["a@example.com"].password_hash
-    assert await accounts.log_in(store, "a@example.com", "x" * 8, NOW, CHEAP) is not None
+    assert (
+        await accounts.log_in(store, "a@example.com", "x" * 8, NOW, CHEAP, origin=ORIGIN)
+        is not None
+    )
     assert store.rows["a@example.com"].password_hash == before  # same parameters: left alone
-    assert await accounts.log_in(store, "a@example.com", "x" * 8, NOW, OTHER) is not None
+    assert (
+        await accounts.log_in(store, "a@example.com", "x" * 8, NOW, OTHER, origin=ORIGIN)
+        is not None
+    )
     after = store.rows["a@example.com"].password_hash
     assert after != before and "t=2" in after
     assert passwords.hasher(OTHER).verify(after, "x" * 8)
@@ -104,9 +125,13 @@ async def test_login_rehashes_when_the_parameters_change() -> None:
 async def test_a_failed_login_is_none_whatever_failed(email: str, password: str) -> None:
     store = MemoryUsers()
     await accounts.sign_up(
-        store, accounts.SignUp(email="a@example.com", password="x" * 8), NOW, CHEAP
+        store,
+        accounts.SignUp(email="a@example.com", password="x" * 8),
+        NOW,
+        CHEAP,
+        origin=ORIGIN,
     )
-    assert await accounts.log_in(store, email, password, NOW, CHEAP) is None
+    assert await accounts.log_in(store, email, password, NOW, CHEAP, origin=ORIGIN) is None
 
 
 def test_time_zones_are_iana_names() -> None:

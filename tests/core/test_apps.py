@@ -17,6 +17,7 @@ from paced.core.records import App, User
 from paced.storage import models
 from paced.storage.engine import create_engine
 from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import ORIGIN
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 FORM = apps.AppForm(
@@ -52,7 +53,7 @@ async def register(
     engine: AsyncEngine, owner: str, *, public: bool = False, form: apps.AppForm = FORM
 ) -> apps.Registered:
     async with unit_of_work(engine) as store:
-        return await apps.register(store, owner, form, NOW, public=public)
+        return await apps.register(store, owner, form, NOW, public=public, origin=ORIGIN)
 
 
 async def auth(engine: AsyncEngine, app: App, secret: str, when: datetime = NOW) -> App:
@@ -92,7 +93,7 @@ async def test_a_public_app_has_no_secret_and_may_use_a_private_scheme(
     async with unit_of_work(engine) as store:
         assert await apps.secrets(store, registered.app) == []
         with pytest.raises(Invalid, match="no client secret"):
-            await apps.new_secret(store, owner, registered.app.id, NOW)
+            await apps.new_secret(store, owner, registered.app.id, NOW, origin=ORIGIN)
 
 
 async def test_nothing_is_saved_until_every_field_is_right(engine: AsyncEngine, owner: str) -> None:
@@ -119,9 +120,11 @@ async def test_rotation_keeps_both_secrets_working_until_the_first_is_deleted(
     app, first = registered.app, registered.client_secret
     assert first is not None
     async with unit_of_work(engine) as store:
-        second = await apps.new_secret(store, owner, app.id, NOW + timedelta(hours=1))
+        second = await apps.new_secret(
+            store, owner, app.id, NOW + timedelta(hours=1), origin=ORIGIN
+        )
         with pytest.raises(Conflict, match="already has 2 client secrets"):
-            await apps.new_secret(store, owner, app.id, NOW)
+            await apps.new_secret(store, owner, app.id, NOW, origin=ORIGIN)
     assert await auth(engine, app, first) == app
     assert await auth(engine, app, second.value) == app
 
@@ -129,12 +132,12 @@ async def test_rotation_keeps_both_secrets_working_until_the_first_is_deleted(
         listed = await apps.secrets(store, app)
         assert [s.last_used_at for s in listed] == [NOW, NOW]
         assert listed[1].created_at == NOW + timedelta(hours=1)
-        await apps.delete_secret(store, owner, app.id, listed[0].id)
+        await apps.delete_secret(store, owner, app.id, listed[0].id, NOW, origin=ORIGIN)
     with pytest.raises(InvalidClient):
         await auth(engine, app, first)
     assert await auth(engine, app, second.value) == app
     async with unit_of_work(engine) as store:
-        third = await apps.new_secret(store, owner, app.id, NOW)
+        third = await apps.new_secret(store, owner, app.id, NOW, origin=ORIGIN)
     assert await auth(engine, app, third.value) == app
 
 
@@ -146,10 +149,10 @@ async def test_another_users_app_does_not_exist_for_them(engine: AsyncEngine, ow
         secret_id = (await apps.secrets(store, app))[0].id
         attempts = [
             lambda: apps.owned(store, stranger, app.id),
-            lambda: apps.update(store, stranger, app.id, FORM, NOW),
-            lambda: apps.delete(store, stranger, app.id),
-            lambda: apps.new_secret(store, stranger, app.id, NOW),
-            lambda: apps.delete_secret(store, stranger, app.id, secret_id),
+            lambda: apps.update(store, stranger, app.id, FORM, NOW, origin=ORIGIN),
+            lambda: apps.delete(store, stranger, app.id, NOW, origin=ORIGIN),
+            lambda: apps.new_secret(store, stranger, app.id, NOW, origin=ORIGIN),
+            lambda: apps.delete_secret(store, stranger, app.id, secret_id, NOW, origin=ORIGIN),
         ]
         for attempt in attempts:
             with pytest.raises(NotFound):
@@ -166,10 +169,12 @@ async def test_update_changes_the_details_but_not_the_client_type(
     later = NOW + timedelta(days=1)
     form = apps.AppForm(name="Renamed", redirect_uris="https://new.example/cb")
     async with unit_of_work(engine) as store:
-        changed = await apps.update(store, owner, app.id, form, later)
+        changed = await apps.update(store, owner, app.id, form, later, origin=ORIGIN)
         assert await apps.owned(store, owner, app.id) == changed
         with pytest.raises(Invalid) as raised:
-            await apps.update(store, owner, app.id, apps.AppForm("X", "com.example.app:/cb"), later)
+            await apps.update(
+                store, owner, app.id, apps.AppForm("X", "com.example.app:/cb"), later, origin=ORIGIN
+            )
     assert changed.redirect_uris == ("https://new.example/cb",)
     assert changed.client_id == app.client_id and changed.updated_at == later
     assert "public clients only" in raised.value.fields["redirect_uris"]
@@ -200,7 +205,7 @@ async def test_deleting_an_app_removes_its_secrets_grants_codes_and_tokens(
                 await store.connection.execute(insert(table).values(**values))
 
     async with unit_of_work(engine) as store:
-        await apps.delete(store, owner, app.id)
+        await apps.delete(store, owner, app.id, NOW, origin=ORIGIN)
     tables = (
         models.client_secrets,
         models.grants,

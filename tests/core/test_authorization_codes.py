@@ -19,6 +19,7 @@ from paced.core.policy import Policy
 from paced.core.token_issuance import IssuedTokens
 from paced.storage.engine import create_engine
 from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import ORIGIN
 from tests.oauth_helpers import (
     NOW,
     POLICY,
@@ -104,7 +105,12 @@ async def test_a_code_requested_without_redirect_uri_is_exchanged(
     code = await add_code(engine, zapier, ann, redirect_uri="")
     async with unit_of_work(engine) as store:
         issued = await authorization_codes.exchange(
-            store, zapier.credentials(), CodeExchange(code.code, sent, VERIFIER), NOW, POLICY
+            store,
+            zapier.credentials(),
+            CodeExchange(code.code, sent, VERIFIER),
+            NOW,
+            POLICY,
+            origin=ORIGIN,
         )
     assert issued.scopes == ("read",)
 
@@ -165,7 +171,9 @@ async def test_a_code_is_refused(
 
     with pytest.raises(error):
         async with unit_of_work(engine) as store:
-            await authorization_codes.exchange(store, credentials, request, when, POLICY)
+            await authorization_codes.exchange(
+                store, credentials, request, when, POLICY, origin=ORIGIN
+            )
 
     # A refused exchange spends nothing: the code stays usable by its rightful client.
     assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] is None

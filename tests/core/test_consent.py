@@ -13,6 +13,7 @@ from paced.core.authorization_request import AuthorizationErrorResponse, Authori
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.records import App, Grant, User
+from tests.helpers import ORIGIN, MemoryLog
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -56,7 +57,7 @@ class StoredCode:
     expires_at: datetime
 
 
-class FakeStore:
+class FakeStore(MemoryLog):
     def __init__(self) -> None:
         self.grants: list[Grant] = []
         self.codes: list[StoredCode] = []
@@ -78,7 +79,12 @@ class FakeStore:
 async def test_approval_creates_a_grant_bound_to_user_app_and_scopes() -> None:
     store = FakeStore()
     approval = await consent.approve(
-        store, auth_request(scopes=("read", "write")), ANN, NOW, Policy()
+        store,
+        auth_request(scopes=("read", "write")),
+        ANN,
+        NOW,
+        Policy(),
+        origin=ORIGIN,
     )
     assert store.grants == [approval.grant]
     grant = approval.grant
@@ -92,7 +98,7 @@ async def test_section_4_1_2_the_code_is_bound_to_redirect_uri_and_challenge_and
 ):
     store = FakeStore()
     policy = Policy(auth_code_ttl=timedelta(seconds=90))
-    approval = await consent.approve(store, auth_request(), ANN, NOW, policy)
+    approval = await consent.approve(store, auth_request(), ANN, NOW, policy, origin=ORIGIN)
     [code] = store.codes
     assert code.grant_id == approval.grant.id
     assert code.redirect_uri == "https://client.example/cb"
@@ -103,34 +109,40 @@ async def test_section_4_1_2_the_code_is_bound_to_redirect_uri_and_challenge_and
 
 async def test_the_code_is_stored_only_as_its_digest_and_is_high_entropy() -> None:
     store = FakeStore()
-    approval = await consent.approve(store, auth_request(), ANN, NOW, Policy())
+    approval = await consent.approve(store, auth_request(), ANN, NOW, Policy(), origin=ORIGIN)
     assert store.codes[0].digest == digest(approval.code)
     assert approval.code not in repr(store.codes)
     assert len(approval.code) >= 43  # 256 random bits, base64url
-    other = await consent.approve(store, auth_request(), ANN, NOW, Policy())
+    other = await consent.approve(store, auth_request(), ANN, NOW, Policy(), origin=ORIGIN)
     assert other.code != approval.code
 
 
 async def test_a_redirect_uri_omitted_from_the_request_is_stored_as_omitted() -> None:
     store = FakeStore()
-    await consent.approve(store, auth_request(requested_redirect_uri=""), ANN, NOW, Policy())
+    await consent.approve(
+        store, auth_request(requested_redirect_uri=""), ANN, NOW, Policy(), origin=ORIGIN
+    )
     assert store.codes[0].redirect_uri == ""
 
 
 async def test_a_code_without_pkce_stores_no_challenge() -> None:
     store = FakeStore()
-    await consent.approve(store, auth_request(code_challenge=None), ANN, NOW, Policy())
+    await consent.approve(
+        store, auth_request(code_challenge=None), ANN, NOW, Policy(), origin=ORIGIN
+    )
     assert store.codes[0].code_challenge is None
 
 
 async def test_section_4_1_2_and_rfc_9207_the_answer_carries_code_state_and_iss() -> None:
-    approval = await consent.approve(FakeStore(), auth_request(), ANN, NOW, Policy())
+    approval = await consent.approve(FakeStore(), auth_request(), ANN, NOW, Policy(), origin=ORIGIN)
     assert approval.response_parameters("https://paced.example") == [
         ("code", approval.code),
         ("state", "xyz"),
         ("iss", "https://paced.example"),
     ]
-    stateless = await consent.approve(FakeStore(), auth_request(state=None), ANN, NOW, Policy())
+    stateless = await consent.approve(
+        FakeStore(), auth_request(state=None), ANN, NOW, Policy(), origin=ORIGIN
+    )
     assert [name for name, _ in stateless.response_parameters("x")] == ["code", "iss"]
 
 
@@ -152,7 +164,9 @@ async def test_a_first_request_needs_consent() -> None:
 async def granted(*scope_sets: tuple[str, ...], user: User = ANN) -> FakeStore:
     store = FakeStore()
     for scopes in scope_sets:
-        await consent.approve(store, auth_request(scopes=scopes), user, NOW, Policy())
+        await consent.approve(
+            store, auth_request(scopes=scopes), user, NOW, Policy(), origin=ORIGIN
+        )
     return store
 
 
@@ -214,7 +228,7 @@ async def test_rfc_8252_section_8_6_a_public_client_that_cannot_prove_who_it_is_
 ) -> None:
     public = replace(APP, public=True)
     store = FakeStore()
-    await consent.approve(store, auth_request(app=public), ANN, NOW, Policy())
+    await consent.approve(store, auth_request(app=public), ANN, NOW, Policy(), origin=ORIGIN)
     request = auth_request(app=public, redirect_uri=redirect_uri)
     assert await consent.needs_consent(store, request, ANN) is asks_again
 
@@ -222,6 +236,6 @@ async def test_rfc_8252_section_8_6_a_public_client_that_cannot_prove_who_it_is_
 async def test_a_skipped_screen_still_makes_a_new_grant_and_code() -> None:
     store = await granted(("read",))
     assert not await consent.needs_consent(store, auth_request(), ANN)
-    second = await consent.approve(store, auth_request(), ANN, NOW, Policy())
+    second = await consent.approve(store, auth_request(), ANN, NOW, Policy(), origin=ORIGIN)
     assert len(store.grants) == 2 and len(store.codes) == 2
     assert second.grant.id != store.grants[0].id

@@ -10,6 +10,7 @@ import pytest
 from paced.core import grants
 from paced.core.errors import NotFound
 from paced.core.records import App, Grant
+from tests.helpers import ORIGIN, MemoryLog
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ def grant(
     )
 
 
-class FakeStore:
+class FakeStore(MemoryLog):
     def __init__(self, *pairs: tuple[App, Grant]) -> None:
         self.pairs = list(pairs)
         self.revoked: list[tuple[str, str, datetime]] = []
@@ -110,7 +111,7 @@ async def test_revoking_an_app_ends_all_of_the_users_grants_to_it_at_once() -> N
         (ZETA, grant("g2", ZETA, ("write",))),
         (ALPHA, grant("g3", ALPHA, ("read",))),
     )
-    revoked = await grants.revoke_app(store, "user_ann", "app_z", T0)
+    revoked = await grants.revoke_app(store, "user_ann", "app_z", T0, origin=ORIGIN)
     assert revoked.app == ZETA
     assert store.revoked == [("user_ann", "app_z", T0)]
     assert [item.app for item in await grants.authorized_apps(store, "user_ann")] == [ALPHA]
@@ -126,5 +127,5 @@ async def test_revoking_an_app_without_access_is_not_found(
 ) -> None:
     store = FakeStore(*pairs)
     with pytest.raises(NotFound):
-        await grants.revoke_app(store, "user_ann", "app_z", T0)
+        await grants.revoke_app(store, "user_ann", "app_z", T0, origin=ORIGIN)
     assert store.revoked == []

@@ -13,11 +13,12 @@ from paced.core.errors import Invalid, NotFound
 from paced.core.ids import BASE62, digest, to_base62
 from paced.core.personal_tokens import NewToken
 from paced.core.records import PersonalToken
+from tests.helpers import ORIGIN, MemoryLog
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 
 
-class FakeStore:
+class FakeStore(MemoryLog):
     def __init__(self) -> None:
         self.tokens: dict[str, PersonalToken] = {}
         self.digests: dict[str, str] = {}
@@ -42,7 +43,7 @@ class FakeStore:
 
 async def create(store: FakeStore, **fields: object) -> personal_tokens.IssuedToken:
     request = NewToken(**{"name": "laptop", **fields})  # type: ignore[arg-type]
-    return await personal_tokens.create(store, "user_1", request, NOW)
+    return await personal_tokens.create(store, "user_1", request, NOW, origin=ORIGIN)
 
 
 async def test_a_new_token_has_the_spec_format_and_only_its_digest_is_stored() -> None:
@@ -199,14 +200,20 @@ async def test_revoke_keeps_the_first_time_and_refuses_another_owner() -> None:
     store = FakeStore()
     issued = await create(store)
     with pytest.raises(NotFound):
-        await personal_tokens.revoke(store, issued.token.id, NOW, owner_id="user_2")
+        await personal_tokens.revoke(store, issued.token.id, NOW, owner_id="user_2", origin=ORIGIN)
     with pytest.raises(NotFound):
         await personal_tokens.owned(store, issued.token.id, "user_2")
     with pytest.raises(NotFound):
-        await personal_tokens.revoke(store, "pat_unknown", NOW, owner_id=None)
-    revoked = await personal_tokens.revoke(store, issued.token.id, NOW, owner_id="user_1")
+        await personal_tokens.revoke(store, "pat_unknown", NOW, owner_id=None, origin=ORIGIN)
+    revoked = await personal_tokens.revoke(
+        store, issued.token.id, NOW, owner_id="user_1", origin=ORIGIN
+    )
     assert revoked.revoked_at == NOW
     again = await personal_tokens.revoke(
-        store, issued.token.id, NOW + timedelta(hours=1), owner_id=None
+        store,
+        issued.token.id,
+        NOW + timedelta(hours=1),
+        owner_id=None,
+        origin=ORIGIN,
     )
     assert again.revoked_at == NOW

@@ -179,3 +179,26 @@ async def test_basic_and_a_secret_in_the_body_at_once_is_invalid_request(
 async def test_no_client_credentials_at_all_is_invalid_client(engine: AsyncEngine) -> None:
     with pytest.raises(InvalidClient):
         await post(engine, form_request({"grant_type": "refresh_token"}))
+
+
+@pytest.mark.parametrize(
+    ("request_", "claimed"),
+    [
+        (form_request({"client_id": "abc", "client_secret": "s"}), "abc"),
+        (form_request({"client_id": "abc"}), "abc"),
+        (form_request({}, authorization="Basic " + base64.b64encode(b"a%20b:s").decode()), "a b"),
+        (form_request({}), None),
+        (form_request({"client_id": "abc"}, query="client_id=abc"), None),
+        (FormRequest(content_type="text/plain", body=b"client_id=abc"), None),
+    ],
+    ids=[
+        "in the body with a secret",
+        "in the body alone",
+        "in HTTP Basic, decoded",
+        "none named",
+        "a request that breaks the rules names none",
+        "a body that is not a form names none",
+    ],
+)
+def test_the_client_a_request_claims_to_be(request_: FormRequest, claimed: str | None) -> None:
+    assert token_endpoint.claimed_client_id(request_) == claimed

@@ -10,6 +10,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -63,8 +64,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def context_options() -> dict[str, Any]:
+    """Options of the browser context behind `page`; a module overrides this fixture to
+    turn JavaScript off or to be a phone."""
+    return {}
+
+
+@pytest.fixture
+def page(
+    browser: Browser, context_options: dict[str, Any], request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    context = browser.new_context(**{"viewport": {"width": 1200, "height": 900}, **context_options})
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     tab = context.new_page()
     tab.set_default_timeout(10_000)

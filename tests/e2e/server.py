@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,19 +23,55 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Node:
+    """A running `paced serve`: its URL, its process, and the file its output goes to."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @contextmanager
 def paced_serve(
     database_url: str, workdir: Path, *, env: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[str]:
     """Start `paced serve`, wait until it answers, yield its base URL, stop it."""
+    with paced_node(database_url, workdir, env=env, workers=workers) as node:
+        yield node.base
+
+
+@contextmanager
+def paced_node(
+    database_url: str,
+    workdir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    bootstrap: str = "",
+) -> Iterator[Node]:
+    """`paced_serve`, yielding the process too (to signal it) and its log file.
+
+    `bootstrap` is Python that the server process runs before `paced serve` starts, to set
+    up logging or patch something for a test.
+    """
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PACED_")}
     environment.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(env or {})})
     if not database_url.startswith("sqlite"):
         environment.setdefault("PACED_SECRET_KEY", "e2e-secret-key-e2e-secret-key")
     log = (workdir / f"serve-{port}.log").open("w")
+    launcher = ["-c", f"{bootstrap}\nfrom paced.cli.main import main\nmain()"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "paced", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            *(launcher if bootstrap else ["-m", "paced"]),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         cwd=workdir,
         env=environment,
         stdout=log,
@@ -54,7 +91,7 @@ def paced_serve(
             if time.monotonic() > deadline:
                 raise RuntimeError("paced serve did not answer within 30 s")
             time.sleep(0.1)
-        yield base
+        yield Node(base, process, workdir / log.name)
     finally:
         process.terminate()
         try:

@@ -12,12 +12,20 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest
-from paced.storage.bearer import BearerTokens, bearer_tokens
+from paced.storage.bearer import OAUTH, PERSONAL, BearerTokens
 from paced.storage.engine import create_engine
 from paced.storage.models import grants, personal_tokens
 from tests.token_rows import add_oauth_token, add_personal_token, add_user
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+
+
+_OPEN: dict[AsyncEngine, BearerTokens] = {}
+
+
+def tokens_for(engine: AsyncEngine) -> BearerTokens:
+    """The test's BearerTokens (one per engine, as in a server), closed with the engine."""
+    return _OPEN.setdefault(engine, BearerTokens(engine, timeout=5))
 
 
 @pytest.fixture
@@ -26,6 +34,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
+        if engine in _OPEN:
+            await _OPEN.pop(engine).aclose()
         await engine.dispose()
 
 
@@ -39,16 +49,29 @@ def count_statements(engine: AsyncEngine) -> list[str]:
     return statements
 
 
+def count_queries(tokens: BearerTokens) -> list[str]:
+    """The statements the Bearer store sends through its own driver connection."""
+    queries: list[str] = []
+    send = tokens._row
+
+    async def spy(sql: str, digest: str) -> object:
+        queries.append(sql)
+        return await send(sql, digest)
+
+    tokens._row = spy  # type: ignore[method-assign]
+    return queries
+
+
 async def test_a_personal_token_is_found_by_its_digest_with_its_user(engine: AsyncEngine) -> None:
     user = await add_user(engine, NOW)
     issued = await add_personal_token(
         engine, user, NOW, scopes=("write",), expires_at=NOW + timedelta(days=1)
     )
     statements = count_statements(engine)
-    found = await BearerTokens(engine).personal_bearer_token(digest(issued.secret))
+    queries = count_queries(tokens_for(engine))
+    found = await tokens_for(engine).personal_bearer_token(digest(issued.secret))
     assert found is not None
-    assert [s for s in statements if s == "SELECT"] == ["SELECT"]
-    assert not {"UPDATE", "INSERT", "DELETE"} & set(statements)
+    assert queries == [PERSONAL] and statements == []  # one read, and nothing else
     assert (found.kind, found.id, found.user, found.scopes) == (
         "personal",
         issued.token.id,
@@ -57,9 +80,9 @@ async def test_a_personal_token_is_found_by_its_digest_with_its_user(engine: Asy
     )
     assert found.expires_at == NOW + timedelta(days=1)
     assert not found.revoked and found.last_used_at is None
-    assert await BearerTokens(engine).personal_bearer_token(digest("pt_secret_other")) is None
+    assert await tokens_for(engine).personal_bearer_token(digest("pt_secret_other")) is None
     # An OAuth lookup does not find a personal token, and the reverse.
-    assert await BearerTokens(engine).oauth_bearer_token(digest(issued.secret)) is None
+    assert await tokens_for(engine).oauth_bearer_token(digest(issued.secret)) is None
 
 
 @pytest.mark.parametrize(
@@ -75,8 +98,9 @@ async def test_an_oauth_token_is_found_with_its_grant_app_and_user(
         engine, user, NOW, scopes="read write", revoked=revoked, grant_revoked=grant_revoked
     )
     statements = count_statements(engine)
-    found = await BearerTokens(engine).oauth_bearer_token(digest(made.secret))
-    assert statements.count("SELECT") == 1
+    queries = count_queries(tokens_for(engine))
+    found = await tokens_for(engine).oauth_bearer_token(digest(made.secret))
+    assert queries == [OAUTH] and statements == []
     assert found is not None
     assert (found.kind, found.id, found.grant_id, found.client_id) == (
         "oauth",
@@ -87,14 +111,14 @@ async def test_an_oauth_token_is_found_with_its_grant_app_and_user(
     assert found.user == user and found.scopes == ("read", "write")
     assert found.expires_at == NOW + timedelta(hours=2)
     assert found.revoked is (revoked or grant_revoked)
-    assert await BearerTokens(engine).personal_bearer_token(digest(made.secret)) is None
+    assert await tokens_for(engine).personal_bearer_token(digest(made.secret)) is None
 
 
 async def test_last_use_is_written_only_when_older_than_the_cutoff(engine: AsyncEngine) -> None:
     user = await add_user(engine, NOW)
     issued = await add_personal_token(engine, user, NOW)
     made = await add_oauth_token(engine, user, NOW)
-    tokens = BearerTokens(engine)
+    tokens = tokens_for(engine)
 
     async def last_used() -> tuple[datetime | None, datetime | None]:
         async with engine.connect() as connection:
@@ -140,11 +164,16 @@ async def test_the_lookup_waits_for_no_writer(engine: AsyncEngine) -> None:
             .values(name="renamed")
         )
         found = await asyncio.wait_for(
-            BearerTokens(engine).personal_bearer_token(digest(issued.secret)), timeout=2
+            tokens_for(engine).personal_bearer_token(digest(issued.secret)), timeout=2
         )
         await writer.rollback()
     assert found is not None and found.id == issued.token.id
 
 
-async def test_one_bearer_tokens_per_engine(engine: AsyncEngine) -> None:
-    assert bearer_tokens(engine) is bearer_tokens(engine)
+async def test_an_in_memory_sqlite_database_is_refused() -> None:
+    engine = create_engine("sqlite:///:memory:")
+    try:
+        with pytest.raises(ValueError, match="database file"):
+            BearerTokens(engine)
+    finally:
+        await engine.dispose()

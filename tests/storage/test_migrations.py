@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from paced.storage.engine import create_engine
+from paced.storage.migrate import upgrade
 from paced.storage.models import metadata
+from tests import databases
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:
@@ -28,3 +33,19 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
             assert version is not None
     finally:
         await engine.dispose()
+
+
+async def test_nodes_that_start_together_on_an_empty_database_migrate_one_after_the_other(
+    database_url: str, tmp_path: Path
+) -> None:
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with databases.empty_database(backend, tmp_path) as fresh:
+        engines = [create_engine(fresh) for _ in range(3)]
+        try:
+            await asyncio.gather(*(upgrade(engine) for engine in engines))
+            async with engines[0].connect() as connection:
+                versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                assert len(versions.all()) == 1
+        finally:
+            for engine in engines:
+                await engine.dispose()

@@ -151,11 +151,14 @@ async def test_bad_tokens_are_401_invalid_token(
     client: httpx.AsyncClient, app: FastAPI, make: Callable[[], str], description: str
 ) -> None:
     selects: list[str] = []
-    event.listen(
-        engine_of(app).sync_engine,
-        "before_cursor_execute",
-        lambda *args: selects.append(args[2]) if "digest" in args[2] else None,
-    )
+    bearer = app.state.paced.bearer
+    send = bearer._row
+
+    async def spy(sql: str, digest: str) -> object:
+        selects.append(sql)
+        return await send(sql, digest)
+
+    bearer._row = spy
     response = await me(client, f"Bearer {make()}")
     assert_invalid_token(response, description)
     # Only a well-formed token is looked up in the database.

@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
 
 from paced.core.records import User
-from paced.web.bearer import ApiPrincipal
+from paced.web import openapi
+from paced.web.bearer import SECURED, ApiPrincipal, api_json
 from paced.web.templating import iso_time
 
 
@@ -60,6 +62,7 @@ router = APIRouter(
             "token that is malformed, unknown, expired or revoked (`invalid_token`)."
         ),
         403: _challenge("The token lacks the scope (`insufficient_scope`)."),
+        **openapi.COMMON,
     },
 )
 
@@ -81,6 +84,7 @@ def user_json(user: User) -> dict[str, str]:
     summary="The account the token acts for",
     description="Needs the `read` scope.",
     responses={200: {"headers": _SCOPE_HEADERS}},
+    openapi_extra=SECURED,
 )
-async def me(principal: ApiPrincipal) -> dict[str, str]:
-    return user_json(principal.user)
+async def me(principal: ApiPrincipal) -> JSONResponse:
+    return api_json(principal, "read", user_json(principal.user))

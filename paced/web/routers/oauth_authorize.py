@@ -20,6 +20,7 @@ from paced.core.authorization_request import AuthorizationRequest
 from paced.core.consent import Approval
 from paced.core.records import User
 from paced.storage.unit_of_work import reading, unit_of_work
+from paced.web import metrics
 from paced.web.deps import (
     MAX_FORM_FIELDS,
     LoginRequired,
@@ -29,6 +30,7 @@ from paced.web.deps import (
     redirect,
     text,
 )
+from paced.web.origin import origin_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,6 +48,7 @@ def redirect_host(uri: str) -> str:
 
 
 def approved(context: ViewerContext, approval: Approval) -> Response:
+    metrics.issued("authorization_code")
     location = authorization_request.response_uri(
         approval.request.redirect_uri, approval.response_parameters(context.state.issuer)
     )
@@ -83,7 +86,9 @@ async def authorize(request: Request, context: Viewer) -> Response:
         owner = await store.user_by_id(valid.app.owner_id)
     if not ask:
         async with unit_of_work(state.engine) as store:
-            approval = await consent.approve(store, valid, user, state.clock(), state.policy)
+            approval = await consent.approve(
+                store, valid, user, state.clock(), state.policy, origin=origin_of(request)
+            )
         return approved(context, approval)
     return consent_page(context, valid, owner)
 
@@ -105,5 +110,7 @@ async def decide(request: Request, context: Viewer) -> Response:
         valid = await authorization_request.validate(store, authorization_request.grouped(pairs))
         if text(form, "decision") != APPROVE:
             raise consent.deny(valid)
-        approval = await consent.approve(store, valid, user, state.clock(), state.policy)
+        approval = await consent.approve(
+            store, valid, user, state.clock(), state.policy, origin=origin_of(request)
+        )
     return approved(context, approval)

@@ -5,6 +5,7 @@ Errors leave as exceptions; `paced.web.errors` writes them as RFC 6749 §5.2 JSO
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -13,8 +14,11 @@ from starlette.responses import JSONResponse, Response
 from paced.core import introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
 from paced.storage.unit_of_work import unit_of_work
+from paced.web import metrics, openapi
 from paced.web.deps import State
 from paced.web.errors import NO_STORE
+from paced.web.origin import origin_of
+from paced.web.state import AppState
 
 router = APIRouter(tags=["OAuth 2"])
 
@@ -29,8 +33,7 @@ def _form_body(*fields: tuple[str, str, bool]) -> dict[str, object]:
                     "schema": {
                         "type": "object",
                         "properties": {
-                            name: {"type": "string", "description": text}
-                            for name, text, _ in fields
+                            name: openapi.form_field(name, text) for name, text, _ in fields
                         },
                         "required": [name for name, _, required in fields if required],
                     }
@@ -58,12 +61,23 @@ async def form_request(request: Request) -> FormRequest:
         body=bytes(body),
         authorization=request.headers.get("authorization"),
         query=parse_qs(request.url.query, keep_blank_values=True),
+        origin=origin_of(request),
     )
+
+
+def limited(
+    state: AppState, form: FormRequest, *, token: bool = False
+) -> AbstractAsyncContextManager[None]:
+    """The rate limits around one client's request (SPEC §6; `paced.web.ratelimit`)."""
+    client_id = token_endpoint.claimed_client_id(form)
+    return state.rate_limits.client_request(form.origin.ip, client_id, token_endpoint=token)
 
 
 @router.post(
     "/oauth/token",
     summary="Exchange an authorization code or a refresh token for tokens",
+    response_class=JSONResponse,
+    responses=openapi.TOKEN_RESPONSES,
     openapi_extra=_form_body(
         ("grant_type", "authorization_code or refresh_token", True),
         ("code", "authorization_code: the code from the redirect", False),
@@ -76,14 +90,18 @@ async def form_request(request: Request) -> FormRequest:
 )
 async def token(request: Request, state: State) -> Response:
     form = await form_request(request)
-    async with unit_of_work(state.engine) as store:
+    async with limited(state, form, token=True), unit_of_work(state.engine) as store:
         issued = await token_endpoint.token(store, form, state.clock(), state.policy)
+    metrics.issued("oauth_access_token")
+    metrics.issued("oauth_refresh_token")
     return JSONResponse(issued.body(), headers=NO_STORE)
 
 
 @router.post(
     "/oauth/revoke",
     summary="Revoke an access or refresh token (RFC 7009)",
+    response_class=Response,
+    responses=openapi.REVOCATION_RESPONSES,
     openapi_extra=_form_body(
         ("token", "The access or refresh token to revoke", True),
         ("token_type_hint", "access_token or refresh_token (optional)", False),
@@ -92,14 +110,18 @@ async def token(request: Request, state: State) -> Response:
 )
 async def revoke(request: Request, state: State) -> Response:
     form = await form_request(request)
-    async with unit_of_work(state.engine) as store:
-        await revocation.revoke(store, form, state.clock())
+    async with limited(state, form), unit_of_work(state.engine) as store:
+        revoked = await revocation.revoke(store, form, state.clock())
+    if revoked is not None:
+        metrics.revoked("oauth_grant" if revoked == "grant" else "oauth_access_token")
     return Response(status_code=200, headers=NO_STORE)
 
 
 @router.post(
     "/oauth/introspect",
     summary="Describe one of the calling client's tokens (RFC 7662)",
+    response_class=JSONResponse,
+    responses=openapi.INTROSPECTION_RESPONSES,
     openapi_extra=_form_body(
         ("token", "The access or refresh token to describe", True),
         ("token_type_hint", "access_token or refresh_token (optional)", False),
@@ -108,6 +130,6 @@ async def revoke(request: Request, state: State) -> Response:
 )
 async def introspect(request: Request, state: State) -> Response:
     form = await form_request(request)
-    async with unit_of_work(state.engine) as store:
+    async with limited(state, form), unit_of_work(state.engine) as store:
         result = await introspection.introspect(store, form, state.clock(), state.policy)
     return JSONResponse(result.body(), headers=NO_STORE)

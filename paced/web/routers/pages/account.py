@@ -10,6 +10,7 @@ from paced.core.errors import Invalid
 from paced.core.ids import digest
 from paced.storage.unit_of_work import unit_of_work
 from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
+from paced.web.origin import origin_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +66,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
                 text(form, "new_password", 4096),
                 context.state.clock(),
                 context.state.policy.password_hashing,
+                origin=origin_of(request),
             )
             # A changed password ends every other session of the account.
             await store.delete_user_sessions(

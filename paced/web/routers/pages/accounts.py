@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paced.core import accounts, sessions
-from paced.core.errors import Conflict, Invalid
+from paced.core.errors import Conflict, Invalid, RateLimited
 from paced.storage.unit_of_work import unit_of_work
+from paced.web import metrics
 from paced.web.deps import (
     SESSION_COOKIE,
     Viewer,
@@ -17,6 +18,7 @@ from paced.web.deps import (
     safe_next,
     text,
 )
+from paced.web.origin import origin_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +59,9 @@ async def signup(request: Request, context: Viewer) -> Response:
     password = text(form, "password", 4096)
     next_path = safe_next(text(form, "next", 4000))
     state = context.state
+    origin = origin_of(request)
     try:
+        await state.rate_limits.check_signup(origin.ip)
         async with unit_of_work(state.engine) as store:
             now = state.clock()
             user = await accounts.sign_up(
@@ -65,6 +69,7 @@ async def signup(request: Request, context: Viewer) -> Response:
                 accounts.SignUp(email=values["email"], password=password, name=values["name"]),
                 now,
                 state.policy.password_hashing,
+                origin=origin,
             )
             if context.session_id:
                 await sessions.end(store, context.session_id)
@@ -75,6 +80,14 @@ async def signup(request: Request, context: Viewer) -> Response:
                 ip=client_ip(request),
                 user_agent=request.headers.get("user-agent", ""),
             )
+    except RateLimited as error:
+        metrics.rate_limited("/signup")
+        return context.render(
+            "accounts/signup.html",
+            {"values": values, "errors": {}, "error": error.description, "next": next_path},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     except Invalid as error:
         return context.render(
             "accounts/signup.html",
@@ -82,11 +95,14 @@ async def signup(request: Request, context: Viewer) -> Response:
             status_code=400,
         )
     except Conflict as error:
+        # A taken email counts like an account made: both tell something to a prober.
+        await state.rate_limits.signed_up(origin.ip)
         return context.render(
             "accounts/signup.html",
             {"values": values, "errors": {"email": error.description}, "next": next_path},
             status_code=400,
         )
+    await state.rate_limits.signed_up(origin.ip)
     return start_session(context, session_id, next_path)
 
 
@@ -102,9 +118,23 @@ async def login(request: Request, context: Viewer) -> Response:
     password = text(form, "password", 4096)
     next_path = safe_next(text(form, "next", 4000))
     state = context.state
+    origin = origin_of(request)
+    try:
+        # SPEC §6: failures per account and per address; the password is not even checked.
+        await state.rate_limits.check_login(origin.ip, email)
+    except RateLimited as error:
+        metrics.rate_limited("/login")
+        return context.render(
+            "accounts/login.html",
+            {"email": email, "error": error.description, "next": next_path},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     async with unit_of_work(state.engine) as store:
         now = state.clock()
-        user = await accounts.log_in(store, email, password, now, state.policy.password_hashing)
+        user = await accounts.log_in(
+            store, email, password, now, state.policy.password_hashing, origin=origin
+        )
         if user is not None:
             if context.session_id:  # a new id at every login
                 await sessions.end(store, context.session_id)
@@ -116,6 +146,8 @@ async def login(request: Request, context: Viewer) -> Response:
                 user_agent=request.headers.get("user-agent", ""),
             )
     if user is None:
+        metrics.auth_failed("login", "bad_credentials")
+        await state.rate_limits.login_failed(origin.ip, email)
         return context.render(
             "accounts/login.html",
             {"email": email, "error": accounts.LOGIN_FAILED, "next": next_path},

@@ -15,8 +15,9 @@ from paced.core.errors import Conflict, Invalid, NotFound
 from paced.core.records import App, User
 from paced.storage.store import Store
 from paced.storage.unit_of_work import reading, unit_of_work
-from paced.web import reveal
+from paced.web import metrics, reveal
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
+from paced.web.origin import origin_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,7 +111,12 @@ async def register(request: Request, context: SignedIn) -> Response:
     try:
         async with unit_of_work(state.engine) as store:
             registered = await apps.register(
-                store, _owner(context).id, _form(form), state.clock(), public=public
+                store,
+                _owner(context).id,
+                _form(form),
+                state.clock(),
+                public=public,
+                origin=origin_of(request),
             )
     except Invalid as error:
         values = {**_values_of(form), "client_type": "public" if public else "confidential"}
@@ -122,6 +128,7 @@ async def register(request: Request, context: SignedIn) -> Response:
     page = page_of(registered.app.id)
     response = redirect(context, page, flash=f"Registered {registered.app.name}.")
     if registered.client_secret is not None:
+        metrics.issued("client_secret")
         reveal.keep(response, context, registered.client_secret, page=page)
     return response
 
@@ -142,7 +149,14 @@ async def update(app_id: str, request: Request, context: SignedIn) -> Response:
     state = context.state
     try:
         async with unit_of_work(state.engine) as store:
-            app = await apps.update(store, _owner(context).id, app_id, _form(form), state.clock())
+            app = await apps.update(
+                store,
+                _owner(context).id,
+                app_id,
+                _form(form),
+                state.clock(),
+                origin=origin_of(request),
+            )
     except Invalid as error:
         app = await _owned(context, app_id)
         return await _show(
@@ -157,10 +171,13 @@ async def new_secret(app_id: str, request: Request, context: SignedIn) -> Respon
     state = context.state
     try:
         async with unit_of_work(state.engine) as store:
-            created = await apps.new_secret(store, _owner(context).id, app_id, state.clock())
+            created = await apps.new_secret(
+                store, _owner(context).id, app_id, state.clock(), origin=origin_of(request)
+            )
     except (Conflict, Invalid) as error:
         app = await _owned(context, app_id)
         return await _show(context, app, secret_error=error.description, status_code=error.status)
+    metrics.issued("client_secret")
     page = page_of(app_id)
     response = redirect(
         context,
@@ -190,7 +207,15 @@ async def delete_secret(
 ) -> Response:
     await checked_form(request, context)
     async with unit_of_work(context.state.engine) as store:
-        await apps.delete_secret(store, _owner(context).id, app_id, secret_id)
+        await apps.delete_secret(
+            store,
+            _owner(context).id,
+            app_id,
+            secret_id,
+            context.state.clock(),
+            origin=origin_of(request),
+        )
+    metrics.revoked("client_secret")
     return redirect(context, page_of(app_id), flash="Client secret deleted. It no longer works.")
 
 
@@ -204,7 +229,10 @@ async def delete_page(app_id: str, context: SignedIn) -> Response:
 async def delete(app_id: str, request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     async with unit_of_work(context.state.engine) as store:
-        app = await apps.delete(store, _owner(context).id, app_id)
+        app = await apps.delete(
+            store, _owner(context).id, app_id, context.state.clock(), origin=origin_of(request)
+        )
+    metrics.revoked("oauth_app")
     return redirect(
         context,
         "/settings/developer#applications",

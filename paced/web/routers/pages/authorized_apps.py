@@ -7,7 +7,9 @@ from starlette.responses import Response
 
 from paced.core import grants
 from paced.storage.unit_of_work import reading, unit_of_work
+from paced.web import metrics
 from paced.web.deps import SignedIn, checked_form, redirect
+from paced.web.origin import origin_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +38,10 @@ async def revoke(app_id: str, request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     assert context.user is not None
     async with unit_of_work(context.state.engine) as store:
-        revoked = await grants.revoke_app(store, context.user.id, app_id, context.state.clock())
+        revoked = await grants.revoke_app(
+            store, context.user.id, app_id, context.state.clock(), origin=origin_of(request)
+        )
+    metrics.revoked("oauth_grant")
     return redirect(
         context, PAGE, flash=f"{revoked.app.name} no longer has access to your account."
     )

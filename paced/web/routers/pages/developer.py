@@ -18,8 +18,9 @@ from paced.core.errors import Invalid
 from paced.core.records import User
 from paced.storage.store import Store
 from paced.storage.unit_of_work import reading, unit_of_work
-from paced.web import reveal
+from paced.web import metrics, reveal
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
+from paced.web.origin import origin_of
 from paced.web.routers.pages import applications
 
 router = APIRouter(include_in_schema=False)
@@ -111,9 +112,11 @@ async def create_token(request: Request, context: SignedIn) -> Response:
                     time_zone=user.time_zone,
                 ),
                 now,
+                origin=origin_of(request),
             )
     except Invalid as error:
         return _form_page(context, values=values, errors=error.fields, status_code=400)
+    metrics.issued("personal_access_token")
     response = redirect(context, CREATED_PATH)
     return reveal.keep(response, context, issued.secret, page=CREATED_PATH, about=issued.token.id)
 
@@ -153,8 +156,13 @@ async def revoke_token(token_id: str, request: Request, context: SignedIn) -> Re
     await checked_form(request, context)
     async with unit_of_work(context.state.engine) as store:
         token = await personal_tokens.revoke(
-            store, token_id, context.state.clock(), owner_id=_user(context).id
+            store,
+            token_id,
+            context.state.clock(),
+            owner_id=_user(context).id,
+            origin=origin_of(request),
         )
+    metrics.revoked("personal_access_token")
     return redirect(
         context,
         "/settings/developer",

@@ -1,0 +1,169 @@
+"""Profile one hot path in-process, without a network or a load generator.
+
+    python bench/profile_paths.py me|refresh|exchange [--requests 2000] [--db URL]
+
+The app is driven through httpx's ASGI transport, one request at a time, so the figure
+is the CPU cost of the path itself (microseconds per request), free of the scheduling
+noise of a shared machine; then cProfile's top functions. For throughput, use run.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import re
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from paced.settings import Settings
+from paced.storage.engine import create_engine
+from paced.storage.migrate import upgrade
+from paced.web.app import create_app
+
+REDIRECT_URI = "http://127.0.0.1:9/callback"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def world(http: httpx.AsyncClient, app_state: object) -> dict[str, str]:
+    """A signed-in user, a personal token, an app, and an approved grant."""
+    page = await http.get("/signup")
+    await http.post(
+        "/signup",
+        data={
+            "csrf_token": CSRF.search(page.text).group(1),  # type: ignore[union-attr]
+            "email": "p@example.com",
+            "password": "x" * 12,
+        },
+    )
+    page = await http.get("/settings/developer/tokens/new")
+    created = await http.post(
+        "/settings/developer/tokens/new",
+        data={
+            "csrf_token": CSRF.search(page.text).group(1),
+            "name": "p",  # type: ignore[union-attr]
+            "scopes": ["read", "write"],
+            "expiration": "30",
+        },
+    )
+    shown = await http.get(created.headers["location"])
+    pat = re.search(r"pt_secret_\w+", shown.text).group(0)  # type: ignore[union-attr]
+    page = await http.get("/settings/developer/applications/new")
+    made = await http.post(
+        "/settings/developer/applications/new",
+        data={
+            "csrf_token": CSRF.search(page.text).group(1),
+            "name": "p",  # type: ignore[union-attr]
+            "redirect_uris": REDIRECT_URI,
+            "client_type": "confidential",
+        },
+    )
+    shown = await http.get(made.headers["location"])
+    client_id = re.search(r'id="client-id"[^>]*value="([^"]+)"', shown.text).group(1)  # type: ignore[union-attr]
+    secret = re.search(r"pt_client_\w+", shown.text).group(0)  # type: ignore[union-attr]
+    return {"pat": pat, "client_id": client_id, "client_secret": secret}
+
+
+async def code(http: httpx.AsyncClient, client_id: str) -> str:
+    url = (
+        f"/oauth/authorize?response_type=code&client_id={client_id}"
+        f"&redirect_uri={REDIRECT_URI}&scope=read+write&state=s"
+    )
+    page = await http.get(url)
+    if page.status_code == 200:
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+        page = await http.post("/oauth/authorize", data={**fields, "decision": "approve"})
+    return parse_qs(urlsplit(page.headers["location"]).query)["code"][0]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", choices=["me", "refresh", "exchange"])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--db", default="")
+    args = parser.parse_args()
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'profile.db'}"
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    app = create_app(
+        Settings(
+            _env_file=None,
+            database_url=url,
+            secret_key="p" * 40,
+            base_url="http://testserver",
+            password_time_cost=1,
+            password_memory_kib=1024,
+            password_parallelism=1,
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        things = await world(http, app.state.paced)
+        client = {"client_id": things["client_id"], "client_secret": things["client_secret"]}
+        codes = []
+        if args.path == "exchange":
+            codes = [await code(http, things["client_id"]) for _ in range(args.requests)]
+        first = await http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": await code(http, things["client_id"]),
+                "redirect_uri": REDIRECT_URI,
+                **client,
+            },
+        )
+        refresh = first.json()["refresh_token"]
+        api = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+        async def one(i: int) -> None:
+            nonlocal refresh
+            if args.path == "me":
+                r = await api.get(
+                    "/api/v1/me", headers={"Authorization": f"Bearer {things['pat']}"}
+                )
+            elif args.path == "refresh":
+                r = await api.post(
+                    "/oauth/token",
+                    data={"grant_type": "refresh_token", "refresh_token": refresh, **client},
+                )
+                refresh = r.json()["refresh_token"]
+            else:
+                r = await api.post(
+                    "/oauth/token",
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": codes[i],
+                        "redirect_uri": REDIRECT_URI,
+                        **client,
+                    },
+                )
+            assert r.status_code == 200, r.text
+
+        for i in range(min(50, args.requests)):  # warm up
+            if args.path != "exchange":
+                await one(i)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(args.requests):
+            await one(i)
+        profiler.disable()
+        spent = time.perf_counter() - started
+        print(
+            f"{args.path}: {spent / args.requests * 1e6:.0f} µs per request "
+            f"({args.requests} requests, profiler on)"
+        )
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        await api.aclose()
+    await app.state.paced.bearer.aclose()
+    await app.state.paced.engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
