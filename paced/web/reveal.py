@@ -1,9 +1,9 @@
 """Showing a new secret once (SPEC §7): never in a URL, never again on reload.
 
 The POST that makes a secret answers 303 to the page that shows it, and carries the
-secret there in a short-lived cookie: signed and bound to the session and to that page,
+secret there in a short-lived cookie: encrypted (AES-GCM), bound to the session and to that page,
 HttpOnly, SameSite=Strict, sent only to that page's path, and worthless after `MAX_AGE`
-seconds (the deadline is inside the signed value, not left to the browser). The page
+seconds (the deadline is inside the sealed value, not left to the browser). The page
 reads it, deletes it in the same response, and is sent with `Cache-Control: no-store`;
 a reload shows nothing.
 
@@ -47,7 +47,7 @@ def keep(
     value = json.dumps({"secret": secret, "about": about, "until": until})
     response.set_cookie(
         COOKIE,
-        context.state.signer.sign(_purpose(context, page), value),
+        context.state.signer.seal(_purpose(context, page), value),
         max_age=MAX_AGE,
         path=page,
         httponly=True,
@@ -63,7 +63,7 @@ def take(context: ViewerContext) -> Revealed | None:
     signed = context.request.cookies.get(COOKIE)
     if not signed:
         return None
-    value = context.state.signer.unsign(_purpose(context, context.request.url.path), signed)
+    value = context.state.signer.open(_purpose(context, context.request.url.path), signed)
     if value is None:
         return None
     try:

@@ -1,15 +1,34 @@
-"""HMAC under PACED_SECRET_KEY, for CSRF tokens and flash cookies."""
+"""Keys derived from PACED_SECRET_KEY: HMAC for CSRF tokens and flash cookies, and
+AES-GCM for the cookie that carries a new secret to the page that shows it once."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
 class Signer:
     def __init__(self, secret_key: str) -> None:
         self._key = hashlib.sha256(b"paced-signing:" + secret_key.encode()).digest()
+        self._sealer = AESGCM(hashlib.sha256(b"paced-sealing:" + secret_key.encode()).digest())
+
+    def seal(self, purpose: str, value: str) -> str:
+        """Encrypted and authenticated: unreadable to whatever logs or keeps the cookie."""
+        nonce = os.urandom(12)
+        sealed = self._sealer.encrypt(nonce, value.encode(), purpose.encode())
+        return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+
+    def open(self, purpose: str, sealed: str) -> str | None:
+        try:
+            raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+            return self._sealer.decrypt(raw[:12], raw[12:], purpose.encode()).decode()
+        except (ValueError, InvalidTag, UnicodeDecodeError):
+            return None
 
     def mac(self, purpose: str, value: str) -> str:
         tag = hmac.new(self._key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()

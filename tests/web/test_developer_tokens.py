@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -108,6 +109,13 @@ async def test_a_new_token_is_shown_once_and_never_again(
     assert shown.status_code == 200
     assert shown.headers["cache-control"] == "no-store"
     (secret,) = set(TOKEN.findall(shown.text))
+    # The cookie that carried it is encrypted: no trace of the secret in any encoding.
+    carried = cookie.split(";")[0].removeprefix("paced_reveal=")
+    for encoded in (secret, secret[10:], base64.urlsafe_b64encode(secret.encode()).decode()[:20]):
+        assert encoded not in carried
+    assert "pt_secret_" not in base64.urlsafe_b64decode(carried + "=" * (-len(carried) % 4)).decode(
+        "latin-1"
+    )
     assert "You will not be able to see it again" in shown.text
     assert 'data-copy="new-token"' in shown.text and 'id="new-token"' in shown.text
     # The API answers to it.
