@@ -121,7 +121,7 @@ class BearerTokens:
         if self._pool is None:
             self._pool = await asyncpg.create_pool(
                 url.set(drivername="postgresql").render_as_string(hide_password=False),
-                min_size=1,
+                min_size=0,  # connect on use: no reconnect loop logging through an outage
                 max_size=self._engine.pool.size(),  # type: ignore[attr-defined]
                 timeout=self._timeout,
                 command_timeout=self._timeout,
