@@ -8,8 +8,9 @@ PostgreSQL (the loser's UPDATE waits for the winner's row lock, then matches not
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paced.core.records import AccessToken, AuthorizationCode, RefreshToken
@@ -114,23 +115,25 @@ class OAuthTokenRows:
 
     # --- RefreshTokens ----------------------------------------------------------------
 
-    async def refresh_token_by_digest(self, digest: str) -> RefreshToken | None:
-        tokens = refresh_tokens
-        row = (
-            await self.connection.execute(
-                select(
-                    tokens.c.id,
-                    tokens.c.scopes,
-                    tokens.c.created_at,
-                    tokens.c.expires_at,
-                    tokens.c.rotated_at,
-                    tokens.c.revoked_at,
-                    *GRANT_COLUMNS,
-                )
-                .join(grants, grants.c.id == tokens.c.grant_id)
-                .where(tokens.c.digest == digest)
+    async def _token_with_grant(self, table: Table, digest: str, *extra: Any) -> Any:
+        """The access or refresh token row with this digest, joined to its grant."""
+        statement = (
+            select(
+                table.c.id,
+                table.c.scopes,
+                table.c.created_at,
+                table.c.expires_at,
+                table.c.revoked_at,
+                *extra,
+                *GRANT_COLUMNS,
             )
-        ).first()
+            .join(grants, grants.c.id == table.c.grant_id)
+            .where(table.c.digest == digest)
+        )
+        return (await self.connection.execute(statement)).first()
+
+    async def refresh_token_by_digest(self, digest: str) -> RefreshToken | None:
+        row = await self._token_with_grant(refresh_tokens, digest, refresh_tokens.c.rotated_at)
         if row is None:
             return None
         return RefreshToken(
@@ -158,21 +161,7 @@ class OAuthTokenRows:
     # --- AccessTokens -----------------------------------------------------------------
 
     async def access_token_by_digest(self, digest: str) -> AccessToken | None:
-        tokens = access_tokens
-        row = (
-            await self.connection.execute(
-                select(
-                    tokens.c.id,
-                    tokens.c.scopes,
-                    tokens.c.created_at,
-                    tokens.c.expires_at,
-                    tokens.c.revoked_at,
-                    *GRANT_COLUMNS,
-                )
-                .join(grants, grants.c.id == tokens.c.grant_id)
-                .where(tokens.c.digest == digest)
-            )
-        ).first()
+        row = await self._token_with_grant(access_tokens, digest)
         if row is None:
             return None
         return AccessToken(
