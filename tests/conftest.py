@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from paced.web.app import create_app
 from tests import databases
 from tests.helpers import CHEAP_HASHING
@@ -82,7 +83,7 @@ async def app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]:
     finally:
         await application.state.paced.bearer.aclose()
         await application.state.paced.rate_limits.aclose()
-        await application.state.paced.engine.dispose()
+        await dispose(application.state.paced.engine)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import asyncpg
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.models import metadata
 
@@ -67,7 +67,7 @@ def migrate(url: str) -> None:
         try:
             await upgrade(engine)
         finally:
-            await engine.dispose()
+            await dispose(engine)
 
     run_sync(run())
 
@@ -82,6 +82,6 @@ def wipe(url: str) -> None:
                 for table in reversed(metadata.sorted_tables):
                     await connection.execute(delete(table))
         finally:
-            await engine.dispose()
+            await dispose(engine)
 
     run_sync(run())

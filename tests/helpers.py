@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
+from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
+from paced.storage.engine import inline
 
 # Tests hash passwords cheaply; the production cost is tested in tests/core/test_passwords.py.
 CHEAP_HASHING = {"password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1}
@@ -57,3 +61,20 @@ class MemoryLog:
 
     def event_names(self) -> list[str]:
         return [event.event for event in self.__dict__.get("events", [])]
+
+
+def statement_engines(engine: AsyncEngine) -> list[Engine]:
+    """Every engine that sends this database's statements: on a SQLite file, the units
+    of work run on a synchronous twin (paced/storage/inline.py)."""
+    twin = inline(engine)
+    return [engine.sync_engine] + ([twin.engine] if twin is not None else [])
+
+
+def listen_statements(engine: AsyncEngine, record: Any) -> None:
+    for target in statement_engines(engine):
+        event.listen(target, "before_cursor_execute", record)
+
+
+def forget_statements(engine: AsyncEngine, record: Any) -> None:
+    for target in statement_engines(engine):
+        event.remove(target, "before_cursor_execute", record)

@@ -12,7 +12,7 @@ from paced.cli.common import fail, iso, load_settings, print_json
 from paced.core import accounts
 from paced.core.security_log import EVENTS
 from paced.settings import Settings
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.security_log import AuditQuery
 from paced.storage.unit_of_work import reading
@@ -65,7 +65,7 @@ async def _audit(settings: Settings, email: str | None, query: AuditQuery) -> in
                 count += 1
             return count
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def audit(

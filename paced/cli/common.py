@@ -14,7 +14,7 @@ import typer
 
 from paced.core.errors import PacedError
 from paced.settings import ConfigError, Settings
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.store import Store
 from paced.storage.unit_of_work import unit_of_work
@@ -55,7 +55,7 @@ async def store_for(settings: Settings) -> AsyncIterator[Store]:
         async with unit_of_work(engine) as store:
             yield store
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def run(use_case: Callable[[Store], Awaitable[T]]) -> T:

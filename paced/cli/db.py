@@ -7,7 +7,7 @@ import asyncio
 import typer
 
 from paced.cli.common import fail, load_settings
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 
 app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
@@ -18,7 +18,7 @@ async def upgrade_database(url: str) -> None:
     try:
         await upgrade(engine)
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @app.command("upgrade")

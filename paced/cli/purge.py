@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from paced.cli.common import fail, load_settings, now, print_json
 from paced.settings import Settings
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.purge import Retention, purge
 
@@ -29,7 +29,7 @@ async def _purge(settings: Settings) -> dict[str, int]:
         await upgrade(engine)
         return await purge(engine, retention(settings), now(), batch_size=settings.purge_batch_size)
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def purge_command() -> None:

@@ -15,14 +15,14 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import unquote_plus
 
 from paced.core import token_format
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest, same
-from paced.core.records import App
+from paced.core.records import App, SecretDigest
 from paced.core.store import ClientStore
 from paced.core.text import has_controls
 
@@ -31,6 +31,9 @@ ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 FAILED = "Client authentication failed."
 # Client ids are 32 base62 characters; anything far longer is not worth a lookup.
 MAX_CLIENT_ID = 128
+# A secret's last use is recorded at most once a minute: a write on every token request
+# would say no more (SPEC: "last used").
+LAST_USE_GRANULARITY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +137,14 @@ async def authenticate(
     if secret is None:
         raise InvalidClient(FAILED, debug="a confidential client sent no secret")
     presented = digest(secret)
-    matched: str | None = None
-    for secret_id, stored in await store.client_secret_digests(app.id):
+    matched: SecretDigest | None = None
+    for live in await store.client_secret_digests(app.id):
         # Compare against every live secret, without stopping early.
-        if same(presented, stored):
-            matched = secret_id
+        if same(presented, live.digest):
+            matched = live
     if matched is None:
         raise InvalidClient(FAILED, debug="wrong client secret")
-    await store.touch_client_secret(matched, now)
+    used = matched.last_used_at
+    if used is None or now - used >= LAST_USE_GRANULARITY:
+        await store.touch_client_secret(matched.id, now)
     return app

@@ -13,8 +13,19 @@ BASE62_SET = frozenset(BASE62)
 IdPrefix = Literal["user", "pat", "app", "grant"]
 
 
+# Random bytes map to base62 by their value modulo 62; the eight values from 248 up are
+# dropped, so that each character stays equally likely (248 = 4 x 62).
+_UNBIASED = 248
+_TO_BASE62 = bytes(ord(BASE62[value % 62]) for value in range(256))
+_DROP = bytes(range(_UNBIASED, 256))
+
+
 def random_base62(length: int) -> str:
-    return "".join(secrets.choice(BASE62) for _ in range(length))
+    drawn = b""
+    while len(drawn) < length:
+        # 1/32 of the bytes are dropped: a few spare make a second draw rare.
+        drawn += secrets.token_bytes(length + 8).translate(_TO_BASE62, _DROP)
+    return drawn[:length].decode("ascii")
 
 
 def new_id(prefix: IdPrefix) -> str:

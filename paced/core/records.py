@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,14 @@ class ClientSecret:
 
 
 TokenKind = Literal["personal", "oauth"]
+
+
+class SecretDigest(NamedTuple):
+    """What client authentication reads of a live client secret."""
+
+    id: str
+    digest: str  # SHA-256 hex of the secret
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

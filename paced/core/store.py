@@ -19,6 +19,7 @@ from paced.core.records import (
     Grant,
     PersonalToken,
     RefreshToken,
+    SecretDigest,
     SecurityEvent,
     Session,
     User,
@@ -68,12 +69,13 @@ class ClientStore(Protocol):
 
     async def app_by_client_id(self, client_id: str) -> App | None: ...
 
-    async def client_secret_digests(self, app_id: str) -> list[tuple[str, str]]:
-        """(secret id, SHA-256 hex digest) of each live secret of the app: at most two."""
+    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
+        """Each live secret of the app: at most two."""
         ...
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
-        """Record use, coarsely (at most once a minute per secret)."""
+        """Record use unless a use was recorded less than a minute ago (the condition
+        holds in the write, so concurrent requests write once)."""
         ...
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
-from paced.core.records import App, ClientSecret
+from paced.core.client_auth import LAST_USE_GRANULARITY
+from paced.core.records import App, ClientSecret, SecretDigest
+from paced.storage.inline import StorageConnection
 from paced.storage.models import apps, client_secrets
-
-# Recording use costs a write; once a minute per secret says enough (SPEC: "last used").
-TOUCH_GRANULARITY = timedelta(minutes=1)
 
 APP_COLUMNS = (
     apps.c.id,
@@ -26,6 +24,24 @@ APP_COLUMNS = (
     apps.c.public,
     apps.c.created_at,
     apps.c.updated_at,
+)
+
+
+# Client authentication runs on every token request: its statements are built once.
+APP_BY_CLIENT_ID = select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id"))
+SECRETS_OF_APP = select(
+    client_secrets.c.id, client_secrets.c.digest, client_secrets.c.last_used_at
+).where(client_secrets.c.app_id == bindparam("app_id"))
+TOUCH_CLIENT_SECRET = (
+    update(client_secrets)
+    .where(
+        client_secrets.c.id == bindparam("secret_id"),
+        or_(
+            client_secrets.c.last_used_at.is_(None),
+            client_secrets.c.last_used_at <= bindparam("stale_before"),
+        ),
+    )
+    .values(last_used_at=bindparam("now"))
 )
 
 
@@ -45,35 +61,22 @@ def app_from(row: Any) -> App:
 
 
 class AppRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     # --- ClientStore ----------------------------------------------------------------
 
     async def app_by_client_id(self, client_id: str) -> App | None:
-        row = (
-            await self.connection.execute(select(*APP_COLUMNS).where(apps.c.client_id == client_id))
-        ).first()
+        row = (await self.connection.execute(APP_BY_CLIENT_ID, {"client_id": client_id})).first()
         return app_from(row) if row else None
 
-    async def client_secret_digests(self, app_id: str) -> list[tuple[str, str]]:
-        rows = await self.connection.execute(
-            select(client_secrets.c.id, client_secrets.c.digest).where(
-                client_secrets.c.app_id == app_id
-            )
-        )
-        return [(row.id, row.digest) for row in rows]
+    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
+        rows = await self.connection.execute(SECRETS_OF_APP, {"app_id": app_id})
+        return [SecretDigest(row.id, row.digest, row.last_used_at) for row in rows]
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
         await self.connection.execute(
-            update(client_secrets)
-            .where(
-                client_secrets.c.id == secret_id,
-                or_(
-                    client_secrets.c.last_used_at.is_(None),
-                    client_secrets.c.last_used_at <= now - TOUCH_GRANULARITY,
-                ),
-            )
-            .values(last_used_at=now)
+            TOUCH_CLIENT_SECRET,
+            {"secret_id": secret_id, "now": now, "stale_before": now - LAST_USE_GRANULARITY},
         )
 
     # --- AppStore -------------------------------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from paced.storage.inline import InlineDatabase
 
 # Connections from `engine.execution_options(paced_read=True)` open SQLite transactions
 # with a plain BEGIN; every other transaction takes the write lock up front with
@@ -16,6 +19,21 @@ READ = "paced_read"
 # Bound parameters stay out of log lines and error messages: they hold password hashes,
 # emails and the like (docs/operations.md).
 HIDE_PARAMETERS = True
+
+# The units of work on a SQLite file run on its synchronous twin (paced/storage/inline.py).
+_INLINE: WeakKeyDictionary[AsyncEngine, InlineDatabase] = WeakKeyDictionary()
+
+
+def inline(engine: AsyncEngine) -> InlineDatabase | None:
+    """The synchronous twin of a SQLite file's engine; None for PostgreSQL and memory."""
+    return _INLINE.get(engine)
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    twin = _INLINE.pop(engine, None)
+    if twin is not None:
+        twin.dispose()
+    await engine.dispose()
 
 
 def async_url(url: str) -> URL:
@@ -81,4 +99,6 @@ def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
         read = connection.get_execution_options().get(READ, False)
         connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
+    if not memory:
+        _INLINE[engine] = InlineDatabase(target, timeout, HIDE_PARAMETERS)
     return engine

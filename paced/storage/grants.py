@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paced.core.records import App, Grant
 from paced.storage.apps import APP_COLUMNS, app_from
+from paced.storage.inline import StorageConnection
 from paced.storage.models import access_tokens, apps, authorization_codes, grants, refresh_tokens
 
 GRANT_COLUMNS = (
@@ -41,7 +41,7 @@ def grant_from(row: Any) -> Grant:
 
 
 class GrantRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     # --- ConsentStore ---------------------------------------------------------------
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 
 from paced.core.records import AccessToken, AuthorizationCode, RefreshToken
 from paced.storage.grants import GRANT_COLUMNS, grant_from
+from paced.storage.inline import StorageConnection
 from paced.storage.models import access_tokens, authorization_codes, grants, refresh_tokens
 
 
@@ -22,28 +22,78 @@ def _scopes(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+# The statements of the token endpoint are built once: building one costs several
+# times running it (docs/benchmarks.md); executed again, it is found in SQLAlchemy's
+# compiled cache at once.
+_codes = authorization_codes
+
+CODE_BY_DIGEST = (
+    select(
+        _codes.c.digest,
+        _codes.c.redirect_uri,
+        _codes.c.code_challenge,
+        _codes.c.created_at,
+        _codes.c.expires_at,
+        _codes.c.used_at,
+        *GRANT_COLUMNS,
+    )
+    .join(grants, grants.c.id == _codes.c.grant_id)
+    .where(_codes.c.digest == bindparam("digest"))
+)
+CONSUME_CODE = (
+    update(_codes)
+    .where(_codes.c.digest == bindparam("code_digest"), _codes.c.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+ADD_ACCESS_TOKEN = insert(access_tokens)
+ADD_REFRESH_TOKEN = insert(refresh_tokens)
+TOUCH_GRANT = (
+    update(grants).where(grants.c.id == bindparam("grant_id")).values(last_used_at=bindparam("now"))
+)
+ROTATE_REFRESH_TOKEN = (
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.id == bindparam("token_id"),
+        refresh_tokens.c.rotated_at.is_(None),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
+    .values(rotated_at=bindparam("now"))
+)
+REVOKE_ACCESS_TOKEN = (
+    update(access_tokens)
+    .where(access_tokens.c.id == bindparam("token_id"), access_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
+
+
+def _token_with_grant(table: Table, *extra: Any) -> Select[Any]:
+    """The access or refresh token row with a digest, joined to its grant."""
+    return (
+        select(
+            table.c.id,
+            table.c.scopes,
+            table.c.created_at,
+            table.c.expires_at,
+            table.c.revoked_at,
+            *extra,
+            *GRANT_COLUMNS,
+        )
+        .join(grants, grants.c.id == table.c.grant_id)
+        .where(table.c.digest == bindparam("digest"))
+    )
+
+
+REFRESH_TOKEN_BY_DIGEST = _token_with_grant(refresh_tokens, refresh_tokens.c.rotated_at)
+ACCESS_TOKEN_BY_DIGEST = _token_with_grant(access_tokens)
+
+
 class OAuthTokenRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     # --- AuthorizationCodes -----------------------------------------------------------
 
     async def code_by_digest(self, digest: str) -> AuthorizationCode | None:
-        codes = authorization_codes
-        row = (
-            await self.connection.execute(
-                select(
-                    codes.c.digest,
-                    codes.c.redirect_uri,
-                    codes.c.code_challenge,
-                    codes.c.created_at,
-                    codes.c.expires_at,
-                    codes.c.used_at,
-                    *GRANT_COLUMNS,
-                )
-                .join(grants, grants.c.id == codes.c.grant_id)
-                .where(codes.c.digest == digest)
-            )
-        ).first()
+        row = (await self.connection.execute(CODE_BY_DIGEST, {"digest": digest})).first()
         if row is None:
             return None
         return AuthorizationCode(
@@ -57,11 +107,7 @@ class OAuthTokenRows:
         )
 
     async def consume_code(self, digest: str, now: datetime) -> bool:
-        result = await self.connection.execute(
-            update(authorization_codes)
-            .where(authorization_codes.c.digest == digest, authorization_codes.c.used_at.is_(None))
-            .values(used_at=now)
-        )
+        result = await self.connection.execute(CONSUME_CODE, {"code_digest": digest, "now": now})
         return result.rowcount == 1
 
     # --- TokenIssuance ----------------------------------------------------------------
@@ -77,14 +123,15 @@ class OAuthTokenRows:
         expires_at: datetime,
     ) -> None:
         await self.connection.execute(
-            insert(access_tokens).values(
-                id=token_id,
-                grant_id=grant_id,
-                digest=digest,
-                scopes=" ".join(scopes),
-                created_at=created_at,
-                expires_at=expires_at,
-            )
+            ADD_ACCESS_TOKEN,
+            {
+                "id": token_id,
+                "grant_id": grant_id,
+                "digest": digest,
+                "scopes": " ".join(scopes),
+                "created_at": created_at,
+                "expires_at": expires_at,
+            },
         )
 
     async def add_refresh_token(
@@ -98,42 +145,24 @@ class OAuthTokenRows:
         expires_at: datetime | None,
     ) -> None:
         await self.connection.execute(
-            insert(refresh_tokens).values(
-                id=token_id,
-                grant_id=grant_id,
-                digest=digest,
-                scopes=" ".join(scopes),
-                created_at=created_at,
-                expires_at=expires_at,
-            )
+            ADD_REFRESH_TOKEN,
+            {
+                "id": token_id,
+                "grant_id": grant_id,
+                "digest": digest,
+                "scopes": " ".join(scopes),
+                "created_at": created_at,
+                "expires_at": expires_at,
+            },
         )
 
     async def touch_grant(self, grant_id: str, now: datetime) -> None:
-        await self.connection.execute(
-            update(grants).where(grants.c.id == grant_id).values(last_used_at=now)
-        )
+        await self.connection.execute(TOUCH_GRANT, {"grant_id": grant_id, "now": now})
 
     # --- RefreshTokens ----------------------------------------------------------------
 
-    async def _token_with_grant(self, table: Table, digest: str, *extra: Any) -> Any:
-        """The access or refresh token row with this digest, joined to its grant."""
-        statement = (
-            select(
-                table.c.id,
-                table.c.scopes,
-                table.c.created_at,
-                table.c.expires_at,
-                table.c.revoked_at,
-                *extra,
-                *GRANT_COLUMNS,
-            )
-            .join(grants, grants.c.id == table.c.grant_id)
-            .where(table.c.digest == digest)
-        )
-        return (await self.connection.execute(statement)).first()
-
     async def refresh_token_by_digest(self, digest: str) -> RefreshToken | None:
-        row = await self._token_with_grant(refresh_tokens, digest, refresh_tokens.c.rotated_at)
+        row = (await self.connection.execute(REFRESH_TOKEN_BY_DIGEST, {"digest": digest})).first()
         if row is None:
             return None
         return RefreshToken(
@@ -148,20 +177,14 @@ class OAuthTokenRows:
 
     async def rotate_refresh_token(self, token_id: str, now: datetime) -> bool:
         result = await self.connection.execute(
-            update(refresh_tokens)
-            .where(
-                refresh_tokens.c.id == token_id,
-                refresh_tokens.c.rotated_at.is_(None),
-                refresh_tokens.c.revoked_at.is_(None),
-            )
-            .values(rotated_at=now)
+            ROTATE_REFRESH_TOKEN, {"token_id": token_id, "now": now}
         )
         return result.rowcount == 1
 
     # --- AccessTokens -----------------------------------------------------------------
 
     async def access_token_by_digest(self, digest: str) -> AccessToken | None:
-        row = await self._token_with_grant(access_tokens, digest)
+        row = (await self.connection.execute(ACCESS_TOKEN_BY_DIGEST, {"digest": digest})).first()
         if row is None:
             return None
         return AccessToken(
@@ -174,8 +197,4 @@ class OAuthTokenRows:
         )
 
     async def revoke_access_token(self, token_id: str, now: datetime) -> None:
-        await self.connection.execute(
-            update(access_tokens)
-            .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await self.connection.execute(REVOKE_ACCESS_TOKEN, {"token_id": token_id, "now": now})

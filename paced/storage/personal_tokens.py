@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paced.core import scopes
 from paced.core.records import PersonalToken
+from paced.storage.inline import StorageConnection
 from paced.storage.models import personal_tokens
 
 COLUMNS = (
@@ -38,7 +38,7 @@ def personal_token_from(row: Any) -> PersonalToken:
 
 
 class PersonalTokenRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     async def add_personal_token(self, token: PersonalToken, digest: str) -> None:
         await self.connection.execute(

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paced.core.records import SecurityEvent
+from paced.storage.inline import StorageConnection
 from paced.storage.models import security_events, users
 
 COLUMNS = (
@@ -51,7 +51,7 @@ class AuditQuery:
 
 
 class SecurityEventRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     async def add_security_event(self, event: SecurityEvent) -> None:
         await self.connection.execute(

@@ -5,10 +5,9 @@ Each concern keeps its rows in a module of its own; this class only puts them to
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from paced.storage.apps import AppRows
 from paced.storage.grants import GrantRows
+from paced.storage.inline import StorageConnection
 from paced.storage.oauth_tokens import OAuthTokenRows
 from paced.storage.personal_tokens import PersonalTokenRows
 from paced.storage.security_log import SecurityEventRows
@@ -24,5 +23,5 @@ class Store(
     OAuthTokenRows,
     SecurityEventRows,
 ):
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: StorageConnection) -> None:
         self.connection = connection

@@ -8,6 +8,8 @@ On SQLite, writers of one process take turns on an asyncio lock before `BEGIN
 IMMEDIATE`. SQLite itself has one writer at a time too, but it makes the others poll
 with growing sleeps (its busy handler), which leaves the lock idle while they sleep:
 under concurrent writes that cut throughput by an order of magnitude.
+
+On a SQLite file, both run on the event loop's thread (paced/storage/inline.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.errors import PacedError
+from paced.storage.engine import READ, inline
+from paced.storage.inline import InlineConnection
 from paced.storage.store import Store
 
 _WRITERS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
@@ -33,6 +37,16 @@ def _writer_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
 
 @asynccontextmanager
 async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[Store]:
+    twin = inline(engine)
+    if twin is not None:
+        async with _writer_turn(engine), twin.transaction(write=True) as connection:
+            try:
+                yield Store(InlineConnection(connection))
+            except PacedError:
+                twin.commit(connection)
+                raise
+            twin.commit(connection)
+        return
     async with _writer_turn(engine), engine.connect() as connection:
         transaction = await connection.begin()
         try:
@@ -50,8 +64,11 @@ async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[Store]:
 @asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[Store]:
     """A read-only view; on SQLite it does not take the write lock."""
-    from paced.storage.engine import READ
-
+    twin = inline(engine)
+    if twin is not None:
+        async with twin.transaction(write=False) as connection:
+            yield Store(InlineConnection(connection))
+        return
     async with engine.connect() as connection:
         await connection.execution_options(**{READ: True})
         yield Store(connection)

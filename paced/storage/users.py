@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from paced.core.records import Credentials, Session, User
+from paced.storage.inline import StorageConnection
 from paced.storage.models import sessions, users
 
 USER_COLUMNS = (
@@ -34,7 +34,7 @@ def user_from(row: Any) -> User:
 
 
 class UserRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     async def add_user(self, *, user: User, email_key: str, password_hash: str) -> bool:
         statement = insert(users).values(
@@ -94,7 +94,7 @@ class UserRows:
 
 
 class SessionRows:
-    connection: AsyncConnection
+    connection: StorageConnection
 
     async def add_session(
         self, *, digest: str, user_id: str, now: datetime, ip: str, user_agent: str

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from paced.cli.main import app
 from paced.core import accounts, personal_tokens, security_log
 from paced.core.security_log import COMMAND_LINE, Origin
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.cli.test_users import paced
 from tests.core.test_accounts import CHEAP
@@ -65,7 +65,7 @@ def logged(database_url: str) -> str:
                     detail={"email": "eve@example.com"},
                 )
         finally:
-            await engine.dispose()
+            await dispose(engine)
 
     run_sync(make())
     return database_url

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from paced.cli.main import app
 from paced.core.ids import random_base62
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.models import personal_tokens, sessions
 from tests.cli.test_users import paced
 from tests.databases import run_sync
@@ -44,7 +44,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
                     )
                 )
         finally:
-            await engine.dispose()
+            await dispose(engine)
 
     run_sync(old_rows())
     result = paced("purge", database_url=database_url, cwd=tmp_path)
@@ -77,6 +77,6 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
             async with engine.connect() as connection:
                 assert (await connection.execute(select(personal_tokens.c.id))).all() == []
         finally:
-            await engine.dispose()
+            await dispose(engine)
 
     run_sync(gone())

@@ -15,7 +15,7 @@ from paced.core.errors import Conflict, Invalid, InvalidClient, NotFound
 from paced.core.ids import digest, new_id
 from paced.core.records import App, User
 from paced.storage import models
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.helpers import ORIGIN
 
@@ -34,7 +34,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def add_user(engine: AsyncEngine, email: str) -> str:
@@ -77,8 +77,8 @@ async def test_a_confidential_app_gets_a_client_id_and_one_secret(
     assert registered.client_secret is not None
     assert token_format.is_well_formed(registered.client_secret, "pt_client_")
     async with unit_of_work(engine) as store:
-        [(_, stored_digest)] = await store.client_secret_digests(app.id)
-        assert stored_digest == digest(registered.client_secret)
+        [live] = await store.client_secret_digests(app.id)
+        assert live.digest == digest(registered.client_secret) and live.last_used_at is None
         stored = (await store.connection.execute(select(models.client_secrets))).one()
         assert registered.client_secret not in str(tuple(stored))
     assert await auth(engine, app, registered.client_secret) == app

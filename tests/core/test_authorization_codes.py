@@ -17,7 +17,7 @@ from paced.core.errors import InvalidClient, InvalidGrant, InvalidRequest, Paced
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.helpers import ORIGIN
 from tests.oauth_helpers import (
@@ -44,7 +44,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @pytest.fixture

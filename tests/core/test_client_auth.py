@@ -18,7 +18,7 @@ from paced.core.client_auth import (
 )
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest
-from paced.core.records import App
+from paced.core.records import App, SecretDigest
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SECRET = token_format.generate("pt_client_")
@@ -177,7 +177,7 @@ class FakeClients:
     """A ClientStore in memory."""
 
     apps: dict[str, App] = field(default_factory=dict)
-    secrets: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    secrets: dict[str, list[SecretDigest]] = field(default_factory=dict)
     touched: list[tuple[str, datetime]] = field(default_factory=list)
     lookups: int = 0
 
@@ -185,7 +185,7 @@ class FakeClients:
         self.lookups += 1
         return self.apps.get(client_id)
 
-    async def client_secret_digests(self, app_id: str) -> list[tuple[str, str]]:
+    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
         return list(self.secrets.get(app_id, []))
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
@@ -212,7 +212,10 @@ def store() -> FakeClients:
     clients = FakeClients()
     clients.apps["conf"] = make_app("conf", public=False)
     clients.apps["pub"] = make_app("pub", public=True)
-    clients.secrets["app_conf"] = [("s1", digest(SECRET)), ("s2", digest(OTHER_SECRET))]
+    clients.secrets["app_conf"] = [
+        SecretDigest("s1", digest(SECRET), None),
+        SecretDigest("s2", digest(OTHER_SECRET), None),
+    ]
     return clients
 
 
@@ -290,10 +293,24 @@ async def test_a_malformed_secret_costs_no_database_read(store: FakeClients) -> 
 async def test_after_the_first_secret_is_deleted_only_the_second_works(
     store: FakeClients,
 ) -> None:
-    store.secrets["app_conf"] = [("s2", digest(OTHER_SECRET))]
+    store.secrets["app_conf"] = [SecretDigest("s2", digest(OTHER_SECRET), None)]
     with pytest.raises(InvalidClient):
         await authenticate(store, ClientCredentials("conf", SECRET, "client_secret_basic"), NOW)
     app = await authenticate(
         store, ClientCredentials("conf", OTHER_SECRET, "client_secret_basic"), NOW + timedelta(1)
     )
     assert app.id == "app_conf"
+
+
+@pytest.mark.parametrize(
+    ("last_used", "written"),
+    [(None, True), (NOW - timedelta(seconds=59), False), (NOW - timedelta(seconds=60), True)],
+    ids=["never used", "used 59 s ago", "used a minute ago"],
+)
+async def test_last_use_is_written_only_when_a_minute_old(
+    store: FakeClients, last_used: datetime | None, written: bool
+) -> None:
+    # A write on every token request would say no more, and cost a statement each.
+    store.secrets["app_conf"] = [SecretDigest("s1", digest(SECRET), last_used)]
+    await authenticate(store, ClientCredentials("conf", SECRET, "client_secret_post"), NOW)
+    assert store.touched == ([("s1", NOW)] if written else [])

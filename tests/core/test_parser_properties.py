@@ -38,7 +38,7 @@ from paced.core.errors import (
     PacedError,
 )
 from paced.core.ids import BASE62, digest
-from paced.core.records import App
+from paced.core.records import App, SecretDigest
 from paced.core.token_endpoint import PARAMETERS as FORM_PARAMETERS
 from paced.core.token_endpoint import parse_form
 
@@ -164,8 +164,8 @@ class Clients:
     async def app_by_client_id(self, client_id: str) -> App | None:
         return APPS.get(client_id)
 
-    async def client_secret_digests(self, app_id: str) -> list[tuple[str, str]]:
-        return [("cs_1", digest(SECRET))] if app_id == "app_web" else []
+    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
+        return [SecretDigest("cs_1", digest(SECRET), None)] if app_id == "app_web" else []
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
         return None

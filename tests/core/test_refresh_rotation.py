@@ -15,7 +15,7 @@ from paced.core.errors import InvalidClient, InvalidGrant, InvalidRequest, Inval
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import (
     NOW,
@@ -39,7 +39,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @pytest.fixture

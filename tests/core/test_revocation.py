@@ -12,7 +12,7 @@ from paced.core import revocation, token_format
 from paced.core.errors import InvalidClient, InvalidRequest, OAuthError
 from paced.core.ids import digest
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import (
     NOW,
@@ -37,7 +37,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @pytest.fixture

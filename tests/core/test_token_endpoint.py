@@ -16,7 +16,7 @@ from paced.core.errors import (
     UnsupportedGrantType,
 )
 from paced.core.token_endpoint import FormRequest, parse_form, value
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import (
     NOW,
@@ -91,7 +91,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from tests.databases import run_sync
 from tests.e2e.server import paced_node, paced_serve
 from tests.helpers import csrf_token
@@ -77,7 +77,7 @@ def seed(database_url: str, codes: int) -> Seeded:
             spare = await add_code(engine, client, ann, when=now)
             issued = await exchange_code(engine, client, spare, when=now)
         finally:
-            await engine.dispose()
+            await dispose(engine)
         found.append(
             Seeded(client, [code.code for code in made], personal.secret, issued.refresh_token)
         )

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from tests.databases import run_sync
 from tests.e2e.server import paced_serve
 from tests.oauth_helpers import REDIRECT, VERIFIER, Person, add_client, add_code, exchange_code
@@ -94,7 +94,7 @@ async def build_world(database_url: str, base: str) -> World:
         issued = await exchange_code(engine, confidential, first, when=now)
         codes = [await add_code(engine, confidential, ann, when=now) for _ in range(CODES)]  # type: ignore[arg-type]
     finally:
-        await engine.dispose()
+        await dispose(engine)
     assert confidential.secret is not None
     return World(
         base=base,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest, new_id
 from paced.core.records import App, ClientSecret, User
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def make_app(engine: AsyncEngine, *, public: bool = False) -> App:
@@ -66,8 +66,8 @@ async def test_at_most_the_limit_of_secrets(engine: AsyncEngine) -> None:
             assert added is (n < 2)
         assert [s.id for s in await store.client_secrets(app.id)] == ["s0", "s1"]
         assert await store.client_secret_digests(app.id) == [
-            ("s0", digest("secret 0")),
-            ("s1", digest("secret 1")),
+            ("s0", digest("secret 0"), None),
+            ("s1", digest("secret 1"), None),
         ]
         assert await store.delete_client_secret("app_other", "s0") is False
         assert await store.delete_client_secret(app.id, "s0") is True

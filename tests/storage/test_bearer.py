@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest
 from paced.storage.bearer import OAUTH, PERSONAL, BearerTokens
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.models import grants, personal_tokens
+from tests.helpers import listen_statements
 from tests.token_rows import add_oauth_token, add_personal_token, add_user
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
@@ -36,16 +37,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     finally:
         if engine in _OPEN:
             await _OPEN.pop(engine).aclose()
-        await engine.dispose()
+        await dispose(engine)
 
 
 def count_statements(engine: AsyncEngine) -> list[str]:
     statements: list[str] = []
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _record(_c: object, _cur: object, statement: str, *_args: object) -> None:
         statements.append(statement.split()[0].upper())
 
+    listen_statements(engine, _record)
     return statements
 
 
@@ -176,4 +177,4 @@ async def test_an_in_memory_sqlite_database_is_refused() -> None:
         with pytest.raises(ValueError, match="database file"):
             BearerTokens(engine)
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -12,7 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from paced.web.app import create_app
+from tests.helpers import statement_engines
 
 POOL, TIMEOUT = 2, 0.5
 
@@ -24,7 +26,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     try:
         yield made
     finally:
-        await made.dispose()
+        await dispose(made)
 
 
 async def test_a_process_holds_its_pool_then_waits_the_timeout_for_a_connection(
@@ -59,7 +61,7 @@ async def test_a_wait_inside_the_database_is_cut_off_at_the_timeout(engine: Asyn
 
 
 async def test_bound_parameters_stay_out_of_logs_and_error_messages(engine: AsyncEngine) -> None:
-    assert engine.sync_engine.hide_parameters
+    assert all(target.hide_parameters for target in statement_engines(engine))
     with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": "pw"})

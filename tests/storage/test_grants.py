@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import new_id, random_base62
 from paced.core.records import Grant
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.models import (
     access_tokens,
     apps,
@@ -23,6 +23,7 @@ from paced.storage.models import (
     users,
 )
 from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import forget_statements, listen_statements
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -34,7 +35,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def add_user(engine: AsyncEngine, email: str) -> str:
@@ -241,11 +242,11 @@ async def test_revocation_is_set_based_three_statements_however_many_tokens(
         if statement.lstrip().upper().startswith(("UPDATE", "SELECT", "DELETE")):
             statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    listen_statements(engine, record)
     try:
         async with unit_of_work(engine) as store:
             await store.revoke_user_app_grants(ann, app_id, NOW)
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        forget_statements(engine, record)
     assert len(statements) == 3
     assert all(s.lstrip().upper().startswith("UPDATE") for s in statements)

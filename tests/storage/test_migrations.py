@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.models import metadata
 from tests import databases
@@ -32,7 +32,7 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
             ).scalar()
             assert version is not None
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_nodes_that_start_together_on_an_empty_database_migrate_one_after_the_other(
@@ -48,4 +48,4 @@ async def test_nodes_that_start_together_on_an_empty_database_migrate_one_after_
                 assert len(versions.all()) == 1
         finally:
             for engine in engines:
-                await engine.dispose()
+                await dispose(engine)

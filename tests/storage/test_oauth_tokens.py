@@ -14,7 +14,7 @@ from paced.core import token_format
 from paced.core.errors import InvalidGrant
 from paced.core.ids import digest
 from paced.core.records import Grant
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import NOW, Code, add_client, add_code, add_user, row
 
@@ -27,7 +27,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @pytest.fixture

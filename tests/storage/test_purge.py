@@ -13,7 +13,7 @@ from sqlalchemy import Table, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import new_id, random_base62
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.models import (
     access_tokens,
     apps,
@@ -44,7 +44,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 class World:

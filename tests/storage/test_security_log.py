@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from paced.core import security_log
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.models import security_events, users
 from paced.storage.security_log import AuditQuery
 from paced.storage.unit_of_work import reading, unit_of_work
@@ -29,7 +29,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def audit(engine: AsyncEngine, **query: object) -> list[tuple[SecurityEvent, str | None]]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
@@ -16,6 +16,7 @@ from paced.core.records import User
 from paced.storage.models import grants, personal_tokens
 from paced.storage.unit_of_work import unit_of_work
 from tests.conftest import Clock
+from tests.helpers import listen_statements
 from tests.token_rows import add_oauth_token, add_personal_token, add_user
 
 REALM = 'Bearer realm="Paced Email"'
@@ -280,9 +281,8 @@ async def test_last_use_is_written_at_most_once_a_minute(
     secret = await personal_token(app, user, clock)
     oauth = await add_oauth_token(engine_of(app), user, clock())
     writes: list[str] = []
-    event.listen(
-        engine_of(app).sync_engine,
-        "before_cursor_execute",
+    listen_statements(
+        engine_of(app),
         lambda *args: (
             writes.append(args[2]) if args[2].lstrip().upper().startswith("UPDATE") else None
         ),

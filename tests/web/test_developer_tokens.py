@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from tests.conftest import Clock
 from tests.helpers import csrf_token, sign_up, submit
 
@@ -291,7 +292,7 @@ async def test_the_database_holds_no_token_in_plaintext(
         assert secret[10:40] not in everything  # not even its random part
     path = settings.sqlite_path
     if path is not None:
-        await engine.dispose()  # flush what SQLite holds
+        await dispose(engine)  # flush what SQLite holds
         raw = database_bytes(path)
         assert all(digest(secret).encode() in raw for secret in secrets)
         for secret in secrets:

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from paced.core import token_format
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from paced.web.app import create_app
 from paced.web.errors import is_bad_data, is_unavailable
 from tests.databases import migrate
@@ -50,7 +51,7 @@ async def unreachable(closed_port: int) -> AsyncIterator[httpx.AsyncClient]:
     async with await client_of(app) as http:
         yield http
     await app.state.paced.bearer.aclose()
-    await app.state.paced.engine.dispose()
+    await dispose(app.state.paced.engine)
 
 
 def assert_unavailable(response: httpx.Response, code: str) -> None:
@@ -111,7 +112,7 @@ async def test_a_locked_sqlite_database_answers_writes_with_503(tmp_path: Path) 
     finally:
         holder.close()
         await app.state.paced.bearer.aclose()
-        await app.state.paced.engine.dispose()
+        await dispose(app.state.paced.engine)
 
 
 def dbapi_error(orig: Exception, **extra: object) -> sqlalchemy.exc.DBAPIError:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from paced.logs import JsonFormatter
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from paced.web.app import create_app
 from paced.web.observe import RequestObserver
 from tests.conftest import Clock
@@ -200,7 +201,7 @@ async def test_forwarded_headers_count_only_from_a_trusted_proxy(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             seen = (await http.get("/whoami", headers=FORWARDED)).json()
     finally:
-        await app.state.paced.engine.dispose()
+        await dispose(app.state.paced.engine)
     assert seen == {"client": client, "scheme": scheme}
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from paced.storage.models import users
 from paced.web.app import create_app
 from tests.helpers import csrf_token, sign_up
@@ -141,7 +142,7 @@ def browsers(settings: Settings) -> Iterator[Browsers]:
                 await anonymous.aclose()
                 await signed_in.aclose()
                 await app.state.paced.bearer.aclose()
-                await app.state.paced.engine.dispose()
+                await dispose(app.state.paced.engine)
 
             runner.run(close())
 

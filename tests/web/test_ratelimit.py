@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.settings import Settings
+from paced.storage.engine import dispose
 from paced.storage.security_log import AuditQuery
 from paced.storage.unit_of_work import reading
 from paced.web.app import create_app
@@ -43,7 +44,7 @@ async def make_app(settings: Settings, clock: Clock) -> AsyncIterator[MakeApp]:
     for app in made:
         await app.state.paced.bearer.aclose()
         await app.state.paced.rate_limits.aclose()
-        await app.state.paced.engine.dispose()
+        await dispose(app.state.paced.engine)
 
 
 @asynccontextmanager

@@ -1,0 +1,175 @@
+"""SQLite on the event loop's own thread.
+
+aiosqlite runs every call on a thread of its own and hands the answer back to the loop:
+on this project's machine about 115 µs a hop, and one statement through SQLAlchemy takes
+several hops. A refresh grant (ten statements) spent 4 ms waiting for threads, inside the
+one write lock SQLite has, which held the token endpoint near 250 requests a second
+whatever the CPU. The same statements on the loop's thread take microseconds each: in
+WAL mode with `synchronous=NORMAL` a commit does not wait for the disk. So the units of
+work on a SQLite file run here, through SQLAlchemy's synchronous pysqlite dialect with
+the same tables and types (docs/benchmarks.md).
+
+Nothing here may make the loop wait for another process. The connections' busy timeout
+is zero; a transaction that finds the database locked (another worker or a CLI command
+in the middle of a write) gets its lock by retrying with `asyncio.sleep`, until the
+configured database timeout, then fails as a locked database does (503).
+
+Nor may a commit wait for the disk. SQLite's automatic checkpoint runs inside the commit
+that crosses its threshold, copying the WAL into the database and syncing both: on this
+project's machine a stall of up to a second under the refresh benchmark, for every
+request the loop was serving. Here the twin's connections do not checkpoint; every
+hundred commits, a PASSIVE checkpoint runs on a connection of its own in a worker
+thread, beside the loop (readers and writers go on meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Executable, Result, event
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# The statement that starts a reader's snapshot, so that a busy database is met, and
+# waited for, where it can be retried rather than in the middle of a use case.
+_SNAPSHOT = "SELECT 1 FROM sqlite_schema LIMIT 1"
+_FIRST_PAUSE = 0.0005
+_LONGEST_PAUSE = 0.02
+# A refresh grant writes a handful of pages: a hundred commits is a few hundred pages,
+# under SQLite's own threshold of a thousand.
+CHECKPOINT_EVERY = 100
+
+log = logging.getLogger("paced.storage")
+
+
+class InlineConnection:
+    """The part of `AsyncConnection` that storage uses, over a synchronous connection."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
+        return self._connection.execute(statement, parameters)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        with self._connection.begin_nested():
+            yield
+
+    async def stream(self, statement: Executable) -> AsyncIterator[Any]:
+        result = self._connection.execution_options(yield_per=500).execute(statement)
+        return _rows(result)
+
+
+# What the rows of storage run their statements on.
+StorageConnection = AsyncConnection | InlineConnection
+
+
+async def _rows(result: Result[Any]) -> AsyncIterator[Any]:
+    with result:
+        for row in result:
+            yield row
+
+
+class InlineDatabase:
+    """The synchronous twin of a SQLite file's engine."""
+
+    def __init__(self, url: URL, timeout: float, hide_parameters: bool) -> None:
+        self.timeout = timeout
+        self.path = url.database or ""
+        self._commits = 0
+        self._checkpoint: asyncio.Future[None] | None = None
+        # Connections are opened as needed and never waited for: a pool that blocked
+        # would block the loop. Five stay open; any more are closed when returned.
+        self.engine: Engine = create_sync_engine(
+            url.set(drivername="sqlite+pysqlite"),
+            connect_args={"timeout": 0, "check_same_thread": False},
+            hide_parameters=hide_parameters,
+            pool_size=5,
+            max_overflow=-1,
+        )
+        event.listen(self.engine, "connect", _on_connect)
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool) -> AsyncIterator[Connection]:
+        """A connection inside `BEGIN IMMEDIATE` (write) or a read snapshot. The caller
+        commits; leaving without a commit rolls back."""
+        with self.engine.connect() as connection:
+            await self._begin(connection.connection.dbapi_connection, write=write)
+            connection.begin()  # SQLAlchemy's bookkeeping: the driver sends nothing
+            yield connection
+
+    def commit(self, connection: Connection) -> None:
+        connection.commit()
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._checkpoint = asyncio.get_running_loop().run_in_executor(
+                None, checkpoint, self.path
+            )
+            self._checkpoint.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpoint = None
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("WAL checkpoint failed: %s", done.exception())
+
+    async def _begin(self, raw: Any, *, write: bool) -> None:
+        deadline = time.monotonic() + self.timeout
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                if write:
+                    raw.execute("BEGIN IMMEDIATE")
+                else:
+                    raw.execute("BEGIN")
+                    raw.execute(_SNAPSHOT).fetchall()
+                return
+            except sqlite3.OperationalError as error:
+                if raw.in_transaction:
+                    raw.rollback()
+                if not _busy(error) or time.monotonic() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def checkpoint(path: str) -> None:
+    """Copy what the WAL holds into the database, as far as readers allow (PASSIVE)."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    finally:
+        connection.close()
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun here by hand (InlineDatabase._begin), never by the driver.
+    dbapi_connection.isolation_level = None
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=0",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA wal_autocheckpoint=0",
+    ):
+        dbapi_connection.execute(pragma)
