@@ -2,6 +2,9 @@
 
     python bench/profile_paths.py me|refresh|exchange [--requests 2000] [--db URL]
 
+Environment: PROFILE=0 times the path without cProfile; SORT=tottime orders the
+functions by their own time; CALLERS=regex also prints who calls the matching ones.
+
 The app is driven through httpx's ASGI transport, one request at a time, so the figure
 is the CPU cost of the path itself (microseconds per request), free of the scheduling
 noise of a shared machine; then cProfile's top functions. For throughput, use run.py.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import re
 import tempfile
@@ -22,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from paced.settings import Settings
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.web.app import create_app
 
@@ -90,7 +94,7 @@ async def main() -> None:
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'profile.db'}"
     engine = create_engine(url)
     await upgrade(engine)
-    await engine.dispose()
+    await dispose(engine)
     app = create_app(
         Settings(
             _env_file=None,
@@ -150,19 +154,26 @@ async def main() -> None:
                 await one(i)
         profiler = cProfile.Profile()
         started = time.perf_counter()
-        profiler.enable()
+        profiling = os.environ.get("PROFILE", "1") != "0"
+        if profiling:
+            profiler.enable()
         for i in range(args.requests):
             await one(i)
-        profiler.disable()
+        if profiling:
+            profiler.disable()
         spent = time.perf_counter() - started
         print(
             f"{args.path}: {spent / args.requests * 1e6:.0f} µs per request "
-            f"({args.requests} requests, profiler on)"
+            f"({args.requests} requests, profiler {'on' if profiling else 'off'})"
         )
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        if profiling:
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+            stats.print_stats(35)
+            if os.environ.get("CALLERS"):
+                stats.print_callers(os.environ["CALLERS"])
         await api.aclose()
     await app.state.paced.bearer.aclose()
-    await app.state.paced.engine.dispose()
+    await dispose(app.state.paced.engine)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def cli(env: dict[str, str], *args: str) -> dict[str, object]:
 async def prefill_tokens(url: str, count: int, user_id: str) -> None:
     """`count` more personal access tokens in the table, so the table size is measured."""
     from paced.core.ids import digest, random_base62
-    from paced.storage.engine import create_engine
+    from paced.storage.engine import create_engine, dispose
     from paced.storage.models import personal_tokens
     from paced.web.state import system_clock
 
@@ -140,7 +140,7 @@ async def prefill_tokens(url: str, count: int, user_id: str) -> None:
             async with engine.begin() as connection:
                 await connection.execute(insert(personal_tokens), rows)
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 # --- real authorization flows ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from paced import __version__
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
-from paced.storage.engine import create_engine
+from paced.storage.engine import create_engine, dispose
 from paced.web import bearer, errors, templating
 from paced.web.headers import SecurityHeaders
 from paced.web.limits import BodyLimit
@@ -58,10 +59,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What exists now (modules, routes, templates) lives as long as the process: out
+        # of the collector's sight, a full collection walks only what requests made. It
+        # walked everything before, stalling every request in flight (docs/benchmarks.md).
+        gc.freeze()
         yield
         await state.bearer.aclose()
         await state.rate_limits.aclose()
-        await engine.dispose()
+        await dispose(engine)
 
     app = FastAPI(
         title="Paced Email API",
@@ -81,7 +86,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     errors.install(app)
-    # The hot routes first: the router tries routes in order.
     app.include_router(api_v1.router)
     app.include_router(oauth_tokens.router)
     if settings.bench_floor:
@@ -96,6 +100,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.include_router(developer.router)
     app.include_router(applications.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
+    # The hot routes once more, as plain Starlette routes tried before all others:
+    # FastAPI's work per route (its nested routers, dependency solving) cost more than
+    # the Bearer check itself (docs/benchmarks.md). Middleware and exception handlers
+    # apply to them as to every route; the FastAPI routes above stay for the OpenAPI
+    # document, and each plain route calls the same endpoint function.
+    app.router.routes[:0] = [
+        *api_v1.PLAIN_ROUTES,
+        *oauth_tokens.PLAIN_ROUTES,
+        *(bench.PLAIN_ROUTES if settings.bench_floor else []),
+    ]
     bearer.declare_scheme(app)
     return app
 

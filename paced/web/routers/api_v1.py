@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
 
 from paced.core.records import User
 from paced.web import openapi
-from paced.web.bearer import SECURED, ApiPrincipal, api_json
+from paced.web.bearer import SECURED, ApiPrincipal, api_json, require_scope
 from paced.web.templating import iso_time
 
 
@@ -88,3 +89,14 @@ def user_json(user: User) -> dict[str, str]:
 )
 async def me(principal: ApiPrincipal) -> JSONResponse:
     return api_json(principal, "read", user_json(principal.user))
+
+
+async def _me(request: Request) -> JSONResponse:
+    return await me(await require_scope("read")(request))
+
+
+# The same endpoints as plain Starlette routes, which create_app puts ahead of every
+# other route (paced.web.app).
+PLAIN_ROUTES: list[BaseRoute] = [
+    Route("/api/v1/me", _me, methods=["GET"], include_in_schema=False),
+]

@@ -10,12 +10,13 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from paced.core import introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
 from paced.storage.unit_of_work import unit_of_work
 from paced.web import metrics, openapi
-from paced.web.deps import State
+from paced.web.deps import State, app_state
 from paced.web.errors import NO_STORE
 from paced.web.origin import origin_of
 from paced.web.state import AppState
@@ -133,3 +134,14 @@ async def introspect(request: Request, state: State) -> Response:
     async with limited(state, form), unit_of_work(state.engine) as store:
         result = await introspection.introspect(store, form, state.clock(), state.policy)
     return JSONResponse(result.body(), headers=NO_STORE)
+
+
+async def _token(request: Request) -> Response:
+    return await token(request, app_state(request))
+
+
+# The token endpoint as a plain Starlette route, which create_app puts ahead of every
+# other route (paced.web.app).
+PLAIN_ROUTES: list[BaseRoute] = [
+    Route("/oauth/token", _token, methods=["POST"], include_in_schema=False),
+]
