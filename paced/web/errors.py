@@ -55,6 +55,13 @@ def bearer_response(error: BearerError) -> JSONResponse:
     )
 
 
+def bearer_failure(error: BearerError) -> JSONResponse:
+    """A failed Bearer check, counted and answered: from the exception handler, or
+    directly from the hot API route (paced.web.routers.api_v1)."""
+    metrics.bearer_failed(error)
+    return bearer_response(error)
+
+
 def oauth_json_response(error: OAuthError | RateLimited) -> JSONResponse:
     """RFC 6749 §5.2, for the token, revocation and introspection endpoints."""
     headers = dict(NO_STORE)
@@ -211,8 +218,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BearerError)
     async def _bearer(request: Request, error: BearerError) -> Response:
-        metrics.bearer_failed(error)
-        return bearer_response(error)
+        return bearer_failure(error)
 
     @app.exception_handler(OAuthError)
     async def _oauth(request: Request, error: OAuthError) -> Response:

@@ -9,9 +9,11 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from paced.core.errors import BearerError
 from paced.core.records import User
 from paced.web import openapi
 from paced.web.bearer import SECURED, ApiPrincipal, api_json, require_scope
+from paced.web.errors import bearer_failure
 from paced.web.templating import iso_time
 
 
@@ -92,7 +94,13 @@ async def me(principal: ApiPrincipal) -> JSONResponse:
 
 
 async def _me(request: Request) -> JSONResponse:
-    return await me(await require_scope("read")(request))
+    try:
+        principal = await require_scope("read")(request)
+    except BearerError as error:
+        # Answered here, as the exception handler would: unwinding through Starlette's
+        # exception middleware is slower, on the path a misconfigured client hammers.
+        return bearer_failure(error)
+    return await me(principal)
 
 
 # The same endpoints as plain Starlette routes, which create_app puts ahead of every
