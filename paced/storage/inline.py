@@ -66,7 +66,7 @@ class InlineConnection:
             yield
 
     async def stream(self, statement: Executable) -> AsyncIterator[Any]:
-        result = self._connection.execution_options(yield_per=500).execute(statement)
+        result = self._connection.execute(statement, execution_options={"yield_per": 500})
         return _rows(result)
 
 
