@@ -91,6 +91,19 @@ async def test_one_access_line_names_the_route_template_never_the_path_or_query(
     assert "private" not in json.dumps(line)
 
 
+async def test_the_hot_plain_routes_are_named_by_their_template_too(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # /api/v1/me and /oauth/token are served by plain Starlette routes (paced.web.app).
+    caplog.set_level(logging.INFO, logger="paced.access")
+    await client.get("/api/v1/me")
+    await client.post("/oauth/token", data={"grant_type": "refresh_token"})
+    assert [(line["route"], line["status"]) for line in access_lines(caplog)] == [
+        ("/api/v1/me", 401),
+        ("/oauth/token", 401),
+    ]
+
+
 @pytest.mark.parametrize(
     ("path", "route"),
     [("/static/paced.css", "/static"), ("/no/such/page?x=1", "<unmatched>")],

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from paced.core.errors import BearerError
 from paced.core.records import User
 from paced.web import openapi
 from paced.web.bearer import SECURED, ApiPrincipal, api_json, require_scope
 from paced.web.errors import bearer_failure
+from paced.web.plain import PlainRoute
 from paced.web.templating import iso_time
 
 
@@ -106,5 +107,5 @@ async def _me(request: Request) -> JSONResponse:
 # The same endpoints as plain Starlette routes, which create_app puts ahead of every
 # other route (paced.web.app).
 PLAIN_ROUTES: list[BaseRoute] = [
-    Route("/api/v1/me", _me, methods=["GET"], include_in_schema=False),
+    PlainRoute("/api/v1/me", _me, methods=["GET"], include_in_schema=False),
 ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
+
+from paced.web.plain import PlainRoute
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,5 +39,5 @@ async def _floor(_request: Request) -> JSONResponse:
 # Served like the hot routes it is measured against: a plain Starlette route ahead of
 # every other (paced.web.app).
 PLAIN_ROUTES: list[BaseRoute] = [
-    Route("/bench/floor", _floor, methods=["GET"], include_in_schema=False),
+    PlainRoute("/bench/floor", _floor, methods=["GET"], include_in_schema=False),
 ]

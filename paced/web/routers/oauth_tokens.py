@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from paced.core import introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
@@ -19,6 +19,7 @@ from paced.web import metrics, openapi
 from paced.web.deps import State, app_state
 from paced.web.errors import NO_STORE
 from paced.web.origin import origin_of
+from paced.web.plain import PlainRoute
 from paced.web.state import AppState
 
 router = APIRouter(tags=["OAuth 2"])
@@ -143,5 +144,5 @@ async def _token(request: Request) -> Response:
 # The token endpoint as a plain Starlette route, which create_app puts ahead of every
 # other route (paced.web.app).
 PLAIN_ROUTES: list[BaseRoute] = [
-    Route("/oauth/token", _token, methods=["POST"], include_in_schema=False),
+    PlainRoute("/oauth/token", _token, methods=["POST"], include_in_schema=False),
 ]
