@@ -1,6 +1,7 @@
 """Profile one hot path in-process, without a network or a load generator.
 
-    python bench/profile_paths.py me|refresh|exchange [--requests 2000] [--db URL]
+    python bench/profile_paths.py floor|me|garbage|refresh|exchange [--requests 2000]
+                                  [--db URL]
 
 Environment: PROFILE=0 times the path without cProfile; SORT=tottime orders the
 functions by their own time; CALLERS=regex also prints who calls the matching ones.
@@ -87,7 +88,7 @@ async def code(http: httpx.AsyncClient, client_id: str) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("path", choices=["me", "refresh", "exchange"])
+    parser.add_argument("path", choices=["floor", "me", "garbage", "refresh", "exchange"])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--db", default="")
     args = parser.parse_args()
@@ -104,6 +105,8 @@ async def main() -> None:
             password_time_cost=1,
             password_memory_kib=1024,
             password_parallelism=1,
+            bench_floor=True,
+            rate_limit_bearer_failures_per_ip="off",  # as run.py: the work, not refusals
         )
     )
     transport = httpx.ASGITransport(app=app)
@@ -123,14 +126,21 @@ async def main() -> None:
             },
         )
         refresh = first.json()["refresh_token"]
+        garbage = things["pat"][:-1] + ("0" if things["pat"][-1] != "0" else "1")
         api = httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
         async def one(i: int) -> None:
             nonlocal refresh
-            if args.path == "me":
+            expected = 200
+            if args.path == "floor":
+                r = await api.get("/bench/floor")
+            elif args.path == "me":
                 r = await api.get(
                     "/api/v1/me", headers={"Authorization": f"Bearer {things['pat']}"}
                 )
+            elif args.path == "garbage":  # a bad checksum: refused without a database read
+                r = await api.get("/api/v1/me", headers={"Authorization": f"Bearer {garbage}"})
+                expected = 401
             elif args.path == "refresh":
                 r = await api.post(
                     "/oauth/token",
@@ -147,7 +157,7 @@ async def main() -> None:
                         **client,
                     },
                 )
-            assert r.status_code == 200, r.text
+            assert r.status_code == expected, r.text
 
         for i in range(min(50, args.requests)):  # warm up
             if args.path != "exchange":

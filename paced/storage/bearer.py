@@ -20,9 +20,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from sqlalchemy import ColumnElement, Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +29,9 @@ from paced.core.bearer import BearerToken
 from paced.core.records import User
 from paced.storage.models import grants, personal_tokens
 from paced.storage.unit_of_work import unit_of_work
+
+if TYPE_CHECKING:
+    import asyncpg
 
 _USER = "u.id, u.email, u.name, u.time_zone, u.created_at, u.updated_at"
 # Constant SQL, put together at import: nothing of a request goes into the text.
@@ -119,6 +121,8 @@ class BearerTokens:
                 self._sqlite = _open_sqlite(url.database or "")
             return self._sqlite.execute(sql, (digest,)).fetchone()
         if self._pool is None:
+            import asyncpg  # here: a server on SQLite never loads it
+
             self._pool = await asyncpg.create_pool(
                 url.set(drivername="postgresql").render_as_string(hide_password=False),
                 min_size=0,  # connect on use: no reconnect loop logging through an outage

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
+from functools import cache
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sql
@@ -133,18 +134,30 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     sql.InterfaceError,
     sql.TimeoutError,  # no pooled connection came free in time
     sqlite3.OperationalError,  # the Bearer check's own SQLite connection
-    asyncpg.PostgresConnectionError,  # the Bearer check's own asyncpg pool, from here on
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
     OSError,
 )
+
+
+@cache
+def _asyncpg_unavailable() -> tuple[type[BaseException], ...]:
+    """The same from the Bearer check's own asyncpg pool (PostgreSQL only: a SQLite
+    server never imports asyncpg, which is a few MiB of its memory)."""
+    import asyncpg
+
+    return (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.OperatorInterventionError,
+        asyncpg.exceptions.InsufficientResourcesError,
+    )
 
 
 def is_unavailable(error: BaseException) -> bool:
     if isinstance(error, sql.DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, _UNAVAILABLE)
+    if isinstance(error, _UNAVAILABLE):
+        return True
+    return "asyncpg" in sys.modules and isinstance(error, _asyncpg_unavailable())
 
 
 async def unavailable(request: Request, error: BaseException) -> Response:

@@ -75,16 +75,30 @@ _INVALID_TOKEN_REASONS = {
 }
 
 
+# The labelled children of a metric, found once per labels: `labels()` takes a lock and
+# checks its arguments, which costs more than the increment itself. Few keys: every label
+# here takes a bounded set of values.
+_children: dict[tuple[Counter, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Counter, *labels: str) -> Any:
+    key = (metric, labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def issued(kind: Issued, count: int = 1) -> None:
-    TOKENS_ISSUED.labels(kind).inc(count)
+    _child(TOKENS_ISSUED, kind).inc(count)
 
 
 def revoked(kind: Revoked) -> None:
-    TOKENS_REVOKED.labels(kind).inc()
+    _child(TOKENS_REVOKED, kind).inc()
 
 
 def auth_failed(kind: Literal["bearer", "oauth", "login", "csrf"], reason: str) -> None:
-    AUTH_FAILURES.labels(kind, reason).inc()
+    _child(AUTH_FAILURES, kind, reason).inc()
 
 
 def bearer_failed(error: BearerError) -> None:
@@ -100,11 +114,10 @@ def bearer_failed(error: BearerError) -> None:
 
 
 def rate_limited(route: str) -> None:
-    RATE_LIMITED.labels(route).inc()
+    _child(RATE_LIMITED, route).inc()
 
 
-# The labelled children of the request metrics, found once per (method, route, status):
-# `labels()` costs more than the increment itself. Few keys: every label is bounded.
+# The same for the request metrics, per (method, route, status).
 _request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
