@@ -4,7 +4,8 @@
                                   [--db URL]
 
 Environment: PROFILE=0 times the path without cProfile; SORT=tottime orders the
-functions by their own time; CALLERS=regex also prints who calls the matching ones.
+functions by their own time; CALLERS=regex also prints who calls the matching ones,
+CALLEES=regex what they call.
 
 The app is driven through httpx's ASGI transport, one request at a time, so the figure
 is the CPU cost of the path itself (microseconds per request), free of the scheduling
@@ -106,7 +107,10 @@ async def main() -> None:
             password_memory_kib=1024,
             password_parallelism=1,
             bench_floor=True,
-            rate_limit_bearer_failures_per_ip="off",  # as run.py: the work, not refusals
+            # As run.py: the work is measured, not the rate limits' refusals.
+            rate_limit_bearer_failures_per_ip="off",
+            rate_limit_token_per_client="off",
+            rate_limit_token_per_ip="off",
         )
     )
     transport = httpx.ASGITransport(app=app)
@@ -181,6 +185,8 @@ async def main() -> None:
             stats.print_stats(35)
             if os.environ.get("CALLERS"):
                 stats.print_callers(os.environ["CALLERS"])
+            if os.environ.get("CALLEES"):
+                stats.print_callees(os.environ["CALLEES"])
         await api.aclose()
     await app.state.paced.bearer.aclose()
     await dispose(app.state.paced.engine)

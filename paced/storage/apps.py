@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from paced.core.client_auth import LAST_USE_GRANULARITY
 from paced.core.records import App, ClientSecret, SecretDigest
-from paced.storage.inline import StorageConnection
+from paced.storage.inline import StorageConnection, direct
 from paced.storage.models import apps, client_secrets
 
 APP_COLUMNS = (
@@ -27,12 +27,15 @@ APP_COLUMNS = (
 )
 
 
-# Client authentication runs on every token request: its statements are built once.
-APP_BY_CLIENT_ID = select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id"))
-SECRETS_OF_APP = select(
-    client_secrets.c.id, client_secrets.c.digest, client_secrets.c.last_used_at
-).where(client_secrets.c.app_id == bindparam("app_id"))
-TOUCH_CLIENT_SECRET = (
+# Client authentication runs on every token request: its statements are built once
+# (paced.storage.oauth_tokens).
+APP_BY_CLIENT_ID = direct(select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id")))
+SECRETS_OF_APP = direct(
+    select(client_secrets.c.id, client_secrets.c.digest, client_secrets.c.last_used_at).where(
+        client_secrets.c.app_id == bindparam("app_id")
+    )
+)
+TOUCH_CLIENT_SECRET = direct(
     update(client_secrets)
     .where(
         client_secrets.c.id == bindparam("secret_id"),

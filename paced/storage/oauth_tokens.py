@@ -14,7 +14,7 @@ from sqlalchemy import Select, Table, bindparam, insert, select, update
 
 from paced.core.records import AccessToken, AuthorizationCode, RefreshToken
 from paced.storage.grants import GRANT_COLUMNS, grant_from
-from paced.storage.inline import StorageConnection
+from paced.storage.inline import StorageConnection, direct
 from paced.storage.models import access_tokens, authorization_codes, grants, refresh_tokens
 
 
@@ -24,10 +24,10 @@ def _scopes(text: str) -> tuple[str, ...]:
 
 # The statements of the token endpoint are built once: building one costs several
 # times running it (docs/benchmarks.md); executed again, it is found in SQLAlchemy's
-# compiled cache at once.
+# compiled cache at once, and on a SQLite file runs on the driver itself (`direct`).
 _codes = authorization_codes
 
-CODE_BY_DIGEST = (
+CODE_BY_DIGEST = direct(
     select(
         _codes.c.digest,
         _codes.c.redirect_uri,
@@ -40,17 +40,17 @@ CODE_BY_DIGEST = (
     .join(grants, grants.c.id == _codes.c.grant_id)
     .where(_codes.c.digest == bindparam("digest"))
 )
-CONSUME_CODE = (
+CONSUME_CODE = direct(
     update(_codes)
     .where(_codes.c.digest == bindparam("code_digest"), _codes.c.used_at.is_(None))
     .values(used_at=bindparam("now"))
 )
-ADD_ACCESS_TOKEN = insert(access_tokens)
-ADD_REFRESH_TOKEN = insert(refresh_tokens)
-TOUCH_GRANT = (
+ADD_ACCESS_TOKEN = direct(insert(access_tokens))
+ADD_REFRESH_TOKEN = direct(insert(refresh_tokens))
+TOUCH_GRANT = direct(
     update(grants).where(grants.c.id == bindparam("grant_id")).values(last_used_at=bindparam("now"))
 )
-ROTATE_REFRESH_TOKEN = (
+ROTATE_REFRESH_TOKEN = direct(
     update(refresh_tokens)
     .where(
         refresh_tokens.c.id == bindparam("token_id"),
@@ -59,7 +59,7 @@ ROTATE_REFRESH_TOKEN = (
     )
     .values(rotated_at=bindparam("now"))
 )
-REVOKE_ACCESS_TOKEN = (
+REVOKE_ACCESS_TOKEN = direct(
     update(access_tokens)
     .where(access_tokens.c.id == bindparam("token_id"), access_tokens.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
@@ -83,8 +83,8 @@ def _token_with_grant(table: Table, *extra: Any) -> Select[Any]:
     )
 
 
-REFRESH_TOKEN_BY_DIGEST = _token_with_grant(refresh_tokens, refresh_tokens.c.rotated_at)
-ACCESS_TOKEN_BY_DIGEST = _token_with_grant(access_tokens)
+REFRESH_TOKEN_BY_DIGEST = direct(_token_with_grant(refresh_tokens, refresh_tokens.c.rotated_at))
+ACCESS_TOKEN_BY_DIGEST = direct(_token_with_grant(access_tokens))
 
 
 class OAuthTokenRows:
