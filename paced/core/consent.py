@@ -61,9 +61,7 @@ async def needs_consent(store: ConsentStore, request: AuthorizationRequest, user
     this app by this user already covers every scope asked for."""
     if request.force_consent or not identity_assured(request):
         return True
-    granted: set[str] = set()
-    for grant in await store.live_grants(user.id, request.app.id):
-        granted.update(grant.scopes)
+    granted = await store.granted_scopes(user.id, request.app.id)
     return not granted.issuperset(request.scopes)
 
 

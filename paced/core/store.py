@@ -213,8 +213,8 @@ class ConsentStore(Protocol):
         """`redirect_uri` is the request's parameter as sent, "" when it was omitted."""
         ...
 
-    async def live_grants(self, user_id: str, app_id: str) -> list[Grant]:
-        """The user's unrevoked grants to the app, oldest first."""
+    async def granted_scopes(self, user_id: str, app_id: str) -> frozenset[str]:
+        """Every scope that some unrevoked grant of the user to the app holds."""
         ...
 
 

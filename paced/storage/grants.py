@@ -80,17 +80,19 @@ class GrantRows:
             )
         )
 
-    async def live_grants(self, user_id: str, app_id: str) -> list[Grant]:
+    async def granted_scopes(self, user_id: str, app_id: str) -> frozenset[str]:
+        # Every approval is a grant of its own, so an app that sends its users through
+        # authorization often has many: the few distinct scope lists come back, not them.
         rows = await self.connection.execute(
-            select(*GRANT_COLUMNS)
+            select(grants.c.scopes)
+            .distinct()
             .where(
                 grants.c.user_id == user_id,
                 grants.c.app_id == app_id,
                 grants.c.revoked_at.is_(None),
             )
-            .order_by(grants.c.created_at, grants.c.id)
         )
-        return [grant_from(row) for row in rows]
+        return frozenset(scope for (scopes,) in rows for scope in scopes.split())
 
     # --- AuthorizedAppStore ---------------------------------------------------------
 

@@ -68,12 +68,13 @@ class FakeStore(MemoryLog):
     async def add_authorization_code(self, **fields: Any) -> None:
         self.codes.append(StoredCode(**fields))
 
-    async def live_grants(self, user_id: str, app_id: str) -> list[Grant]:
-        return [
-            g
+    async def granted_scopes(self, user_id: str, app_id: str) -> frozenset[str]:
+        return frozenset(
+            scope
             for g in self.grants
             if g.user_id == user_id and g.app_id == app_id and g.revoked_at is None
-        ]
+            for scope in g.scopes
+        )
 
 
 async def test_approval_creates_a_grant_bound_to_user_app_and_scopes() -> None:

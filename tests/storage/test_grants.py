@@ -22,7 +22,7 @@ from paced.storage.models import (
     refresh_tokens,
     users,
 )
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.unit_of_work import reading, unit_of_work
 from tests.helpers import forget_statements, listen_statements
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -125,8 +125,23 @@ async def test_a_grant_round_trips_with_its_scopes(
 ) -> None:
     grant = await add_grant(engine, ann, app_id, ("read", "write"))
     async with unit_of_work(engine) as store:
-        assert await store.live_grants(ann, app_id) == [grant]
-        assert await store.live_grants(ann, "app_other") == []
+        assert [g for _, g in await store.live_grants_with_apps(ann, app_id)] == [grant]
+        assert await store.live_grants_with_apps(ann, "app_other") == []
+
+
+async def test_the_scopes_granted_are_those_of_every_unrevoked_grant(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    for _ in range(3):
+        await add_grant(engine, ann, app_id, ("read",))
+    revoked = await add_grant(engine, ann, app_id, ("read", "write"))
+    async with unit_of_work(engine) as store:
+        await store.revoke_grant(revoked.id, NOW)
+        assert await store.granted_scopes(ann, app_id) == {"read"}
+        assert await store.granted_scopes(ann, "app_other") == frozenset()
+    await add_grant(engine, ann, app_id, ("read", "write"))
+    async with reading(engine) as store:
+        assert await store.granted_scopes(ann, app_id) == {"read", "write"}
 
 
 async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(
