@@ -123,6 +123,25 @@ async def test_the_wal_is_checkpointed_beside_the_loop_not_in_a_commit(
     assert os.stat(twin.path).st_size > size
 
 
+async def test_the_wal_starts_again_from_its_beginning_while_writes_go_on(
+    engine: AsyncEngine,
+) -> None:
+    twin = twin_of(engine)
+    wal = twin.path + "-wal"
+    await add_users(engine, CHECKPOINT_EVERY - 1)
+    hundred_commits = os.stat(wal).st_size
+    for n in range(CHECKPOINT_EVERY - 1, 6 * CHECKPOINT_EVERY):
+        await add_users(engine, 1, start=n)
+        await asyncio.sleep(0)  # as between requests: the checkpoint may take its turn
+    pending = twin._checkpoint
+    if pending is not None:
+        await pending
+    # Five checkpoints ran while the writes went on. Each copied the whole WAL, since the
+    # writers waited for it, so the next write began the WAL again instead of adding a
+    # hundred commits to it.
+    assert os.stat(wal).st_size < 2 * hundred_commits
+
+
 # --- statements run on the driver itself (`direct`) -----------------------------------------
 
 USER_BY_ID = direct(
