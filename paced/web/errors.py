@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
-from functools import cache
+from functools import cache, lru_cache
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,21 +42,36 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def bearer_response(error: BearerError) -> JSONResponse:
+def bearer_response(error: BearerError) -> Response:
     """RFC 6750 §3: the challenge, and the API's error body."""
-    challenge = REALM
-    if not isinstance(error, MissingCredentials):
-        challenge += f', error="{error.error}", error_description="{_quoted(error.description)}"'
-    if isinstance(error, InsufficientScope):
-        challenge += f', scope="{error.scope}"'
-    return JSONResponse(
-        {"error": error.error, "error_description": error.description},
+    scope = error.scope if isinstance(error, InsufficientScope) else None
+    body, challenge = _bearer_answer(
+        error.error, error.description, scope, isinstance(error, MissingCredentials)
+    )
+    return Response(
+        body,
         status_code=error.status,
+        media_type=JSONResponse.media_type,
         headers={"WWW-Authenticate": challenge},
     )
 
 
-def bearer_failure(error: BearerError) -> JSONResponse:
+@lru_cache(maxsize=64)
+def _bearer_answer(
+    code: str, description: str, scope: str | None, missing: bool
+) -> tuple[bytes, str]:
+    """The body and challenge of one kind of refusal, made once: the descriptions are a
+    fixed few, and a client with a broken token sends it over and over."""
+    challenge = REALM
+    if not missing:
+        challenge += f', error="{code}", error_description="{_quoted(description)}"'
+    if scope is not None:
+        challenge += f', scope="{scope}"'
+    body = JSONResponse({"error": code, "error_description": description}).body
+    return body, challenge
+
+
+def bearer_failure(error: BearerError) -> Response:
     """A failed Bearer check, counted and answered: from the exception handler, or
     directly from the hot API route (paced.web.routers.api_v1)."""
     metrics.bearer_failed(error)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from paced.core.errors import BearerError
@@ -94,7 +94,7 @@ async def me(principal: ApiPrincipal) -> JSONResponse:
     return api_json(principal, "read", user_json(principal.user))
 
 
-async def _me(request: Request) -> JSONResponse:
+async def _me(request: Request) -> Response:
     try:
         principal = await require_scope("read")(request)
     except BearerError as error:
