@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -10,7 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from paced.storage.inline import InlineDatabase
+from paced.storage.inline import InlineDatabase, is_busy
 
 # Connections from `engine.execution_options(paced_read=True)` open SQLite transactions
 # with a plain BEGIN; every other transaction takes the write lock up front with
@@ -88,7 +90,7 @@ def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
         # Let SQLAlchemy, not the driver, decide when a transaction begins.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor, time.monotonic() + timeout)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -102,3 +104,19 @@ def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
     if not memory:
         _INLINE[engine] = InlineDatabase(target, timeout, HIDE_PARAMETERS)
     return engine
+
+
+def _enable_wal(cursor: Any, deadline: float) -> None:
+    """Switch a new database to WAL (a no-op once it is). The switch needs the database
+    to itself, and connections that open a new file together each hold a read lock while
+    they wait for it: SQLite breaks that deadlock by refusing at once, without waiting
+    for the busy timeout. This runs on aiosqlite's thread, never the loop's: it may
+    sleep."""
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)

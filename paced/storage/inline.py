@@ -264,7 +264,7 @@ class InlineDatabase:
             except sqlite3.OperationalError as error:
                 if raw.in_transaction:
                     raw.rollback()
-                if not _busy(error) or time.monotonic() + pause > deadline:
+                if not is_busy(error) or time.monotonic() + pause > deadline:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
@@ -284,7 +284,8 @@ def checkpoint(path: str) -> None:
         connection.close()
 
 
-def _busy(error: sqlite3.OperationalError) -> bool:
+def is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused for a lock another connection holds (try again later)."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
         return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

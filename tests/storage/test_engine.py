@@ -1,7 +1,9 @@
-"""PACED_DB_POOL_SIZE and PACED_DB_TIMEOUT reach the engine the app serves with."""
+"""PACED_DB_POOL_SIZE and PACED_DB_TIMEOUT reach the engine the app serves with; a new
+SQLite database is switched to WAL however many connections open it together."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -12,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.settings import Settings
-from paced.storage.engine import dispose
+from paced.storage.engine import _enable_wal, dispose
 from paced.web.app import create_app
 from tests.helpers import statement_engines
 
@@ -67,3 +69,34 @@ async def test_bound_parameters_stay_out_of_logs_and_error_messages(engine: Asyn
             await connection.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": "pw"})
     assert "'pw'" not in str(raised.value)
     assert "hidden due to hide_parameters=True" in str(raised.value)
+
+
+class SwitchingCursor:
+    """A cursor whose WAL switch SQLite refuses `refusals` times, as it does to
+    connections that open a new database together."""
+
+    def __init__(self, refusals: int, error: str = "database is locked") -> None:
+        self.refusals, self.error, self.tries = refusals, error, 0
+
+    def execute(self, statement: str) -> None:
+        assert statement == "PRAGMA journal_mode=WAL"
+        self.tries += 1
+        if self.tries <= self.refusals:
+            raise sqlite3.OperationalError(self.error)
+
+
+def test_a_refused_switch_to_wal_is_tried_again_until_the_timeout() -> None:
+    cursor = SwitchingCursor(refusals=3)
+    _enable_wal(cursor, time.monotonic() + 5)
+    assert cursor.tries == 4
+
+    stubborn = SwitchingCursor(refusals=1000)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _enable_wal(stubborn, started + 0.1)
+    assert 0.1 <= time.monotonic() - started < 1
+
+    broken = SwitchingCursor(refusals=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        _enable_wal(broken, time.monotonic() + 5)
+    assert broken.tries == 1
