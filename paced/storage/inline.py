@@ -214,6 +214,7 @@ class InlineDatabase:
         # This process's writers take turns here (paced.storage.unit_of_work), and so
         # does the checkpoint.
         self.writers = asyncio.Lock()
+        self._writer: Connection | None = None
         # Connections are opened as needed and never waited for: a pool that blocked
         # would block the loop. Five stay open; any more are closed when returned.
         self.engine: Engine = create_sync_engine(
@@ -227,12 +228,37 @@ class InlineDatabase:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[Connection]:
-        """A connection inside `BEGIN IMMEDIATE` (write) or a read snapshot. The caller
-        commits; leaving without a commit rolls back."""
-        with self.engine.connect() as connection:
-            await self._begin(connection.connection.dbapi_connection, write=write)
-            connection.begin()  # SQLAlchemy's bookkeeping: the driver sends nothing
-            yield connection
+        """A connection inside `BEGIN IMMEDIATE` (write, in this process's writers' turn)
+        or a read snapshot. The caller commits; leaving without a commit rolls back."""
+        if not write:
+            with self.engine.connect() as connection:
+                await self._begin(connection.connection.dbapi_connection, write=False)
+                connection.begin()  # SQLAlchemy's bookkeeping: the driver sends nothing
+                yield connection
+            return
+        async with self.writers:
+            # One writer at a time, so one connection serves them all, kept out of the
+            # pool: a checkout and its reset cost more than a statement.
+            if self._writer is None:
+                self._writer = self.engine.connect()
+            connection = self._writer
+            raw = connection.connection.dbapi_connection
+            try:
+                await self._begin(raw, write=True)
+                connection.begin()
+                yield connection
+            finally:
+                if connection.in_transaction():
+                    connection.rollback()
+                if raw is not None and raw.in_transaction:
+                    raw.rollback()
+                if connection.invalidated:
+                    self._close_writer()
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def commit(self, connection: Connection) -> None:
         connection.commit()
@@ -272,6 +298,7 @@ class InlineDatabase:
     def dispose(self) -> None:
         if self._checkpoint is not None:
             self._checkpoint.cancel()
+        self._close_writer()
         self.engine.dispose()
 
 

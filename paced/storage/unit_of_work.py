@@ -39,7 +39,7 @@ def _writer_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
 async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[Store]:
     twin = inline(engine)
     if twin is not None:
-        async with twin.writers, twin.transaction(write=True) as connection:
+        async with twin.transaction(write=True) as connection:
             try:
                 yield Store(InlineConnection(connection))
             except PacedError:
