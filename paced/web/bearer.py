@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
+from starlette.types import Scope
 
 from paced.core import bearer
 from paced.core.errors import InvalidToken
@@ -54,19 +55,23 @@ def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
             gate.check(client_ip(request))
         try:
             found = await bearer.authenticate(
-                state.bearer,
-                request.headers.getlist("authorization"),
-                state.clock(),
-                state.policy,
+                state.bearer, _authorization(request.scope), state.clock(), state.policy
             )
         except InvalidToken:
-            await gate.failed(client_ip(request))
+            if gate.counting:
+                await gate.failed(client_ip(request))
             raise
         bearer.require_scope(found, scope)
         return found
 
     principal.__name__ = f"require_{scope}_scope"
     return principal
+
+
+def _authorization(scope: Scope) -> list[str]:
+    """The request's Authorization values, as `request.headers.getlist` reads them (ASGI
+    header names come lowercased), without building a Headers object on every call."""
+    return [value.decode("latin-1") for name, value in scope["headers"] if name == b"authorization"]
 
 
 ApiPrincipal = Annotated[Principal, Depends(require_scope("read"))]

@@ -45,30 +45,38 @@ def _quoted(value: str) -> str:
 def bearer_response(error: BearerError) -> Response:
     """RFC 6750 §3: the challenge, and the API's error body."""
     scope = error.scope if isinstance(error, InsufficientScope) else None
-    body, challenge = _bearer_answer(
-        error.error, error.description, scope, isinstance(error, MissingCredentials)
+    made = _bearer_answer(
+        error.error, error.description, scope, error.status, isinstance(error, MissingCredentials)
     )
-    return Response(
-        body,
-        status_code=error.status,
-        media_type=JSONResponse.media_type,
-        headers={"WWW-Authenticate": challenge},
-    )
+    return _Prepared(made)
+
+
+class _Prepared(Response):
+    """A copy of a response made once: its status, body and headers as they were."""
+
+    def __init__(self, made: Response) -> None:
+        self.status_code = made.status_code
+        self.body = made.body
+        self.background = None
+        self.raw_headers = list(made.raw_headers)  # the middleware adds to the list
 
 
 @lru_cache(maxsize=64)
 def _bearer_answer(
-    code: str, description: str, scope: str | None, missing: bool
-) -> tuple[bytes, str]:
-    """The body and challenge of one kind of refusal, made once: the descriptions are a
-    fixed few, and a client with a broken token sends it over and over."""
+    code: str, description: str, scope: str | None, status: int, missing: bool
+) -> Response:
+    """One kind of refusal, made once: the descriptions are a fixed few, and a client
+    with a broken token sends it over and over."""
     challenge = REALM
     if not missing:
         challenge += f', error="{code}", error_description="{_quoted(description)}"'
     if scope is not None:
         challenge += f', scope="{scope}"'
-    body = JSONResponse({"error": code, "error_description": description}).body
-    return body, challenge
+    return JSONResponse(
+        {"error": code, "error_description": description},
+        status_code=status,
+        headers={"WWW-Authenticate": challenge},
+    )
 
 
 def bearer_failure(error: BearerError) -> Response:

@@ -136,6 +136,11 @@ class FailureGate:
         self._blocked: dict[str, float] = {}
 
     @property
+    def counting(self) -> bool:
+        """Whether failures are counted at all (the limit is not "off")."""
+        return self._rule.item is not None
+
+    @property
     def blocking(self) -> bool:
         """Whether any key is refused at the moment (or was, until its next check)."""
         return bool(self._blocked)
