@@ -9,7 +9,9 @@ query itself (profiled with py-spy under wrk; docs/benchmarks.md):
   than one hop to aiosqlite's worker thread; in WAL mode a reader never waits for a
   writer. Each statement runs in autocommit, so it sees every committed revocation.
 - PostgreSQL: an asyncpg pool of its own; the statement is prepared once per
-  connection and runs outside any transaction (one round trip).
+  connection and runs outside any transaction (one round trip). A connection goes back
+  to the pool as it is: asyncpg's reset on release is a second round trip (and a task)
+  per request, for session state these statements never change.
 
 The rare last-used write runs in a short transaction of its own through SQLAlchemy, as a
 conditional UPDATE, so that concurrent requests on any node write it once.
@@ -61,6 +63,14 @@ def _numbered(sql: str) -> str:
     return sql.replace("?", "$1")
 
 
+# The statements as asyncpg takes them.
+_POSTGRESQL = {sql: _numbered(sql) for sql in (PERSONAL, OAUTH)}
+
+
+async def _as_it_is(_connection: object) -> None:
+    """asyncpg's reset on release, for connections that keep no session state."""
+
+
 def _token(row: Any, kind: str, when: Any) -> BearerToken:
     user = User(
         id=row[0],
@@ -110,30 +120,31 @@ class BearerTokens:
         ):
             raise ValueError("the Bearer check needs a database file, not :memory:")
         self._engine = engine
+        self._backend = engine.url.get_backend_name()
         self._timeout = timeout
         self._sqlite: sqlite3.Connection | None = None
         self._pool: asyncpg.Pool | None = None
 
     async def _row(self, sql: str, digest: str) -> Any:
-        url = self._engine.url
-        if url.get_backend_name() == "sqlite":
+        if self._backend == "sqlite":
             if self._sqlite is None:
-                self._sqlite = _open_sqlite(url.database or "")
+                self._sqlite = _open_sqlite(self._engine.url.database or "")
             return self._sqlite.execute(sql, (digest,)).fetchone()
         if self._pool is None:
             import asyncpg  # here: a server on SQLite never loads it
 
             self._pool = await asyncpg.create_pool(
-                url.set(drivername="postgresql").render_as_string(hide_password=False),
+                self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
                 min_size=0,  # connect on use: no reconnect loop logging through an outage
                 max_size=self._engine.pool.size(),  # type: ignore[attr-defined]
                 timeout=self._timeout,
                 command_timeout=self._timeout,
+                reset=_as_it_is,
             )
-        return await self._pool.fetchrow(_numbered(sql), digest)
+        return await self._pool.fetchrow(_POSTGRESQL[sql], digest)
 
     def _when(self) -> Any:
-        return _sqlite_time if self._engine.url.get_backend_name() == "sqlite" else _pg_time
+        return _sqlite_time if self._backend == "sqlite" else _pg_time
 
     async def personal_bearer_token(self, digest: str) -> BearerToken | None:
         row = await self._row(PERSONAL, digest)

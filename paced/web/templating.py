@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import jinja2
 
@@ -15,6 +16,7 @@ def exact_time(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+@lru_cache(maxsize=1024)  # every API answer shows its user's two times
 def iso_time(value: datetime | None) -> str:
     if value is None:
         return ""
