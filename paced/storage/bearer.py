@@ -8,10 +8,11 @@ query itself (profiled with py-spy under wrk; docs/benchmarks.md):
   own thread. An indexed point read on a local file takes tens of microseconds, less
   than one hop to aiosqlite's worker thread; in WAL mode a reader never waits for a
   writer. Each statement runs in autocommit, so it sees every committed revocation.
-- PostgreSQL: an asyncpg pool of its own; the statement is prepared once per
-  connection and runs outside any transaction (one round trip). A connection goes back
-  to the pool as it is: asyncpg's reset on release is a second round trip (and a task)
-  per request, for session state these statements never change.
+- PostgreSQL: asyncpg connections of its own (`Readers`); the statement is prepared
+  once per connection and runs outside any transaction: one round trip. asyncpg's own
+  pool cost a fifth of the server's time on this path (a reset query on every release,
+  a task to shield it, a queue and a timeout around every acquire); these statements
+  change no session state and need none of it.
 
 The rare last-used write runs in a short transaction of its own through SQLAlchemy, as a
 conditional UPDATE, so that concurrent requests on any node write it once.
@@ -19,10 +20,12 @@ conditional UPDATE, so that concurrent requests on any node write it once.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,9 +34,6 @@ from paced.core.bearer import BearerToken
 from paced.core.records import User
 from paced.storage.models import grants, personal_tokens
 from paced.storage.unit_of_work import unit_of_work
-
-if TYPE_CHECKING:
-    import asyncpg
 
 _USER = "u.id, u.email, u.name, u.time_zone, u.created_at, u.updated_at"
 # Constant SQL, put together at import: nothing of a request goes into the text.
@@ -67,8 +67,113 @@ def _numbered(sql: str) -> str:
 _POSTGRESQL = {sql: _numbered(sql) for sql in (PERSONAL, OAUTH)}
 
 
-async def _as_it_is(_connection: object) -> None:
-    """asyncpg's reset on release, for connections that keep no session state."""
+class Readers:
+    """At most `size` asyncpg connections for statements that run alone, outside any
+    transaction. A connection is taken, used for one statement and given back as it
+    is; one that failed in any way (an error, a timeout, a cancelled request) is closed
+    and its place given to the next reader. A reader that waits longer than `timeout`
+    for a connection gets TimeoutError (an unavailable database: 503)."""
+
+    def __init__(self, dsn: str, *, size: int, timeout: float) -> None:
+        self._dsn, self._size, self._timeout = dsn, size, timeout
+        self._idle: list[Any] = []
+        self._open = 0  # idle, in use, or being made (a place taken)
+        # Each waiter gets a connection, or None: a place of its own to open one in.
+        self._waiting: deque[asyncio.Future[Any]] = deque()
+        self._closed = False
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        connection = await self._take()
+        try:
+            row = await connection.fetchrow(sql, *args, timeout=self._timeout)
+        except BaseException:
+            self._discard(connection)
+            raise
+        self._give_back(connection)
+        return row
+
+    async def _take(self) -> Any:
+        while True:
+            if self._closed:
+                raise RuntimeError("the Bearer store is closed")
+            if self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    return connection
+                # The server or the network closed it while it was idle: make another.
+                self._discard(connection)
+                continue
+            if self._open < self._size:
+                self._open += 1
+                return await self._connect()
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    connection = await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    # Handed over just as this reader gave up: pass it on.
+                    handed = waiter.result()
+                    if handed is None:
+                        self._leave()
+                    else:
+                        self._give_back(handed)
+                else:
+                    waiter.cancel()
+                    if waiter in self._waiting:
+                        self._waiting.remove(waiter)
+                raise
+            if connection is not None:
+                return connection
+            # A connection was closed: its place is this reader's to fill.
+            return await self._connect()
+
+    async def _connect(self) -> Any:
+        """A new connection, in a place already taken."""
+        import asyncpg  # here: a server on SQLite never loads it
+
+        try:
+            return await asyncpg.connect(
+                self._dsn, timeout=self._timeout, command_timeout=self._timeout
+            )
+        except BaseException:
+            self._leave()
+            raise
+
+    def _give_back(self, connection: Any) -> None:
+        if self._closed or connection.is_closed():
+            self._discard(connection)
+            return
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    def _discard(self, connection: Any) -> None:
+        connection.terminate()
+        self._leave()
+
+    def _leave(self) -> None:
+        """A place comes free: the first waiter takes it, else it stays free."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._open -= 1
+
+    async def aclose(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            self._open -= 1
+            await connection.close(timeout=self._timeout)
+        for waiter in self._waiting:
+            waiter.cancel()
+        self._waiting.clear()
 
 
 def _token(row: Any, kind: str, when: Any) -> BearerToken:
@@ -123,25 +228,21 @@ class BearerTokens:
         self._backend = engine.url.get_backend_name()
         self._timeout = timeout
         self._sqlite: sqlite3.Connection | None = None
-        self._pool: asyncpg.Pool | None = None
+        self._readers: Readers | None = None
 
     async def _row(self, sql: str, digest: str) -> Any:
         if self._backend == "sqlite":
             if self._sqlite is None:
                 self._sqlite = _open_sqlite(self._engine.url.database or "")
             return self._sqlite.execute(sql, (digest,)).fetchone()
-        if self._pool is None:
-            import asyncpg  # here: a server on SQLite never loads it
-
-            self._pool = await asyncpg.create_pool(
+        if self._readers is None:
+            # Connected on use: no reconnect loop logging through an outage.
+            self._readers = Readers(
                 self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
-                min_size=0,  # connect on use: no reconnect loop logging through an outage
-                max_size=self._engine.pool.size(),  # type: ignore[attr-defined]
+                size=self._engine.pool.size(),  # type: ignore[attr-defined]
                 timeout=self._timeout,
-                command_timeout=self._timeout,
-                reset=_as_it_is,
             )
-        return await self._pool.fetchrow(_POSTGRESQL[sql], digest)
+        return await self._readers.fetchrow(_POSTGRESQL[sql], digest)
 
     def _when(self) -> Any:
         return _sqlite_time if self._backend == "sqlite" else _pg_time
@@ -170,9 +271,9 @@ class BearerTokens:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        if self._readers is not None:
+            await self._readers.aclose()
+            self._readers = None
 
 
 def _open_sqlite(path: str) -> sqlite3.Connection:

@@ -249,7 +249,9 @@ def install(app: FastAPI) -> None:
             return await _server_error(request)
         return await unavailable(request, error)
 
-    for unreachable in (sql.DBAPIError, *_UNAVAILABLE):
+    # On PostgreSQL, the engine's dialect has loaded asyncpg by now.
+    drivers = _asyncpg_unavailable() if "asyncpg" in sys.modules else ()
+    for unreachable in (sql.DBAPIError, *_UNAVAILABLE, *drivers):
         app.add_exception_handler(unreachable, _database)
 
     @app.exception_handler(BearerError)
@@ -334,4 +336,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
+        if is_unavailable(error):  # a driver loaded after the app was made
+            return await unavailable(request, error)
         return await _server_error(request)

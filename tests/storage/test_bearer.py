@@ -4,15 +4,18 @@ last-use writes."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest
-from paced.storage.bearer import OAUTH, PERSONAL, BearerTokens
+from paced.storage.bearer import OAUTH, PERSONAL, BearerTokens, Readers
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import grants, personal_tokens
 from tests.helpers import listen_statements
@@ -178,3 +181,69 @@ async def test_an_in_memory_sqlite_database_is_refused() -> None:
             BearerTokens(engine)
     finally:
         await dispose(engine)
+
+
+# --- Readers: the PostgreSQL connections of the Bearer check ---------------------------------
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+@pytest.fixture
+async def readers(database_url: str) -> AsyncIterator[Readers]:
+    if not database_url.startswith("postgres"):
+        pytest.skip("Readers are PostgreSQL's")
+    made = Readers(asyncpg_dsn(database_url), size=2, timeout=0.5)
+    try:
+        yield made
+    finally:
+        await made.aclose()
+
+
+async def backend(readers: Readers, wait: float = 0.0) -> int:
+    row = await readers.fetchrow("SELECT pg_backend_pid(), pg_sleep($1)", wait)
+    return int(row[0])
+
+
+async def test_readers_beyond_the_connections_wait_their_turn(readers: Readers) -> None:
+    pids = await asyncio.gather(*(backend(readers, 0.02) for _ in range(10)))
+    assert len(set(pids)) == 2  # two connections served all ten, one statement at a time
+    assert await backend(readers) in pids  # and were kept for the next reader
+
+
+async def test_a_connection_that_failed_is_closed_and_its_place_given(readers: Readers) -> None:
+    first = await backend(readers)
+    with pytest.raises(TimeoutError):
+        # The request gives up in the middle of the statement: that connection is done.
+        await asyncio.wait_for(backend(readers, 5), timeout=0.1)
+    with pytest.raises(asyncpg.exceptions.DivisionByZeroError):
+        await readers.fetchrow("SELECT 1 / 0")
+    # Both places were given back: two readers at once still get a connection each.
+    pids = await asyncio.gather(backend(readers, 0.05), backend(readers, 0.05))
+    assert len(set(pids)) == 2 and first not in pids
+
+
+async def test_a_connection_closed_while_idle_is_replaced_unseen(
+    readers: Readers, database_url: str
+) -> None:
+    first = await backend(readers)
+    admin = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", first)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.2)  # the closed socket reaches the loop
+    assert await backend(readers) not in (first, 0)
+
+
+async def test_a_reader_that_waits_too_long_fails_as_unavailable(readers: Readers) -> None:
+    # Six statements of 0.2 s on two connections: the last ones end at 0.6 s.
+    busy = [asyncio.create_task(backend(readers, 0.2)) for _ in range(6)]
+    await asyncio.sleep(0.02)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await backend(readers)  # behind all six, so more than the 0.5 s it may wait
+    assert 0.4 <= time.monotonic() - started < 1.5
+    assert all(pid > 0 for pid in await asyncio.gather(*busy))  # the six were served
+    assert await backend(readers) > 0  # and the connections came back
