@@ -62,7 +62,8 @@ async def form_request(request: Request) -> FormRequest:
         content_type=request.headers.get("content-type"),
         body=bytes(body),
         authorization=request.headers.get("authorization"),
-        query=parse_qs(request.url.query, keep_blank_values=True),
+        # The raw query string, as request.url.query decodes it, without building a URL.
+        query=parse_qs(request.scope["query_string"].decode("latin-1"), keep_blank_values=True),
         origin=origin_of(request),
     )
 
