@@ -163,7 +163,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 @cache
 def _asyncpg_unavailable() -> tuple[type[BaseException], ...]:
-    """The same from the Bearer check's own asyncpg pool (PostgreSQL only: a SQLite
+    """The same from the Bearer check's own asyncpg connections (PostgreSQL only: a SQLite
     server never imports asyncpg, which is a few MiB of its memory)."""
     import asyncpg
 
