@@ -271,7 +271,8 @@ class InlineDatabase:
         try:
             async with self.writers:
                 await asyncio.get_running_loop().run_in_executor(None, checkpoint, self.path)
-        except sqlite3.Error as error:
+        except Exception as error:  # a task of its own: nobody else would hear of it
+            # The next one, a hundred commits on, tries again.
             log.warning("WAL checkpoint failed: %s", error)
         finally:
             self._checkpoint = None
