@@ -20,6 +20,9 @@ same conversions of values SQLAlchemy applies. SQLAlchemy's execution around a s
 (execution context, events, result metadata) costs several times the statement itself,
 and a refresh grant runs seven of them inside the one write lock (docs/benchmarks.md).
 
+Writers of this process take turns on one connection, and those that end together share
+one COMMIT: see `InlineDatabase.transaction`.
+
 Nor may a commit wait for the disk. SQLite's automatic checkpoint runs inside the commit
 that crosses its threshold, copying the WAL into the database and syncing both: on this
 project's machine a stall of up to a second under the refresh benchmark, for every
@@ -215,6 +218,11 @@ class InlineDatabase:
         # does the checkpoint.
         self.writers = asyncio.Lock()
         self._writer: Connection | None = None
+        # The open write transaction's kept units of work, each waiting for its COMMIT;
+        # None while no transaction is open.
+        self._batch: list[asyncio.Future[None]] | None = None
+        self._keep = False
+        self._committer: asyncio.Task[None] | None = None
         # Connections are opened as needed and never waited for: a pool that blocked
         # would block the loop. Five stay open; any more are closed when returned.
         self.engine: Engine = create_sync_engine(
@@ -228,44 +236,150 @@ class InlineDatabase:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[Connection]:
-        """A connection inside `BEGIN IMMEDIATE` (write, in this process's writers' turn)
-        or a read snapshot. The caller commits; leaving without a commit rolls back."""
+        """A connection inside a read snapshot, or for a writer, a unit of work inside
+        this process's write transaction (`BEGIN IMMEDIATE`), in the writers' turn.
+
+        A writer calls `commit` to keep its changes; leaving without it undoes them. The
+        units of work that end while others wait their turn share one COMMIT (group
+        commit): each runs inside a SAVEPOINT of the open transaction, and a kept one
+        joins the batch that a task commits once the writers ahead of it are through. A
+        writer leaves only once its batch is committed, and if that COMMIT fails, every
+        writer of the batch gets its error: what a client is told was done is on disk,
+        and what it was not told was done is not. COMMIT and BEGIN were an eighth of a
+        refresh grant, and a batch writes each page it touched once.
+        """
         if not write:
             with self.engine.connect() as connection:
                 await self._begin(connection.connection.dbapi_connection, write=False)
                 connection.begin()  # SQLAlchemy's bookkeeping: the driver sends nothing
                 yield connection
             return
+        committed: asyncio.Future[None] | None = None
+        raised: BaseException | None = None
         async with self.writers:
-            # One writer at a time, so one connection serves them all, kept out of the
-            # pool: a checkout and its reset cost more than a statement.
-            if self._writer is None:
-                self._writer = self.engine.connect()
-            connection = self._writer
-            raw = connection.connection.dbapi_connection
-            try:
+            connection = self._writer_connection()
+            raw: Any = connection.connection.dbapi_connection
+            # The first unit of a transaction needs no savepoint: undoing it is a
+            # ROLLBACK, and a quiet server's batches of one cost what they did before.
+            first = self._batch is None
+            if first:
                 await self._begin(raw, write=True)
                 connection.begin()
+                self._batch = []
+            else:
+                try:
+                    raw.execute("SAVEPOINT paced_unit")
+                except BaseException as error:
+                    self._abandon(connection, error)
+                    raise
+            self._keep = False
+            try:
                 yield connection
-            finally:
-                if connection.in_transaction():
-                    connection.rollback()
-                if raw is not None and raw.in_transaction:
-                    raw.rollback()
-                if connection.invalidated:
-                    self._close_writer()
+            except BaseException as error:  # kept (or not) as `commit` said; raised below
+                raised = error
+            committed = self._end_unit(connection, raw, first=first)
+        if committed is not None:
+            await committed
+        if raised is not None:
+            raise raised
+
+    def commit(self, connection: Connection) -> None:
+        """Keep the changes of the unit of work in progress on `connection`."""
+        self._keep = True
+
+    def _writer_connection(self) -> Connection:
+        # One writer at a time, so one connection serves them all, kept out of the
+        # pool: a checkout and its reset cost more than a statement.
+        if self._writer is None:
+            self._writer = self.engine.connect()
+        return self._writer
+
+    def _end_unit(
+        self, connection: Connection, raw: Any, *, first: bool
+    ) -> asyncio.Future[None] | None:
+        """Release the unit's savepoint, or undo the unit; a kept unit gets the future of
+        its batch's COMMIT."""
+        keep, self._keep = self._keep, False
+        if self._batch is None:  # abandoned meanwhile: the engine is being disposed of
+            raise RuntimeError("the write transaction was abandoned")
+        if first and not keep:  # alone in the transaction: end it
+            self._abandon(connection, None)
+            return None
+        if not first:
+            try:
+                if not keep:
+                    raw.execute("ROLLBACK TO paced_unit")
+                raw.execute("RELEASE paced_unit")
+            except BaseException as error:
+                self._abandon(connection, error)
+                raise
+        if not keep:
+            return None
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+        self._batch.append(committed)
+        if self._committer is None:
+            self._committer = loop.create_task(self._commit_batch())
+        return committed
+
+    async def _commit_batch(self) -> None:
+        """COMMIT the open transaction once the writers queued ahead are through."""
+        try:
+            async with self.writers:
+                self._committer = None
+                batch, self._batch = self._batch, None
+                if not batch or self._writer is None:
+                    return
+                try:
+                    self._writer.commit()
+                except BaseException as error:
+                    self._batch = batch
+                    self._abandon(self._writer, error)
+                    return
+                for committed in batch:
+                    if not committed.done():
+                        committed.set_result(None)
+                self._commits += 1
+                if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+                    self._commits = 0
+                    self._checkpoint = asyncio.get_running_loop().create_task(
+                        self._checkpoint_turn()
+                    )
+        except asyncio.CancelledError:
+            # Only when the engine is disposed of (which rolls back): the writers
+            # waiting on this batch learn that it will not be committed.
+            for committed in self._batch or []:
+                committed.cancel()
+            raise
+
+    def _abandon(self, connection: Connection | None, error: BaseException | None) -> None:
+        """Roll the open transaction back and fail every writer waiting on it."""
+        batch, self._batch = self._batch or [], None
+        for committed in batch:
+            if committed.done():
+                continue
+            if error is None:
+                committed.cancel()
+            else:
+                committed.set_exception(error)
+        if connection is None:
+            return
+        try:
+            connection.rollback()  # also ends a transaction whose COMMIT failed
+            raw = connection.connection.dbapi_connection
+            if raw is not None and raw.in_transaction:
+                raw.rollback()
+        except Exception as failure:  # the connection is beyond use: a new one next time
+            log.warning("rolling back the write transaction failed: %s", failure)
+            self._close_writer()
+            return
+        if connection.invalidated:
+            self._close_writer()
 
     def _close_writer(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-    def commit(self, connection: Connection) -> None:
-        connection.commit()
-        self._commits += 1
-        if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
-            self._commits = 0
-            self._checkpoint = asyncio.get_running_loop().create_task(self._checkpoint_turn())
 
     async def _checkpoint_turn(self) -> None:
         try:
@@ -297,8 +411,10 @@ class InlineDatabase:
             pause = min(pause * 2, _LONGEST_PAUSE)
 
     def dispose(self) -> None:
-        if self._checkpoint is not None:
-            self._checkpoint.cancel()
+        for task in (self._checkpoint, self._committer):
+            if task is not None:
+                task.cancel()
+        self._abandon(self._writer, None)
         self._close_writer()
         self.engine.dispose()
 

@@ -9,7 +9,9 @@ IMMEDIATE`. SQLite itself has one writer at a time too, but it makes the others 
 with growing sleeps (its busy handler), which leaves the lock idle while they sleep:
 under concurrent writes that cut throughput by an order of magnitude.
 
-On a SQLite file, both run on the event loop's thread (paced/storage/inline.py).
+On a SQLite file, both run on the event loop's thread (paced/storage/inline.py), and
+the units of work that end while other writers wait their turn share one COMMIT (group
+commit); each returns only once its changes are committed.
 """
 
 from __future__ import annotations

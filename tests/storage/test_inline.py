@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from paced.core.errors import InvalidGrant
 from paced.storage.engine import create_engine, dispose, inline
 from paced.storage.inline import CHECKPOINT_EVERY, InlineConnection, InlineDatabase, direct
-from paced.storage.models import users
+from paced.storage.models import personal_tokens, users
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import errors
 
@@ -140,6 +141,97 @@ async def test_the_wal_starts_again_from_its_beginning_while_writes_go_on(
     # writers waited for it, so the next write began the WAL again instead of adding a
     # hundred commits to it.
     assert os.stat(wal).st_size < 2 * hundred_commits
+
+
+# --- group commit: writers that end together share one COMMIT -------------------------------
+
+
+def committed_users(path: str) -> set[int]:
+    """What another process sees: committed rows only."""
+    other = sqlite3.connect(path)
+    try:
+        return {int(row[0][5:]) for row in other.execute("SELECT id FROM users")}
+    finally:
+        other.close()
+
+
+def count_commits(engine: AsyncEngine) -> list[str]:
+    """Every COMMIT the writers' connection sends from now on."""
+    sent: list[str] = []
+    twin = twin_of(engine)
+    raw = twin._writer_connection().connection.dbapi_connection
+    assert raw is not None
+    raw.set_trace_callback(lambda sql: sent.append(sql) if sql.upper() == "COMMIT" else None)  # type: ignore[attr-defined]
+    return sent
+
+
+async def write(
+    engine: AsyncEngine,
+    n: int,
+    *,
+    then: BaseException | None = None,
+    seen: list[bool] | None = None,
+) -> None:
+    async with unit_of_work(engine) as store:
+        await store.connection.execute(insert(users).values(**user_values(n, NOW)))
+        if then is not None:
+            raise then
+    if seen is not None:  # back from the unit of work: is the row on disk for everyone?
+        seen.append(n in committed_users(twin_of(engine).path))
+
+
+async def test_writers_that_end_together_share_one_commit_and_leave_once_it_is_done(
+    engine: AsyncEngine,
+) -> None:
+    commits = count_commits(engine)
+    seen: list[bool] = []
+    await asyncio.gather(*(write(engine, n, seen=seen) for n in range(8)))
+    assert committed_users(twin_of(engine).path) == set(range(8))
+    assert seen == [True] * 8  # none returned before its row was committed
+    assert 1 <= len(commits) < 8
+
+
+async def test_a_unit_that_fails_in_a_batch_undoes_itself_alone(engine: AsyncEngine) -> None:
+    outcomes = await asyncio.gather(
+        write(engine, 1),
+        write(engine, 2, then=RuntimeError("a bug")),  # unexpected: undone
+        write(engine, 3, then=InvalidGrant("refused")),  # a PacedError: kept, then raised
+        write(engine, 4),
+        return_exceptions=True,
+    )
+    assert [type(o).__name__ for o in outcomes] == [
+        "NoneType",
+        "RuntimeError",
+        "InvalidGrant",
+        "NoneType",
+    ]
+    assert committed_users(twin_of(engine).path) == {1, 3, 4}
+
+
+async def test_a_commit_that_fails_fails_every_writer_of_its_batch(engine: AsyncEngine) -> None:
+    async def breaks_at_commit() -> None:
+        async with unit_of_work(engine) as store:
+            # A foreign key checked only at COMMIT, pointing nowhere.
+            await store.connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+            await store.connection.execute(
+                insert(personal_tokens).values(
+                    id="pt_1",
+                    user_id="nobody",
+                    name="t",
+                    digest="d" * 64,
+                    scopes="read",
+                    created_at=NOW,
+                )
+            )
+
+    outcomes = await asyncio.gather(
+        write(engine, 1), breaks_at_commit(), write(engine, 2), return_exceptions=True
+    )
+    assert all(isinstance(o, IntegrityError) for o in outcomes), outcomes
+    assert committed_users(twin_of(engine).path) == set()
+    # The writers' connection goes on serving.
+    await write(engine, 3)
+    assert committed_users(twin_of(engine).path) == {3}
 
 
 # --- statements run on the driver itself (`direct`) -----------------------------------------
