@@ -9,10 +9,11 @@ query itself (profiled with py-spy under wrk; docs/benchmarks.md):
   than one hop to aiosqlite's worker thread; in WAL mode a reader never waits for a
   writer. Each statement runs in autocommit, so it sees every committed revocation.
 - PostgreSQL: asyncpg connections of its own (`Readers`); the statement is prepared
-  once per connection and runs outside any transaction: one round trip. asyncpg's own
-  pool cost a fifth of the server's time on this path (a reset query on every release,
-  a task to shield it, a queue and a timeout around every acquire); these statements
-  change no session state and need none of it.
+  once per connection and runs outside any transaction. asyncpg's own pool cost a fifth
+  of the server's time on this path (a reset query on every release, a task to shield
+  it, a queue and a timeout around every acquire); these statements change no session
+  state and need none of it. The requests that look a token up in the same turn of the
+  event loop share one statement and its round trip (`Lookups`).
 
 The rare last-used write runs in a short transaction of its own through SQLAlchemy, as a
 conditional UPDATE, so that concurrent requests on any node write it once.
@@ -58,13 +59,64 @@ WHERE t.digest = ?
 """
 
 
-def _numbered(sql: str) -> str:
-    """asyncpg's placeholder for the statements' single parameter."""
-    return sql.replace("?", "$1")
+def _any_of(sql: str) -> str:
+    """The statement for a list of digests at once, as asyncpg takes it."""
+    return sql.replace("t.digest = ?", "t.digest = ANY($1)")
 
 
-# The statements as asyncpg takes them.
-_POSTGRESQL = {sql: _numbered(sql) for sql in (PERSONAL, OAUTH)}
+# The statements as asyncpg takes them, for every digest of a batch.
+_POSTGRESQL = {sql: _any_of(sql) for sql in (PERSONAL, OAUTH)}
+# Where each row carries the token's digest.
+_DIGEST = 7
+
+
+class Lookups:
+    """Bearer lookups by digest on PostgreSQL, batched: the requests that ask in the same
+    turn of the event loop share one statement (`digest = ANY($1)`) and its round trip,
+    which cost the loop about as much as the rest of an API request (py-spy). Each asks
+    after it arrived, so it sees every revocation committed before."""
+
+    def __init__(self, readers: Readers, sql: str) -> None:
+        self._readers = readers
+        self._sql = sql
+        self._waiting: dict[str, list[asyncio.Future[Any]]] = {}
+
+    async def row(self, digest: str) -> Any:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._send)
+        self._waiting.setdefault(digest, []).append(answer)
+        return await answer
+
+    def _send(self) -> None:
+        batch, self._waiting = self._waiting, {}
+        task = asyncio.get_running_loop().create_task(self._fetch(batch))
+        _IN_FLIGHT.add(task)
+        task.add_done_callback(_IN_FLIGHT.discard)
+
+    async def _fetch(self, batch: dict[str, list[asyncio.Future[Any]]]) -> None:
+        try:
+            rows = await self._readers.fetch(self._sql, list(batch))
+        except asyncio.CancelledError:
+            for answers in batch.values():
+                for answer in answers:
+                    answer.cancel()
+            raise
+        except Exception as error:  # each request answers it (a 503, errors.py)
+            for answers in batch.values():
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_exception(error)
+            return
+        found = {row[_DIGEST]: row for row in rows}
+        for digest, answers in batch.items():
+            for answer in answers:
+                if not answer.done():
+                    answer.set_result(found.get(digest))
+
+
+# Batches being fetched, kept from the garbage collector until they are done.
+_IN_FLIGHT: set[asyncio.Task[None]] = set()
 
 
 class Readers:
@@ -83,14 +135,21 @@ class Readers:
         self._closed = False
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
+        return await self._run("fetchrow", sql, args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        rows: list[Any] = await self._run("fetch", sql, args)
+        return rows
+
+    async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         connection = await self._take()
         try:
-            row = await connection.fetchrow(sql, *args, timeout=self._timeout)
+            result = await getattr(connection, method)(sql, *args, timeout=self._timeout)
         except BaseException:
             self._discard(connection)
             raise
         self._give_back(connection)
-        return row
+        return result
 
     async def _take(self) -> Any:
         while True:
@@ -229,6 +288,7 @@ class BearerTokens:
         self._timeout = timeout
         self._sqlite: sqlite3.Connection | None = None
         self._readers: Readers | None = None
+        self._lookups: dict[str, Lookups] = {}
 
     async def _row(self, sql: str, digest: str) -> Any:
         if self._backend == "sqlite":
@@ -242,7 +302,10 @@ class BearerTokens:
                 size=self._engine.pool.size(),  # type: ignore[attr-defined]
                 timeout=self._timeout,
             )
-        return await self._readers.fetchrow(_POSTGRESQL[sql], digest)
+            self._lookups = {
+                kind: Lookups(self._readers, _POSTGRESQL[kind]) for kind in _POSTGRESQL
+            }
+        return await self._lookups[sql].row(digest)
 
     def _when(self) -> Any:
         return _sqlite_time if self._backend == "sqlite" else _pg_time

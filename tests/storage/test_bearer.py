@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest
-from paced.storage.bearer import OAUTH, PERSONAL, BearerTokens, Readers
+from paced.storage.bearer import OAUTH, PERSONAL, BearerTokens, Lookups, Readers
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import grants, personal_tokens
 from tests.helpers import listen_statements
@@ -247,3 +247,57 @@ async def test_a_reader_that_waits_too_long_fails_as_unavailable(readers: Reader
     assert 0.4 <= time.monotonic() - started < 1.5
     assert all(pid > 0 for pid in await asyncio.gather(*busy))  # the six were served
     assert await backend(readers) > 0  # and the connections came back
+
+
+# --- Lookups: the Bearer reads of one turn of the loop share one statement -------------------
+
+
+class CountingReaders:
+    """Readers that answer from a dict, counting the statements they are sent."""
+
+    def __init__(self, rows: dict[str, tuple[object, ...]], error: Exception | None = None):
+        self.rows, self.error, self.sent = rows, error, []
+
+    async def fetch(self, sql: str, digests: list[str]) -> list[tuple[object, ...]]:
+        self.sent.append(list(digests))
+        await asyncio.sleep(0.01)  # a round trip
+        if self.error is not None:
+            raise self.error
+        return [self.rows[d] for d in digests if d in self.rows]
+
+
+def row_of(digest: str) -> tuple[object, ...]:
+    return (0, 1, 2, 3, 4, 5, "id-" + digest, digest)
+
+
+async def test_lookups_of_one_turn_share_one_statement_and_each_gets_its_row() -> None:
+    readers = CountingReaders({d: row_of(d) for d in ("a", "b")})
+    lookups = Lookups(readers, "SELECT … WHERE t.digest = ANY($1)")  # type: ignore[arg-type]
+    asked = ["a", "b", "a", "nobody"]
+    rows = await asyncio.gather(*(lookups.row(d) for d in asked))
+    assert rows == [row_of("a"), row_of("b"), row_of("a"), None]
+    assert len(readers.sent) == 1 and sorted(readers.sent[0]) == ["a", "b", "nobody"]
+    # A lookup after the batch left is a statement of its own: it sees what was
+    # committed since (a revocation holds on the very next request).
+    assert await lookups.row("b") == row_of("b")
+    assert len(readers.sent) == 2
+
+
+async def test_a_failed_lookup_fails_every_request_of_its_batch() -> None:
+    readers = CountingReaders({}, error=ConnectionRefusedError("database gone"))
+    lookups = Lookups(readers, "SELECT …")  # type: ignore[arg-type]
+    outcomes = await asyncio.gather(lookups.row("a"), lookups.row("b"), return_exceptions=True)
+    assert all(isinstance(o, ConnectionRefusedError) for o in outcomes)
+
+
+async def test_concurrent_bearer_reads_on_postgresql_find_their_own_tokens(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("batched lookups are PostgreSQL's")
+    user = await add_user(engine, NOW)
+    issued = [await add_personal_token(engine, user, NOW, scopes=("read",)) for _ in range(5)]
+    tokens = tokens_for(engine)
+    wanted = [digest(t.secret) for t in issued] + [digest("pt_secret_nothing")]
+    found = await asyncio.gather(*(tokens.personal_bearer_token(w) for w in wanted))
+    assert [f.id if f else None for f in found] == [t.token.id for t in issued] + [None]
