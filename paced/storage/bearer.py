@@ -134,22 +134,15 @@ class Readers:
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._closed = False
 
-    async def fetchrow(self, sql: str, *args: Any) -> Any:
-        return await self._run("fetchrow", sql, args)
-
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        rows: list[Any] = await self._run("fetch", sql, args)
-        return rows
-
-    async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         connection = await self._take()
         try:
-            result = await getattr(connection, method)(sql, *args, timeout=self._timeout)
+            rows: list[Any] = await connection.fetch(sql, *args, timeout=self._timeout)
         except BaseException:
             self._discard(connection)
             raise
         self._give_back(connection)
-        return result
+        return rows
 
     async def _take(self) -> Any:
         while True:

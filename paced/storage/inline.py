@@ -165,9 +165,6 @@ class Rows:
     def first(self) -> Any:
         return self._rows[0] if self._rows else None
 
-    def all(self) -> list[Any]:
-        return list(self._rows)
-
 
 class InlineConnection:
     """The part of `AsyncConnection` that storage uses, over a synchronous connection."""
@@ -239,7 +236,7 @@ class InlineDatabase:
         """A connection inside a read snapshot, or for a writer, a unit of work inside
         this process's write transaction (`BEGIN IMMEDIATE`), in the writers' turn.
 
-        A writer calls `commit` to keep its changes; leaving without it undoes them. The
+        A writer calls `keep` to keep its changes; leaving without it undoes them. The
         units of work that end while others wait their turn share one COMMIT (group
         commit): each runs inside a SAVEPOINT of the open transaction, and a kept one
         joins the batch that a task commits once the writers ahead of it are through. A
@@ -275,7 +272,7 @@ class InlineDatabase:
             self._keep = False
             try:
                 yield connection
-            except BaseException as error:  # kept (or not) as `commit` said; raised below
+            except BaseException as error:  # kept (or not) as `keep` said; raised below
                 raised = error
             committed = self._end_unit(connection, raw, first=first)
         if committed is not None:
@@ -283,8 +280,9 @@ class InlineDatabase:
         if raised is not None:
             raise raised
 
-    def commit(self, connection: Connection) -> None:
-        """Keep the changes of the unit of work in progress on `connection`."""
+    def keep(self) -> None:
+        """Keep the changes of the unit of work in progress: they are committed with its
+        batch."""
         self._keep = True
 
     def _writer_connection(self) -> Connection:

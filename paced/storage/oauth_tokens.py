@@ -27,18 +27,32 @@ def _scopes(text: str) -> tuple[str, ...]:
 # compiled cache at once, and on a SQLite file runs on the driver itself (`direct`).
 _codes = authorization_codes
 
+
+def _with_grant(table: Table, *columns: Any) -> Select[Any]:
+    """`columns` of the row of `table` with a digest, joined to its grant."""
+    return (
+        select(*columns, *GRANT_COLUMNS)
+        .join(grants, grants.c.id == table.c.grant_id)
+        .where(table.c.digest == bindparam("digest"))
+    )
+
+
+def _token_with_grant(table: Table, *extra: Any) -> Select[Any]:
+    """The access or refresh token row with a digest, joined to its grant."""
+    columns = (table.c.id, table.c.scopes, table.c.created_at, table.c.expires_at)
+    return _with_grant(table, *columns, table.c.revoked_at, *extra)
+
+
 CODE_BY_DIGEST = direct(
-    select(
+    _with_grant(
+        _codes,
         _codes.c.digest,
         _codes.c.redirect_uri,
         _codes.c.code_challenge,
         _codes.c.created_at,
         _codes.c.expires_at,
         _codes.c.used_at,
-        *GRANT_COLUMNS,
     )
-    .join(grants, grants.c.id == _codes.c.grant_id)
-    .where(_codes.c.digest == bindparam("digest"))
 )
 CONSUME_CODE = direct(
     update(_codes)
@@ -64,23 +78,6 @@ REVOKE_ACCESS_TOKEN = direct(
     .where(access_tokens.c.id == bindparam("token_id"), access_tokens.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
-
-
-def _token_with_grant(table: Table, *extra: Any) -> Select[Any]:
-    """The access or refresh token row with a digest, joined to its grant."""
-    return (
-        select(
-            table.c.id,
-            table.c.scopes,
-            table.c.created_at,
-            table.c.expires_at,
-            table.c.revoked_at,
-            *extra,
-            *GRANT_COLUMNS,
-        )
-        .join(grants, grants.c.id == table.c.grant_id)
-        .where(table.c.digest == bindparam("digest"))
-    )
 
 
 REFRESH_TOKEN_BY_DIGEST = direct(_token_with_grant(refresh_tokens, refresh_tokens.c.rotated_at))

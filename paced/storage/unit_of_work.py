@@ -45,9 +45,9 @@ async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[Store]:
             try:
                 yield Store(InlineConnection(connection))
             except PacedError:
-                twin.commit(connection)
+                twin.keep()
                 raise
-            twin.commit(connection)
+            twin.keep()
         return
     async with _writer_turn(engine), engine.connect() as connection:
         transaction = await connection.begin()

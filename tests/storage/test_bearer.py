@@ -202,7 +202,7 @@ async def readers(database_url: str) -> AsyncIterator[Readers]:
 
 
 async def backend(readers: Readers, wait: float = 0.0) -> int:
-    row = await readers.fetchrow("SELECT pg_backend_pid(), pg_sleep($1)", wait)
+    (row,) = await readers.fetch("SELECT pg_backend_pid(), pg_sleep($1)", wait)
     return int(row[0])
 
 
@@ -218,7 +218,7 @@ async def test_a_connection_that_failed_is_closed_and_its_place_given(readers: R
         # The request gives up in the middle of the statement: that connection is done.
         await asyncio.wait_for(backend(readers, 5), timeout=0.1)
     with pytest.raises(asyncpg.exceptions.DivisionByZeroError):
-        await readers.fetchrow("SELECT 1 / 0")
+        await readers.fetch("SELECT 1 / 0")
     # Both places were given back: two readers at once still get a connection each.
     pids = await asyncio.gather(backend(readers, 0.05), backend(readers, 0.05))
     assert len(set(pids)) == 2 and first not in pids
