@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -78,3 +79,17 @@ def listen_statements(engine: AsyncEngine, record: Any) -> None:
 def forget_statements(engine: AsyncEngine, record: Any) -> None:
     for target in statement_engines(engine):
         event.remove(target, "before_cursor_execute", record)
+
+
+def user_values(n: int, at: datetime) -> dict[str, object]:
+    """A row of `users`, the n-th of a test, as a statement's parameters."""
+    return {
+        "id": f"user_{n:024d}",
+        "email": f"u{n}@example.com",
+        "email_key": f"u{n}@example.com",
+        "name": "Ann",
+        "time_zone": "UTC",
+        "password_hash": "h",
+        "created_at": at,
+        "updated_at": at,
+    }

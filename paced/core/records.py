@@ -130,6 +130,16 @@ class AccessToken:
 
 
 @dataclass(frozen=True, slots=True)
+class NewToken:
+    """An access or refresh token being issued: what is stored of it (its digest only)."""
+
+    id: str
+    digest: str
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshToken:
     """A refresh token (`pt_refresh_…`) as stored, with its grant. `rotated_at` is set
     when a refresh replaced it (RFC 9700 §4.14)."""

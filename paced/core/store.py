@@ -17,6 +17,7 @@ from paced.core.records import (
     ClientSecret,
     Credentials,
     Grant,
+    NewToken,
     PersonalToken,
     RefreshToken,
     SecretDigest,
@@ -141,27 +142,11 @@ class AuthorizationCodes(Protocol):
 class TokenIssuance(Protocol):
     """Storing what the token endpoint hands out (only digests) under a grant."""
 
-    async def add_access_token(
-        self,
-        *,
-        token_id: str,
-        grant_id: str,
-        digest: str,
-        scopes: tuple[str, ...],
-        created_at: datetime,
-        expires_at: datetime,
-    ) -> None: ...
-
-    async def add_refresh_token(
-        self,
-        *,
-        token_id: str,
-        grant_id: str,
-        digest: str,
-        scopes: tuple[str, ...],
-        created_at: datetime,
-        expires_at: datetime | None,
-    ) -> None: ...
+    async def add_tokens(
+        self, grant_id: str, created_at: datetime, access: NewToken, refresh: NewToken
+    ) -> None:
+        """Store an access token and the refresh token issued with it."""
+        ...
 
     async def touch_grant(self, grant_id: str, now: datetime) -> None:
         """Record the grant's last use (shown on the authorized-applications page). It

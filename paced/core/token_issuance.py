@@ -14,7 +14,7 @@ from paced.core import scopes as scope_rules
 from paced.core import token_format
 from paced.core.ids import digest, random_base62
 from paced.core.policy import Policy
-from paced.core.records import Grant, RefreshToken
+from paced.core.records import Grant, NewToken, RefreshToken
 from paced.core.store import TokenIssuance
 
 TOKEN_TYPE = "bearer"  # noqa: S105 (the token type, not a secret)
@@ -74,21 +74,21 @@ async def issue(
     (the grant's: a narrower refresh scope applies to the access token only, RFC 6749 §6)."""
     access_token = token_format.generate(token_format.ACCESS)
     refresh_token = token_format.generate(token_format.REFRESH)
-    await store.add_access_token(
-        token_id=f"at_{random_base62(24)}",
-        grant_id=grant.id,
-        digest=digest(access_token),
-        scopes=access_scopes,
-        created_at=now,
-        expires_at=now + policy.access_token_ttl,
-    )
-    await store.add_refresh_token(
-        token_id=f"rt_{random_base62(24)}",
-        grant_id=grant.id,
-        digest=digest(refresh_token),
-        scopes=refresh_scopes,
-        created_at=now,
-        expires_at=refresh_expiry(now, grant, policy),
+    await store.add_tokens(
+        grant.id,
+        now,
+        access=NewToken(
+            id=f"at_{random_base62(24)}",
+            digest=digest(access_token),
+            scopes=access_scopes,
+            expires_at=now + policy.access_token_ttl,
+        ),
+        refresh=NewToken(
+            id=f"rt_{random_base62(24)}",
+            digest=digest(refresh_token),
+            scopes=refresh_scopes,
+            expires_at=refresh_expiry(now, grant, policy),
+        ),
     )
     return IssuedTokens(
         access_token=access_token,

@@ -10,7 +10,8 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from paced.core.client_auth import LAST_USE_GRANULARITY
 from paced.core.records import App, ClientSecret, SecretDigest
-from paced.storage.inline import StorageConnection, direct
+from paced.storage.direct import direct
+from paced.storage.inline import StorageConnection
 from paced.storage.models import apps, client_secrets
 
 APP_COLUMNS = (

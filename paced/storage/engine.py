@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from paced.storage.inline import InlineDatabase, is_busy
+from paced.storage.postgres import Connections
 
 # Connections from `engine.execution_options(paced_read=True)` open SQLite transactions
 # with a plain BEGIN; every other transaction takes the write lock up front with
@@ -22,8 +23,10 @@ READ = "paced_read"
 # emails and the like (docs/operations.md).
 HIDE_PARAMETERS = True
 
-# The units of work on a SQLite file run on its synchronous twin (paced/storage/inline.py).
+# The units of work on a SQLite file run on its synchronous twin (paced/storage/inline.py),
+# those on PostgreSQL on connections of their own (paced/storage/postgres.py).
 _INLINE: WeakKeyDictionary[AsyncEngine, InlineDatabase] = WeakKeyDictionary()
+_UNITS: WeakKeyDictionary[AsyncEngine, Connections] = WeakKeyDictionary()
 
 
 def inline(engine: AsyncEngine) -> InlineDatabase | None:
@@ -31,10 +34,18 @@ def inline(engine: AsyncEngine) -> InlineDatabase | None:
     return _INLINE.get(engine)
 
 
+def units(engine: AsyncEngine) -> Connections | None:
+    """The connections of a PostgreSQL engine's units of work; None for SQLite."""
+    return _UNITS.get(engine)
+
+
 async def dispose(engine: AsyncEngine) -> None:
     twin = _INLINE.pop(engine, None)
     if twin is not None:
         twin.dispose()
+    connections = _UNITS.pop(engine, None)
+    if connections is not None:
+        await connections.close()
     await engine.dispose()
 
 
@@ -52,7 +63,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float = 30.0) -> As
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         return _sqlite_engine(target, timeout)
-    return create_async_engine(
+    engine = create_async_engine(
         target,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -62,6 +73,8 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float = 30.0) -> As
         connect_args={"timeout": timeout, "command_timeout": timeout},
         hide_parameters=HIDE_PARAMETERS,
     )
+    _UNITS[engine] = Connections(engine, keep=pool_size)
+    return engine
 
 
 def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:

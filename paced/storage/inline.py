@@ -14,11 +14,9 @@ is zero; a transaction that finds the database locked (another worker or a CLI c
 in the middle of a write) gets its lock by retrying with `asyncio.sleep`, until the
 configured database timeout, then fails as a locked database does (503).
 
-The statements of the token endpoint, built once at import and marked with `direct`, go
-further: compiled once for SQLite, they run on the driver's connection itself, with the
-same conversions of values SQLAlchemy applies. SQLAlchemy's execution around a statement
-(execution context, events, result metadata) costs several times the statement itself,
-and a refresh grant runs seven of them inside the one write lock (docs/benchmarks.md).
+The statements of the token endpoint, marked with `direct`, go further: they run on the
+sqlite3 connection itself (paced/storage/direct.py), and a refresh grant runs seven of
+them inside the one write lock.
 
 Writers of this process take turns on one connection, and those that end together share
 one COMMIT: see `InlineDatabase.transaction`.
@@ -41,16 +39,17 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Executable, Result, event, exc
+from sqlalchemy import Connection, Engine, Executable, Result, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import ClauseElement, Insert, Select, Update
+
+from paced.storage.direct import plan
+from paced.storage.postgres import PostgresConnection
 
 # The statement that starts a reader's snapshot, so that a busy database is met, and
 # waited for, where it can be retried rather than in the middle of a use case.
@@ -65,107 +64,6 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 log = logging.getLogger("paced.storage")
 
 
-Statement = TypeVar("Statement", Select[Any], Insert, Update)
-Processor = Callable[[Any], Any] | None
-
-# id() of each statement marked `direct` -> the statement (kept alive, so ids stay unique).
-_DIRECT: dict[int, ClauseElement] = {}
-# (id(statement), parameter names) -> its plan for SQLite, or None: run through SQLAlchemy.
-_PLANS: dict[tuple[int, tuple[str, ...]], _Plan | None] = {}
-
-
-def direct(statement: Statement) -> Statement:
-    """Mark a statement built once at import (parameters as `bindparam`s) to run on the
-    SQLite driver itself in a unit of work on a SQLite file. Elsewhere, and for any
-    statement SQLAlchemy must do more for (defaults computed in Python, expanding
-    parameters), it runs through SQLAlchemy as usual."""
-    _DIRECT[id(statement)] = statement
-    return statement
-
-
-class _Plan:
-    """A statement compiled for SQLite with the conversions SQLAlchemy would apply to
-    each parameter on the way in and each column on the way out."""
-
-    __slots__ = ("binds", "columns", "row", "sql")
-
-    def __init__(self, statement: ClauseElement, names: tuple[str, ...], dialect: Dialect) -> None:
-        compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
-        if compiled.positiontup is None or compiled.insert_prefetch or compiled.update_prefetch:
-            raise ValueError("not a plain statement")
-        self.sql: str = compiled.string
-        self.binds: list[tuple[str, Processor]] = []
-        for name in compiled.positiontup:
-            bind = compiled.binds[name]
-            if bind.expanding or name not in names:
-                raise ValueError(f"parameter {name!r} needs SQLAlchemy")
-            self.binds.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        self.row: Any = None
-        self.columns: list[Processor] = []
-        if isinstance(statement, Select):
-            selected = statement.selected_columns
-            self.row = namedtuple("Row", selected.keys())  # type: ignore[misc]
-            self.columns = [
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in selected
-            ]
-
-    def run(self, raw: sqlite3.Connection, parameters: Mapping[str, Any]) -> Rows:
-        values = [
-            parameters[name] if process is None else process(parameters[name])
-            for name, process in self.binds
-        ]
-        try:
-            cursor = raw.execute(self.sql, values)
-            if self.row is None:
-                return Rows([], cursor.rowcount)
-            fetched = cursor.fetchall()
-        except sqlite3.Error as error:
-            # As SQLAlchemy raises it (errors.py maps a locked database to 503), with
-            # the parameters hidden: they are digests of secrets.
-            raise exc.DBAPIError.instance(
-                self.sql, None, error, sqlite3.Error, hide_parameters=True
-            ) from error
-        make, processors = self.row._make, self.columns
-        return Rows(
-            [
-                make([v if p is None else p(v) for v, p in zip(row, processors, strict=True)])
-                for row in fetched
-            ],
-            -1,
-        )
-
-
-def _plan(statement: ClauseElement, names: tuple[str, ...], dialect: Dialect) -> _Plan | None:
-    key = (id(statement), names)
-    try:
-        return _PLANS[key]
-    except KeyError:
-        pass
-    try:
-        plan: _Plan | None = _Plan(statement, names, dialect)
-    except ValueError:
-        plan = None
-    _PLANS[key] = plan
-    return plan
-
-
-class Rows:
-    """The part of a `Result` that storage reads from a direct statement."""
-
-    __slots__ = ("_rows", "rowcount")
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self._rows = rows
-        self.rowcount = rowcount
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._rows)
-
-    def first(self) -> Any:
-        return self._rows[0] if self._rows else None
-
-
 class InlineConnection:
     """The part of `AsyncConnection` that storage uses, over a synchronous connection."""
 
@@ -176,11 +74,9 @@ class InlineConnection:
         self._raw: sqlite3.Connection = connection.connection.dbapi_connection  # type: ignore[assignment]
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
-        marked = _DIRECT.get(id(statement)) if isinstance(parameters, dict) else None
-        if marked is not None:
-            plan = _plan(marked, tuple(parameters), self._connection.dialect)
-            if plan is not None:
-                return plan.run(self._raw, parameters)
+        planned = plan(statement, parameters, self._connection.dialect)
+        if planned is not None:
+            return planned.run_sqlite(self._raw, parameters)
         return self._connection.execute(statement, parameters)
 
     @asynccontextmanager
@@ -194,7 +90,7 @@ class InlineConnection:
 
 
 # What the rows of storage run their statements on.
-StorageConnection = AsyncConnection | InlineConnection
+StorageConnection = AsyncConnection | InlineConnection | PostgresConnection
 
 
 async def _rows(result: Result[Any]) -> AsyncIterator[Any]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Insert, Select, Table, bindparam, insert, select, update
 
-from paced.core.records import AccessToken, AuthorizationCode, RefreshToken
+from paced.core.records import AccessToken, AuthorizationCode, NewToken, RefreshToken
+from paced.storage.direct import direct
 from paced.storage.grants import GRANT_COLUMNS, grant_from
-from paced.storage.inline import StorageConnection, direct
+from paced.storage.inline import StorageConnection
 from paced.storage.models import access_tokens, authorization_codes, grants, refresh_tokens
+from paced.storage.postgres import PostgresConnection
 
 
 def _scopes(text: str) -> tuple[str, ...]:
@@ -59,8 +61,36 @@ CONSUME_CODE = direct(
     .where(_codes.c.digest == bindparam("code_digest"), _codes.c.used_at.is_(None))
     .values(used_at=bindparam("now"))
 )
-ADD_ACCESS_TOKEN = direct(insert(access_tokens))
-ADD_REFRESH_TOKEN = direct(insert(refresh_tokens))
+
+
+def _add_token(table: Table, kind: str) -> Insert:
+    return insert(table).values(
+        id=bindparam(f"{kind}_id"),
+        grant_id=bindparam("grant_id"),
+        digest=bindparam(f"{kind}_digest"),
+        scopes=bindparam(f"{kind}_scopes"),
+        created_at=bindparam("created_at"),
+        expires_at=bindparam(f"{kind}_expires_at"),
+    )
+
+
+def _token_values(kind: str, token: NewToken) -> dict[str, object]:
+    return {
+        f"{kind}_id": token.id,
+        f"{kind}_digest": token.digest,
+        f"{kind}_scopes": " ".join(token.scopes),
+        f"{kind}_expires_at": token.expires_at,
+    }
+
+
+ADD_ACCESS_TOKEN = direct(_add_token(access_tokens, "access"))
+ADD_REFRESH_TOKEN = direct(_add_token(refresh_tokens, "refresh"))
+# Both in one statement where the database allows it (SQLite has no INSERT in WITH).
+ADD_TOKENS = direct(
+    _add_token(refresh_tokens, "refresh").add_cte(
+        _add_token(access_tokens, "access").cte("access_token")
+    )
+)
 TOUCH_GRANT = direct(
     update(grants).where(grants.c.id == bindparam("grant_id")).values(last_used_at=bindparam("now"))
 )
@@ -109,49 +139,17 @@ class OAuthTokenRows:
 
     # --- TokenIssuance ----------------------------------------------------------------
 
-    async def add_access_token(
-        self,
-        *,
-        token_id: str,
-        grant_id: str,
-        digest: str,
-        scopes: tuple[str, ...],
-        created_at: datetime,
-        expires_at: datetime,
+    async def add_tokens(
+        self, grant_id: str, created_at: datetime, access: NewToken, refresh: NewToken
     ) -> None:
-        await self.connection.execute(
-            ADD_ACCESS_TOKEN,
-            {
-                "id": token_id,
-                "grant_id": grant_id,
-                "digest": digest,
-                "scopes": " ".join(scopes),
-                "created_at": created_at,
-                "expires_at": expires_at,
-            },
-        )
-
-    async def add_refresh_token(
-        self,
-        *,
-        token_id: str,
-        grant_id: str,
-        digest: str,
-        scopes: tuple[str, ...],
-        created_at: datetime,
-        expires_at: datetime | None,
-    ) -> None:
-        await self.connection.execute(
-            ADD_REFRESH_TOKEN,
-            {
-                "id": token_id,
-                "grant_id": grant_id,
-                "digest": digest,
-                "scopes": " ".join(scopes),
-                "created_at": created_at,
-                "expires_at": expires_at,
-            },
-        )
+        shared = {"grant_id": grant_id, "created_at": created_at}
+        access_values = {**shared, **_token_values("access", access)}
+        refresh_values = {**shared, **_token_values("refresh", refresh)}
+        if isinstance(self.connection, PostgresConnection):  # one round trip
+            await self.connection.execute(ADD_TOKENS, {**access_values, **refresh_values})
+            return
+        await self.connection.execute(ADD_ACCESS_TOKEN, access_values)
+        await self.connection.execute(ADD_REFRESH_TOKEN, refresh_values)
 
     async def touch_grant(self, grant_id: str, now: datetime) -> None:
         await self.connection.execute(TOUCH_GRANT, {"grant_id": grant_id, "now": now})

@@ -11,20 +11,22 @@ under concurrent writes that cut throughput by an order of magnitude.
 
 On a SQLite file, both run on the event loop's thread (paced/storage/inline.py), and
 the units of work that end while other writers wait their turn share one COMMIT (group
-commit); each returns only once its changes are committed.
+commit); each returns only once its changes are committed. On PostgreSQL, the
+transaction is begun and ended on the asyncpg connection itself, which the token
+endpoint's statements run on (paced/storage/postgres.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.errors import PacedError
-from paced.storage.engine import READ, inline
+from paced.storage.engine import READ, inline, units
 from paced.storage.inline import InlineConnection
 from paced.storage.store import Store
 
@@ -49,18 +51,32 @@ async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[Store]:
                 raise
             twin.keep()
         return
+    connections = units(engine)
+    if connections is not None:
+        async with connections.transaction() as shared:
+            async with _ending(shared.commit, shared.roll_back):
+                yield Store(shared)
+        return
     async with _writer_turn(engine), engine.connect() as connection:
         transaction = await connection.begin()
-        try:
+        async with _ending(transaction.commit, transaction.rollback):
             yield Store(connection)
-        except PacedError:
-            await transaction.commit()
-            raise
-        except BaseException:
-            await transaction.rollback()
-            raise
-        else:
-            await transaction.commit()
+
+
+@asynccontextmanager
+async def _ending(
+    commit: Callable[[], Awaitable[None]], roll_back: Callable[[], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """Commit when the block ends normally or with a `PacedError`; else roll back."""
+    try:
+        yield
+    except PacedError:
+        await commit()
+        raise
+    except BaseException:
+        await roll_back()
+        raise
+    await commit()
 
 
 @asynccontextmanager

@@ -8,19 +8,20 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Row, bindparam, insert, select, text, update
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.errors import InvalidGrant
 from paced.storage.engine import create_engine, dispose, inline
-from paced.storage.inline import CHECKPOINT_EVERY, InlineConnection, InlineDatabase, direct
+from paced.storage.inline import CHECKPOINT_EVERY, InlineDatabase
 from paced.storage.models import personal_tokens, users
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import errors
+from tests.helpers import user_values
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 TIMEOUT = 0.5
@@ -232,89 +233,3 @@ async def test_a_commit_that_fails_fails_every_writer_of_its_batch(engine: Async
     # The writers' connection goes on serving.
     await write(engine, 3)
     assert committed_users(twin_of(engine).path) == {3}
-
-
-# --- statements run on the driver itself (`direct`) -----------------------------------------
-
-USER_BY_ID = direct(
-    select(users.c.id, users.c.email.label("address"), users.c.created_at).where(
-        users.c.id == bindparam("user_id")
-    )
-)
-RENAME_UNLESS = direct(
-    update(users)
-    .where(users.c.id == bindparam("user_id"), users.c.name != bindparam("name"))
-    .values(name=bindparam("name"), updated_at=bindparam("now"))
-)
-ADD_USER = direct(insert(users))
-USERS_AMONG = direct(select(users.c.id).where(users.c.id.in_(bindparam("ids", expanding=True))))
-
-
-def user_values(n: int, at: datetime) -> dict[str, object]:
-    return {
-        "id": f"user_{n:024d}",
-        "email": f"u{n}@example.com",
-        "email_key": f"u{n}@example.com",
-        "name": "Ann",
-        "time_zone": "UTC",
-        "password_hash": "h",
-        "created_at": at,
-        "updated_at": at,
-    }
-
-
-async def test_a_direct_statement_reads_and_writes_what_sqlalchemy_would(
-    engine: AsyncEngine,
-) -> None:
-    at = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
-    async with unit_of_work(engine) as store:
-        await store.connection.execute(ADD_USER, user_values(1, at))
-        # The same row through SQLAlchemy, to compare with.
-        await store.connection.execute(insert(users).values(**user_values(2, at)))
-    async with unit_of_work(engine) as store:
-        connection = store.connection
-        assert isinstance(connection, InlineConnection)
-        for n in (1, 2):
-            fast = (await connection.execute(USER_BY_ID, {"user_id": f"user_{n:024d}"})).first()
-            slow = connection._connection.execute(USER_BY_ID, {"user_id": f"user_{n:024d}"})
-            expected = slow.first()
-            assert isinstance(fast, tuple) and not isinstance(fast, Row)
-            assert tuple(fast) == tuple(expected)
-            assert fast._fields == tuple(expected._fields) == ("id", "address", "created_at")
-            assert fast.created_at == at and fast.created_at.tzinfo is UTC
-        missing = await connection.execute(USER_BY_ID, {"user_id": "nobody"})
-        assert missing.first() is None and list(missing) == []
-
-        # A conditional UPDATE tells how many rows it changed, as its winner needs.
-        renamed = {"user_id": "user_" + "1".zfill(24), "name": "Bea", "now": NOW}
-        assert (await connection.execute(RENAME_UNLESS, renamed)).rowcount == 1
-        assert (await connection.execute(RENAME_UNLESS, renamed)).rowcount == 0
-    async with engine.connect() as check:
-        row = (
-            await check.execute(
-                select(users.c.name, users.c.updated_at).where(users.c.id == renamed["user_id"])
-            )
-        ).one()
-    assert tuple(row) == ("Bea", NOW)
-
-
-async def test_a_direct_statement_fails_as_sqlalchemy_would_without_its_parameters(
-    engine: AsyncEngine,
-) -> None:
-    async with unit_of_work(engine) as store:
-        await store.connection.execute(ADD_USER, user_values(1, NOW))
-    with pytest.raises(IntegrityError) as raised:
-        async with unit_of_work(engine) as store:
-            await store.connection.execute(ADD_USER, user_values(1, NOW))
-    assert "UNIQUE" in str(raised.value) and "u1@example.com" not in str(raised.value)
-
-
-async def test_a_statement_that_needs_sqlalchemy_still_runs_through_it(
-    engine: AsyncEngine,
-) -> None:
-    await add_users(engine, 3)
-    async with reading(engine) as store:
-        rows = await store.connection.execute(
-            USERS_AMONG, {"ids": [f"user_{n:024d}" for n in (0, 2, 7)]}
-        )
-        assert sorted(row.id for row in rows) == [f"user_{n:024d}" for n in (0, 2)]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from paced.core import token_format
 from paced.core.errors import InvalidGrant
 from paced.core.ids import digest
-from paced.core.records import Grant
+from paced.core.records import Grant, NewToken
 from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import NOW, Code, add_client, add_code, add_user, row
@@ -40,13 +40,11 @@ async def add_refresh_token(engine: AsyncEngine, grant_id: str) -> tuple[str, st
     """(token id, token) of a new refresh token under the grant."""
     token = token_format.generate("pt_refresh_")
     async with unit_of_work(engine) as store:
-        await store.add_refresh_token(
-            token_id="rt_1",
-            grant_id=grant_id,
-            digest=digest(token),
-            scopes=("read", "write"),
-            created_at=NOW,
-            expires_at=None,
+        await store.add_tokens(
+            grant_id,
+            NOW,
+            access=NewToken("at_0", digest("pt_oauth_unused"), ("read",), NOW),
+            refresh=NewToken("rt_1", digest(token), ("read", "write"), None),
         )
     return "rt_1", token
 
@@ -125,20 +123,38 @@ async def test_sixteen_concurrent_transactions_rotate_a_refresh_token_once(
     assert results.count(True) == 1 and results.count(False) == 15
 
 
+async def test_a_token_pair_is_stored_in_full(engine: AsyncEngine, code: Code) -> None:
+    # On PostgreSQL in one statement (paced.storage.oauth_tokens.ADD_TOKENS).
+    async with unit_of_work(engine) as store:
+        await store.add_tokens(
+            code.grant_id,
+            NOW,
+            access=NewToken("at_1", digest("a"), ("read", "write"), NOW + timedelta(hours=2)),
+            refresh=NewToken("rt_1", digest("r"), ("read",), NOW + timedelta(days=30)),
+        )
+    access = await row(engine, "access_tokens", id="at_1")
+    refresh = await row(engine, "refresh_tokens", id="rt_1")
+    for stored, expected in (
+        (access, (digest("a"), "read write", NOW + timedelta(hours=2))),
+        (refresh, (digest("r"), "read", NOW + timedelta(days=30))),
+    ):
+        assert (stored["digest"], stored["scopes"], stored["expires_at"]) == expected
+        assert (stored["grant_id"], stored["created_at"]) == (code.grant_id, NOW)
+    assert refresh["rotated_at"] is None and access["revoked_at"] is None
+
+
 async def test_an_access_token_is_stored_read_and_revoked_once(
     engine: AsyncEngine, code: Code
 ) -> None:
     token = token_format.generate("pt_oauth_")
     async with unit_of_work(engine) as store:
-        await store.add_access_token(
-            token_id="at_1",
-            grant_id=code.grant_id,
-            digest=digest(token),
-            scopes=("read",),
-            created_at=NOW,
-            expires_at=NOW + timedelta(hours=2),
-        )
         await store.touch_grant(code.grant_id, NOW)
+        await store.add_tokens(
+            code.grant_id,
+            NOW,
+            access=NewToken("at_1", digest(token), ("read",), NOW + timedelta(hours=2)),
+            refresh=NewToken("rt_1", digest("pt_refresh_unused"), ("read",), None),
+        )
     async with unit_of_work(engine) as store:
         found = await store.access_token_by_digest(digest(token))
         assert found is not None
