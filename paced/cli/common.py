@@ -66,6 +66,11 @@ def run(use_case: Callable[[Store], Awaitable[T]]) -> T:
         async with store_for(settings) as store:
             return await use_case(store)
 
+    return reporting(main)
+
+
+def reporting(main: Callable[[], Awaitable[T]]) -> T:
+    """Run `main`; a rule broken becomes a one-line error."""
     try:
         return asyncio.run(main())
     except (PacedError, ConfigError) as error:

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from paced.cli.common import iso, load_settings, now, print_json, run
+from paced.cli.common import iso, load_settings, now, print_json, reporting, run
 from paced.core import accounts
 from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
@@ -28,10 +28,13 @@ def create(
     if secret is None:
         secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
+    request = accounts.SignUp(email=email, password=secret, name=name, time_zone=time_zone)
+    hashing = load_settings().policy().password_hashing
+    # Hashed before the transaction, which would hold a running server's writers up.
+    account = reporting(lambda: accounts.new_account(request, hashing))
+
     async def use_case(store: Store) -> accounts.User:
-        request = accounts.SignUp(email=email, password=secret, name=name, time_zone=time_zone)
-        hashing = load_settings().policy().password_hashing
-        return await accounts.sign_up(store, request, now(), hashing, origin=COMMAND_LINE)
+        return await accounts.sign_up(store, account, now(), origin=COMMAND_LINE)
 
     user = run(use_case)
     print_json(

@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 from paced.core import passwords, security_log
 from paced.core.errors import Conflict, Invalid
 from paced.core.ids import new_id
-from paced.core.records import User
+from paced.core.records import Credentials, User
 from paced.core.security_log import Origin
 from paced.core.store import SecurityLog, UserStore
 from paced.core.text import CONTROL_MESSAGE, has_controls
@@ -68,14 +68,26 @@ class SignUp:
     time_zone: str = "UTC"
 
 
-async def sign_up(
-    store: AccountStore,
-    request: SignUp,
-    now: datetime,
-    hashing: passwords.Hashing = passwords.DEFAULT,
-    *,
-    origin: Origin,
-) -> User:
+# Hashing a password takes about 130 ms (passwords.Hasher): each use case that needs it
+# does that first, outside the transaction that stores the outcome, which would
+# otherwise hold the database's write turn meanwhile. Its transaction then checks that
+# what was hashed against still stands.
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """A sign-up whose fields passed their checks, its password hashed (`new_account`)."""
+
+    email: str
+    name: str
+    time_zone: str
+    password_hash: str
+
+
+async def new_account(
+    request: SignUp, hashing: passwords.Hashing = passwords.DEFAULT
+) -> NewAccount:
+    """Check every field of a sign-up (all their errors at once), then hash its password."""
     fields: dict[str, str] = {}
     for check in (
         lambda: check_email(request.email),
@@ -89,19 +101,27 @@ async def sign_up(
             fields.update(error.fields)
     if fields:
         raise Invalid(fields=fields)
-    email = check_email(request.email)
-    user = User(
-        id=new_id("user"),
-        email=email,
+    return NewAccount(
+        email=check_email(request.email),
         name=check_name(request.name),
         time_zone=check_time_zone(request.time_zone),
+        password_hash=await passwords.hasher(hashing).hash(request.password),
+    )
+
+
+async def sign_up(
+    store: AccountStore, account: NewAccount, now: datetime, *, origin: Origin
+) -> User:
+    user = User(
+        id=new_id("user"),
+        email=account.email,
+        name=account.name,
+        time_zone=account.time_zone,
         created_at=now,
         updated_at=now,
     )
     added = await store.add_user(
-        user=user,
-        email_key=email_key(email),
-        password_hash=passwords.hasher(hashing).hash(request.password),
+        user=user, email_key=email_key(account.email), password_hash=account.password_hash
     )
     if not added:
         raise Conflict(
@@ -111,66 +131,114 @@ async def sign_up(
     return user
 
 
-async def log_in(
-    store: AccountStore,
-    email: str,
-    password: str,
-    now: datetime,
-    hashing: passwords.Hashing = passwords.DEFAULT,
-    *,
-    origin: Origin,
-) -> User | None:
-    """The user whose password this is, else None: the same work whatever failed.
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    """A password checked against the account of an email (`check_password`)."""
 
-    Every attempt goes into the security log: a failure under the account it aimed at,
-    or, for an email that has no account, as an event of no account."""
-    hasher = passwords.hasher(hashing)
+    email: str
+    credentials: Credentials | None
+    ok: bool
+    # The password hashed again with today's parameters, when its hash was made with
+    # others.
+    rehashed: str | None = None
+
+
+async def find_credentials(store: UserStore, email: str) -> Credentials | None:
     # An email with a control character has no account (and could not be looked up).
     key = email_key(email)
-    credentials = None if has_controls(key) else await store.credentials_by_email(key)
-    ok = hasher.verify(credentials.password_hash if credentials else None, password)
-    if credentials is None:
+    return None if has_controls(key) else await store.credentials_by_email(key)
+
+
+async def check_password(
+    credentials: Credentials | None,
+    email: str,
+    password: str,
+    hashing: passwords.Hashing = passwords.DEFAULT,
+) -> PasswordCheck:
+    """The same work whatever fails: an unknown email is checked against a dummy hash."""
+    hasher = passwords.hasher(hashing)
+    ok = await hasher.verify(credentials.password_hash if credentials else None, password)
+    rehashed = None
+    if ok and credentials is not None and hasher.needs_rehash(credentials.password_hash):
+        rehashed = await hasher.hash(password)
+    return PasswordCheck(email, credentials, ok, rehashed)
+
+
+async def _still_stands(store: UserStore, credentials: Credentials) -> Credentials | None:
+    """The account as it is now, if its password is still the one checked."""
+    now_stored = await store.credentials_by_email(email_key(credentials.user.email))
+    if now_stored is None or now_stored.password_hash != credentials.password_hash:
+        return None
+    return now_stored
+
+
+async def log_in(
+    store: AccountStore, check: PasswordCheck, now: datetime, *, origin: Origin
+) -> User | None:
+    """The user whose password was checked, else None.
+
+    Every attempt goes into the security log: a failure under the account it aimed at,
+    or, for an email that has no account, as an event of no account. A password changed
+    since it was checked fails the attempt."""
+    if check.credentials is None:
         # What was typed, unless it cannot be an email (a password typed in the wrong box).
-        typed = email.strip()
+        typed = check.email.strip()
         plausible = _EMAIL.match(typed) and len(typed) <= MAX_EMAIL and not has_controls(typed)
         shown = typed if plausible else ""
         await security_log.record(
             store, "sign_in_failed", now, origin, user_id=None, detail={"email": shown}
         )
         return None
-    if not ok:
+    current = await _still_stands(store, check.credentials) if check.ok else None
+    if current is None:
         # Whoever typed the password is not known to be the account's owner.
         await security_log.record(
             store,
             "sign_in_failed",
             now,
             origin,
-            user_id=credentials.user.id,
+            user_id=check.credentials.user.id,
             actor=security_log.ANONYMOUS,
         )
         return None
-    await security_log.record(store, "sign_in", now, origin, user_id=credentials.user.id)
-    if hasher.needs_rehash(credentials.password_hash):
-        await store.set_password_hash(credentials.user.id, hasher.hash(password), now)
-    return credentials.user
+    await security_log.record(store, "sign_in", now, origin, user_id=current.user.id)
+    if check.rehashed is not None:
+        await store.set_password_hash(current.user.id, check.rehashed, now)
+    return current.user
 
 
-async def change_password(
-    store: AccountStore,
+@dataclass(frozen=True, slots=True)
+class PasswordChange:
+    """A current password checked and a new one hashed (`check_password_change`)."""
+
+    checked: Credentials
+    new_hash: str
+
+
+_NOT_CURRENT = "That is not your current password."
+
+
+async def check_password_change(
+    credentials: Credentials | None,
     user: User,
     current: str,
     new: str,
-    now: datetime,
     hashing: passwords.Hashing = passwords.DEFAULT,
-    *,
-    origin: Origin,
-) -> None:
-    hasher = passwords.hasher(hashing)
-    credentials = await store.credentials_by_email(email_key(user.email))
-    if credentials is None or not hasher.verify(credentials.password_hash, current):
-        raise Invalid(fields={"current_password": "That is not your current password."})
+) -> PasswordChange:
+    """`credentials`: the user's (`find_credentials`)."""
+    checked = await check_password(credentials, user.email, current, hashing)
+    if credentials is None or not checked.ok:
+        raise Invalid(fields={"current_password": _NOT_CURRENT})
     passwords.check_rules(new, field="new_password")
-    await store.set_password_hash(user.id, hasher.hash(new), now)
+    return PasswordChange(credentials, await passwords.hasher(hashing).hash(new))
+
+
+async def change_password(
+    store: AccountStore, user: User, change: PasswordChange, now: datetime, *, origin: Origin
+) -> None:
+    if await _still_stands(store, change.checked) is None:  # changed meanwhile
+        raise Invalid(fields={"current_password": _NOT_CURRENT})
+    await store.set_password_hash(user.id, change.new_hash, now)
     await security_log.record(store, "password_changed", now, origin, user_id=user.id)
 
 

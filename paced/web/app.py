@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
+from paced.core import passwords
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
 from paced.storage.engine import create_engine, dispose
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         # of the collector's sight, a full collection walks only what requests made. It
         # walked everything before, stalling every request in flight (docs/benchmarks.md).
         gc.freeze()
+        # The hasher's dummy hash (an unknown email's check) is made on its thread now,
+        # not in the first sign-in.
+        passwords.hasher(state.policy.password_hashing)
         yield
         await state.bearer.aclose()
         await state.rate_limits.aclose()

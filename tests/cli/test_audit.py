@@ -34,16 +34,14 @@ def logged(database_url: str) -> str:
             async with unit_of_work(engine) as store:
                 ann = await accounts.sign_up(
                     store,
-                    accounts.SignUp("ann@example.com", "x" * 10),
+                    await accounts.new_account(accounts.SignUp("ann@example.com", "x" * 10), CHEAP),
                     T0,
-                    CHEAP,
                     origin=COMMAND_LINE,
                 )
                 await accounts.sign_up(
                     store,
-                    accounts.SignUp("bob@example.com", "x" * 10),
+                    await accounts.new_account(accounts.SignUp("bob@example.com", "x" * 10), CHEAP),
                     T0 + timedelta(hours=1),
-                    CHEAP,
                     origin=COMMAND_LINE,
                 )
                 issued = await personal_tokens.create(

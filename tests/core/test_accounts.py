@@ -44,15 +44,24 @@ class MemoryUsers(MemoryLog):
         raise NotImplementedError
 
 
+async def sign_up(
+    store: MemoryUsers, email: str, password: str, hashing: passwords.Hashing = CHEAP, **more: str
+) -> User:
+    account = await accounts.new_account(accounts.SignUp(email, password, **more), hashing)
+    return await accounts.sign_up(store, account, NOW, origin=ORIGIN)
+
+
+async def log_in(
+    store: MemoryUsers, email: str, password: str, hashing: passwords.Hashing = CHEAP
+) -> User | None:
+    credentials = await accounts.find_credentials(store, email)
+    check = await accounts.check_password(credentials, email, password, hashing)
+    return await accounts.log_in(store, check, NOW, origin=ORIGIN)
+
+
 async def test_sign_up_keeps_only_a_hash_and_the_email_as_typed() -> None:
     store = MemoryUsers()
-    user = await accounts.sign_up(
-        store,
-        accounts.SignUp(email=" Ann@Example.com ", password="correct horse", name="Ann"),
-        NOW,
-        CHEAP,
-        origin=ORIGIN,
-    )
+    user = await sign_up(store, " Ann@Example.com ", "correct horse", name="Ann")
     assert user.email == "Ann@Example.com"
     assert user.id.startswith("user_") and user.time_zone == "UTC"
     stored = store.rows["ann@example.com"]
@@ -64,57 +73,29 @@ async def test_sign_up_keeps_only_a_hash_and_the_email_as_typed() -> None:
 
 async def test_sign_up_reports_every_bad_field_at_once() -> None:
     with pytest.raises(Invalid) as caught:
-        await accounts.sign_up(
-            MemoryUsers(),
-            accounts.SignUp(email="nope", password="short", name="x" * 101),
-            NOW,
-            CHEAP,
-            origin=ORIGIN,
+        await accounts.new_account(
+            accounts.SignUp(email="nope", password="short", name="x" * 101), CHEAP
         )
     assert set(caught.value.fields) == {"email", "password", "name"}
 
 
 async def test_the_same_email_in_another_case_is_a_conflict() -> None:
     store = MemoryUsers()
-    await accounts.sign_up(
-        store,
-        accounts.SignUp(email="a@example.com", password="x" * 8),
-        NOW,
-        CHEAP,
-        origin=ORIGIN,
-    )
+    await sign_up(store, "a@example.com", "x" * 8)
     with pytest.raises(Conflict):
-        await accounts.sign_up(
-            store,
-            accounts.SignUp(email="A@EXAMPLE.com", password="y" * 8),
-            NOW,
-            CHEAP,
-            origin=ORIGIN,
-        )
+        await sign_up(store, "A@EXAMPLE.com", "y" * 8)
 
 
 async def test_login_rehashes_when_the_parameters_change() -> None:
     store = MemoryUsers()
-    await accounts.sign_up(
-        store,
-        accounts.SignUp(email="a@example.com", password="x" * 8),
-        NOW,
-        CHEAP,
-        origin=ORIGIN,
-    )
+    await sign_up(store, "a@example.com", "x" * 8)
     before = store.rows["a@example.com"].password_hash
-    assert (
-        await accounts.log_in(store, "a@example.com", "x" * 8, NOW, CHEAP, origin=ORIGIN)
-        is not None
-    )
+    assert await log_in(store, "a@example.com", "x" * 8) is not None
     assert store.rows["a@example.com"].password_hash == before  # same parameters: left alone
-    assert (
-        await accounts.log_in(store, "a@example.com", "x" * 8, NOW, OTHER, origin=ORIGIN)
-        is not None
-    )
+    assert await log_in(store, "a@example.com", "x" * 8, OTHER) is not None
     after = store.rows["a@example.com"].password_hash
     assert after != before and "t=2" in after
-    assert passwords.hasher(OTHER).verify(after, "x" * 8)
+    assert await passwords.hasher(OTHER).verify(after, "x" * 8)
 
 
 @pytest.mark.parametrize(
@@ -124,14 +105,38 @@ async def test_login_rehashes_when_the_parameters_change() -> None:
 )
 async def test_a_failed_login_is_none_whatever_failed(email: str, password: str) -> None:
     store = MemoryUsers()
-    await accounts.sign_up(
-        store,
-        accounts.SignUp(email="a@example.com", password="x" * 8),
-        NOW,
-        CHEAP,
-        origin=ORIGIN,
-    )
-    assert await accounts.log_in(store, email, password, NOW, CHEAP, origin=ORIGIN) is None
+    await sign_up(store, "a@example.com", "x" * 8)
+    assert await log_in(store, email, password) is None
+
+
+async def test_a_password_changed_after_it_was_checked_no_longer_signs_in() -> None:
+    # The check runs before the sign-in's transaction; a change in between wins.
+    store = MemoryUsers()
+    user = await sign_up(store, "a@example.com", "x" * 8)
+    credentials = await accounts.find_credentials(store, "a@example.com")
+    check = await accounts.check_password(credentials, "a@example.com", "x" * 8, CHEAP)
+    change = await accounts.check_password_change(credentials, user, "x" * 8, "y" * 8, CHEAP)
+    await accounts.change_password(store, user, change, NOW, origin=ORIGIN)
+    assert check.ok and await accounts.log_in(store, check, NOW, origin=ORIGIN) is None
+    assert store.event_names()[-1] == "sign_in_failed"
+    # Nor does a second change made from the same check of the old password.
+    with pytest.raises(Invalid) as caught:
+        await accounts.change_password(store, user, change, NOW, origin=ORIGIN)
+    assert "current_password" in caught.value.fields
+    assert await log_in(store, "a@example.com", "y" * 8) is not None
+
+
+async def test_a_password_change_needs_the_current_password_and_follows_the_rules() -> None:
+    store = MemoryUsers()
+    user = await sign_up(store, "a@example.com", "x" * 8)
+    credentials = await accounts.find_credentials(store, "a@example.com")
+    for current, new, field in (
+        ("wrong!!!", "y" * 8, "current_password"),
+        ("x" * 8, "y", "new_password"),
+    ):
+        with pytest.raises(Invalid) as caught:
+            await accounts.check_password_change(credentials, user, current, new, CHEAP)
+        assert field in caught.value.fields
 
 
 def test_time_zones_are_iana_names() -> None:

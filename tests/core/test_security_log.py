@@ -97,11 +97,12 @@ async def test_pages_of_the_log(
 
 async def test_a_failed_sign_in_is_the_same_work_whether_or_not_the_account_exists() -> None:
     store = MemoryUsers()
-    await accounts.sign_up(
-        store, accounts.SignUp("a@example.com", "x" * 8), NOW, CHEAP, origin=ORIGIN
-    )
-    await accounts.log_in(store, "a@example.com", "wrong!!!", NOW, CHEAP, origin=ORIGIN)
-    await accounts.log_in(store, "b@example.com", "wrong!!!", NOW, CHEAP, origin=ORIGIN)
+    account = await accounts.new_account(accounts.SignUp("a@example.com", "x" * 8), CHEAP)
+    await accounts.sign_up(store, account, NOW, origin=ORIGIN)
+    for email in ("a@example.com", "b@example.com"):
+        credentials = await accounts.find_credentials(store, email)
+        check = await accounts.check_password(credentials, email, "wrong!!!", CHEAP)
+        await accounts.log_in(store, check, NOW, origin=ORIGIN)
     created, known, unknown = store.events
     assert created.event == "account_created"
     assert (known.event, known.user_id, known.actor) == (

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from paced.core import accounts
 from paced.core.errors import Invalid
 from paced.core.ids import digest
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
 
@@ -58,15 +58,18 @@ async def change_password(request: Request, context: SignedIn) -> Response:
     form = await checked_form(request, context)
     assert context.user is not None and context.session_id is not None
     try:
+        async with reading(context.state.engine) as store:
+            credentials = await accounts.find_credentials(store, context.user.email)
+        change = await accounts.check_password_change(
+            credentials,
+            context.user,
+            text(form, "current_password", 4096),
+            text(form, "new_password", 4096),
+            context.state.policy.password_hashing,
+        )
         async with unit_of_work(context.state.engine) as store:
             await accounts.change_password(
-                store,
-                context.user,
-                text(form, "current_password", 4096),
-                text(form, "new_password", 4096),
-                context.state.clock(),
-                context.state.policy.password_hashing,
-                origin=origin_of(request),
+                store, context.user, change, context.state.clock(), origin=origin_of(request)
             )
             # A changed password ends every other session of the account.
             await store.delete_user_sessions(

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from paced.core import accounts, sessions
 from paced.core.errors import Conflict, Invalid, RateLimited
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import (
     SESSION_COOKIE,
@@ -62,15 +62,13 @@ async def signup(request: Request, context: Viewer) -> Response:
     origin = origin_of(request)
     try:
         await state.rate_limits.check_signup(origin.ip)
+        account = await accounts.new_account(
+            accounts.SignUp(email=values["email"], password=password, name=values["name"]),
+            state.policy.password_hashing,
+        )
         async with unit_of_work(state.engine) as store:
             now = state.clock()
-            user = await accounts.sign_up(
-                store,
-                accounts.SignUp(email=values["email"], password=password, name=values["name"]),
-                now,
-                state.policy.password_hashing,
-                origin=origin,
-            )
+            user = await accounts.sign_up(store, account, now, origin=origin)
             if context.session_id:
                 await sessions.end(store, context.session_id)
             session_id = await sessions.start(
@@ -130,11 +128,14 @@ async def login(request: Request, context: Viewer) -> Response:
             status_code=429,
             headers={"Retry-After": str(error.retry_after)},
         )
+    async with reading(state.engine) as store:
+        credentials = await accounts.find_credentials(store, email)
+    check = await accounts.check_password(
+        credentials, email, password, state.policy.password_hashing
+    )
     async with unit_of_work(state.engine) as store:
         now = state.clock()
-        user = await accounts.log_in(
-            store, email, password, now, state.policy.password_hashing, origin=origin
-        )
+        user = await accounts.log_in(store, check, now, origin=origin)
         if user is not None:
             if context.session_id:  # a new id at every login
                 await sessions.end(store, context.session_id)
