@@ -60,6 +60,13 @@ _LONGEST_PAUSE = 0.02
 # own threshold (the WAL stays near 6 MB under the benchmark).
 CHECKPOINT_EVERY = 100
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# Page cache per connection, in KiB. The readers serve pages and the authorization
+# endpoint (the Bearer check has a connection of its own, paced/storage/bearer.py):
+# SQLite's default (2,000) on each of them held 1-2 MiB more of the worker's memory
+# under the benchmark (docs/benchmarks.md). The writer, which runs the token endpoint's
+# lookups, keeps the default.
+READER_CACHE_KIB = 500
+WRITER_CACHE_KIB = 2000
 
 log = logging.getLogger("paced.storage")
 
@@ -186,6 +193,8 @@ class InlineDatabase:
         # pool: a checkout and its reset cost more than a statement.
         if self._writer is None:
             self._writer = self.engine.connect()
+            raw: Any = self._writer.connection.dbapi_connection
+            raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         return self._writer
 
     def _end_unit(
@@ -339,6 +348,7 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         "PRAGMA busy_timeout=0",
         "PRAGMA synchronous=NORMAL",
         "PRAGMA wal_autocheckpoint=0",
+        f"PRAGMA cache_size=-{READER_CACHE_KIB}",
         # A WAL that grew (a long write by another process) shrinks when it restarts.
         f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
     ):

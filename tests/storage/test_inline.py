@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.errors import InvalidGrant
 from paced.storage.engine import create_engine, dispose, inline
-from paced.storage.inline import CHECKPOINT_EVERY, InlineDatabase
+from paced.storage.inline import (
+    CHECKPOINT_EVERY,
+    READER_CACHE_KIB,
+    WRITER_CACHE_KIB,
+    InlineDatabase,
+)
 from paced.storage.models import personal_tokens, users
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import errors
@@ -233,3 +238,12 @@ async def test_a_commit_that_fails_fails_every_writer_of_its_batch(engine: Async
     # The writers' connection goes on serving.
     await write(engine, 3)
     assert committed_users(twin_of(engine).path) == {3}
+
+
+async def test_readers_keep_a_smaller_page_cache_than_the_writer(engine: AsyncEngine) -> None:
+    async with reading(engine) as store:
+        found = await store.connection.execute(text("PRAGMA cache_size"))
+        assert found.scalar_one() == -READER_CACHE_KIB
+    async with unit_of_work(engine) as store:
+        found = await store.connection.execute(text("PRAGMA cache_size"))
+        assert found.scalar_one() == -WRITER_CACHE_KIB
