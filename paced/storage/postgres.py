@@ -121,6 +121,10 @@ class Connections:
 
 
 async def _discard(shared: PostgresConnection) -> None:
-    """Close a connection and give its place in the pool back."""
-    await shared.sqlalchemy.invalidate()
-    await shared.sqlalchemy.close()
+    """Close a connection and give its place in the pool back. On the way out of a
+    failure: its own failure is only logged, so that the first one is what is raised."""
+    try:
+        await shared.sqlalchemy.invalidate()
+        await shared.sqlalchemy.close()
+    except Exception as error:
+        log.warning("closing a broken connection failed: %s", error)
