@@ -121,9 +121,10 @@ async def authenticate(
         raise InvalidClient(FAILED, debug="malformed client secret")
     if not client_id or len(client_id) > MAX_CLIENT_ID or has_controls(client_id):
         raise InvalidClient(FAILED, debug="implausible client id")
-    app = await store.app_by_client_id(client_id)
-    if app is None:
+    client = await store.client_by_id(client_id)
+    if client is None:
         raise InvalidClient(FAILED, debug=f"unknown client {client_id[:40]!r}")
+    app = client.app
     if app.public:
         # A public client has no secret to prove (RFC 6749 §2.1); one that sends a
         # secret is confused or impersonating a confidential client.
@@ -138,7 +139,7 @@ async def authenticate(
         raise InvalidClient(FAILED, debug="a confidential client sent no secret")
     presented = digest(secret)
     matched: SecretDigest | None = None
-    for live in await store.client_secret_digests(app.id):
+    for live in client.secrets:
         # Compare against every live secret, without stopping early.
         if same(presented, live.digest):
             matched = live

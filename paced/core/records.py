@@ -80,6 +80,14 @@ class SecretDigest(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class Client:
+    """An app as client authentication reads it, with its live secrets (at most two)."""
+
+    app: App
+    secrets: tuple[SecretDigest, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who an API request acts for, and with which rights: what a Bearer token proves."""
 

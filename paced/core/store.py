@@ -14,13 +14,13 @@ from paced.core.records import (
     AccessToken,
     App,
     AuthorizationCode,
+    Client,
     ClientSecret,
     Credentials,
     Grant,
     NewToken,
     PersonalToken,
     RefreshToken,
-    SecretDigest,
     SecurityEvent,
     Session,
     User,
@@ -68,10 +68,8 @@ class ClientStore(Protocol):
     """What client authentication (RFC 6749 §2.3) needs; shared by the token, revocation
     and introspection endpoints."""
 
-    async def app_by_client_id(self, client_id: str) -> App | None: ...
-
-    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
-        """Each live secret of the app: at most two."""
+    async def client_by_id(self, client_id: str) -> Client | None:
+        """The app with this client_id and its live secrets, read together."""
         ...
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:

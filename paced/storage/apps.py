@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from paced.core.client_auth import LAST_USE_GRANULARITY
-from paced.core.records import App, ClientSecret, SecretDigest
+from paced.core.records import App, Client, ClientSecret, SecretDigest
 from paced.storage.direct import direct
 from paced.storage.inline import StorageConnection
 from paced.storage.models import apps, client_secrets
@@ -31,10 +31,17 @@ APP_COLUMNS = (
 # Client authentication runs on every token request: its statements are built once
 # (paced.storage.oauth_tokens).
 APP_BY_CLIENT_ID = direct(select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id")))
-SECRETS_OF_APP = direct(
-    select(client_secrets.c.id, client_secrets.c.digest, client_secrets.c.last_used_at).where(
-        client_secrets.c.app_id == bindparam("app_id")
+# The app and its live secrets in one read: a row per secret (one with none for an app
+# that has none).
+CLIENT_BY_ID = direct(
+    select(
+        *APP_COLUMNS,
+        client_secrets.c.id.label("secret_id"),
+        client_secrets.c.digest.label("secret_digest"),
+        client_secrets.c.last_used_at.label("secret_last_used_at"),
     )
+    .select_from(apps.outerjoin(client_secrets, client_secrets.c.app_id == apps.c.id))
+    .where(apps.c.client_id == bindparam("client_id"))
 )
 TOUCH_CLIENT_SECRET = direct(
     update(client_secrets)
@@ -73,9 +80,16 @@ class AppRows:
         row = (await self.connection.execute(APP_BY_CLIENT_ID, {"client_id": client_id})).first()
         return app_from(row) if row else None
 
-    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
-        rows = await self.connection.execute(SECRETS_OF_APP, {"app_id": app_id})
-        return [SecretDigest(row.id, row.digest, row.last_used_at) for row in rows]
+    async def client_by_id(self, client_id: str) -> Client | None:
+        rows = list(await self.connection.execute(CLIENT_BY_ID, {"client_id": client_id}))
+        if not rows:
+            return None
+        secrets = tuple(
+            SecretDigest(row.secret_id, row.secret_digest, row.secret_last_used_at)
+            for row in rows
+            if row.secret_id is not None
+        )
+        return Client(app_from(rows[0]), secrets)
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
         await self.connection.execute(

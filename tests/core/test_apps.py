@@ -77,7 +77,9 @@ async def test_a_confidential_app_gets_a_client_id_and_one_secret(
     assert registered.client_secret is not None
     assert token_format.is_well_formed(registered.client_secret, "pt_client_")
     async with unit_of_work(engine) as store:
-        [live] = await store.client_secret_digests(app.id)
+        client = await store.client_by_id(app.client_id)
+        assert client is not None and client.app == app
+        [live] = client.secrets
         assert live.digest == digest(registered.client_secret) and live.last_used_at is None
         stored = (await store.connection.execute(select(models.client_secrets))).one()
         assert registered.client_secret not in str(tuple(stored))

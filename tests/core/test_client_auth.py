@@ -18,7 +18,7 @@ from paced.core.client_auth import (
 )
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest
-from paced.core.records import App, SecretDigest
+from paced.core.records import App, Client, SecretDigest
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SECRET = token_format.generate("pt_client_")
@@ -181,12 +181,10 @@ class FakeClients:
     touched: list[tuple[str, datetime]] = field(default_factory=list)
     lookups: int = 0
 
-    async def app_by_client_id(self, client_id: str) -> App | None:
+    async def client_by_id(self, client_id: str) -> Client | None:
         self.lookups += 1
-        return self.apps.get(client_id)
-
-    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
-        return list(self.secrets.get(app_id, []))
+        app = self.apps.get(client_id)
+        return None if app is None else Client(app, tuple(self.secrets.get(app.id, [])))
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
         self.touched.append((secret_id, now))

@@ -38,7 +38,7 @@ from paced.core.errors import (
     PacedError,
 )
 from paced.core.ids import BASE62, digest
-from paced.core.records import App, SecretDigest
+from paced.core.records import App, Client, SecretDigest
 from paced.core.token_endpoint import PARAMETERS as FORM_PARAMETERS
 from paced.core.token_endpoint import parse_form
 
@@ -161,11 +161,12 @@ SECRET = token_format.generate("pt_client_")
 class Clients:
     """The apps of APPS below, "web" with the secret SECRET."""
 
-    async def app_by_client_id(self, client_id: str) -> App | None:
-        return APPS.get(client_id)
-
-    async def client_secret_digests(self, app_id: str) -> list[SecretDigest]:
-        return [SecretDigest("cs_1", digest(SECRET), None)] if app_id == "app_web" else []
+    async def client_by_id(self, client_id: str) -> Client | None:
+        app = APPS.get(client_id)
+        if app is None:
+            return None
+        secrets = (SecretDigest("cs_1", digest(SECRET), None),) if app.id == "app_web" else ()
+        return Client(app, secrets)
 
     async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
         return None

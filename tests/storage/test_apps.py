@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest, new_id
-from paced.core.records import App, ClientSecret, User
+from paced.core.records import App, Client, ClientSecret, SecretDigest, User
 from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 
@@ -65,13 +65,27 @@ async def test_at_most_the_limit_of_secrets(engine: AsyncEngine) -> None:
             )
             assert added is (n < 2)
         assert [s.id for s in await store.client_secrets(app.id)] == ["s0", "s1"]
-        assert await store.client_secret_digests(app.id) == [
+        client = await store.client_by_id(app.client_id)
+        assert client is not None and client.app == app
+        assert sorted(client.secrets) == [
             ("s0", digest("secret 0"), None),
             ("s1", digest("secret 1"), None),
         ]
         assert await store.delete_client_secret("app_other", "s0") is False
         assert await store.delete_client_secret(app.id, "s0") is True
         assert [s.id for s in await store.client_secrets(app.id)] == ["s1"]
+
+
+async def test_a_client_is_read_with_its_secrets_in_one_statement(engine: AsyncEngine) -> None:
+    app = await make_app(engine)
+    async with unit_of_work(engine) as store:
+        assert await store.client_by_id("nope") is None
+        assert await store.client_by_id(app.client_id) == Client(app, ())  # no secret yet
+        used = NOW + timedelta(hours=1)
+        await store.add_client_secret(ClientSecret("s0", app.id, NOW, used), "d" * 64, limit=2)
+        assert await store.client_by_id(app.client_id) == Client(
+            app, (SecretDigest("s0", "d" * 64, used),)
+        )
 
 
 async def test_last_used_is_written_at_most_once_a_minute(engine: AsyncEngine) -> None:
