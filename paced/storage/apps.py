@@ -28,11 +28,11 @@ APP_COLUMNS = (
 )
 
 
-# Client authentication runs on every token request: its statements are built once
-# (paced.storage.oauth_tokens).
+# The authorization endpoint's lookup.
 APP_BY_CLIENT_ID = direct(select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id")))
-# The app and its live secrets in one read: a row per secret (one with none for an app
-# that has none).
+# Client authentication runs on every token request: its statements are built once
+# (paced.storage.oauth_tokens). The app and its live secrets in one read: a row per
+# secret (one with none for an app that has none).
 CLIENT_BY_ID = direct(
     select(
         *APP_COLUMNS,

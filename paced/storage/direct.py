@@ -3,7 +3,7 @@
 SQLAlchemy's execution around a statement (execution context, events, result metadata,
 and on PostgreSQL a greenlet switch and its asyncpg adapter) costs several times the
 statement itself: on this project's machine about 140 µs of CPU a round trip on
-PostgreSQL against 50 on asyncpg alone, and a refresh grant sends eight of them
+PostgreSQL against 50 on asyncpg alone, and a refresh grant makes seven round trips
 (docs/benchmarks.md). The statements of the token endpoint, built once at import, are
 marked with `direct`; compiled once for each database, with the same conversions of
 values SQLAlchemy would apply on the way in and out, they run on the driver's own

@@ -15,7 +15,7 @@ in the middle of a write) gets its lock by retrying with `asyncio.sleep`, until 
 configured database timeout, then fails as a locked database does (503).
 
 The statements of the token endpoint, marked with `direct`, go further: they run on the
-sqlite3 connection itself (paced/storage/direct.py), and a refresh grant runs seven of
+sqlite3 connection itself (paced/storage/direct.py), and a refresh grant runs six of
 them inside the one write lock.
 
 Writers of this process take turns on one connection, and those that end together share
