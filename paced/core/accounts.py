@@ -218,6 +218,14 @@ class PasswordChange:
 _NOT_CURRENT = "That is not your current password."
 
 
+class WrongCurrentPassword(Invalid):
+    """A password change whose current password is wrong: a failed guess at the
+    account's password, which the edge counts toward the sign-in limits (SPEC §6)."""
+
+    def __init__(self) -> None:
+        super().__init__(fields={"current_password": _NOT_CURRENT})
+
+
 async def check_password_change(
     credentials: Credentials | None,
     user: User,
@@ -228,7 +236,7 @@ async def check_password_change(
     """`credentials`: the user's (`find_credentials`)."""
     checked = await check_password(credentials, user.email, current, hashing)
     if credentials is None or not checked.ok:
-        raise Invalid(fields={"current_password": _NOT_CURRENT})
+        raise WrongCurrentPassword
     passwords.check_rules(new, field="new_password")
     return PasswordChange(credentials, await passwords.hasher(hashing).hash(new))
 
@@ -240,6 +248,14 @@ async def change_password(
         raise Invalid(fields={"current_password": _NOT_CURRENT})
     await store.set_password_hash(user.id, change.new_hash, now)
     await security_log.record(store, "password_changed", now, origin, user_id=user.id)
+
+
+async def password_change_failed(
+    store: SecurityLog, user: User, now: datetime, *, origin: Origin
+) -> None:
+    """A wrong current password goes into the account's log, like a failed sign-in: a
+    stolen session guessing the password shows there."""
+    await security_log.record(store, "password_change_failed", now, origin, user_id=user.id)
 
 
 async def update_profile(

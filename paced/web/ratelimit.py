@@ -1,18 +1,29 @@
 """Rate limits (SPEC §6): HTTP policy, kept at the edge with the `limits` library.
 
-    sign-in         failures per account and per IP address; checked before the password
+    sign-in         failed sign-ins per account (or per trusted browser) and per address,
+                    counted before the password is checked; also wrong current passwords
     sign-up         accounts made (or emails found taken) per IP address
-    client auth     failures per client id and per IP, at /oauth/token, /revoke, /introspect
-    token endpoint  requests per client id and per IP; a failed request counts more
-    Bearer          invalid tokens per IP, in this process's memory only
+    client auth     failed client authentications per address before authentication, and
+                    per client id only for requests that fail it
+    token endpoint  requests per address; tokens issued per client
+    Bearer          invalid tokens per address, in this process's memory only
 
 Counters use moving windows: "10 in 10 minutes" means exactly that, at any moment. They
 live in memory, or in Redis when PACED_REDIS_URL is set, so that every node shares them.
-What counts is a failure where SPEC §6 says failed, and a refused attempt is not itself
-counted: the limit lifts when the window has room again, so that a person is never locked
-out for good by someone else's guessing. If Redis cannot be reached, requests pass
-unlimited (and a warning is logged): an outage of the counters is not an outage of
-sign-in.
+An IPv6 address is counted by its /64, the block one subscriber is given.
+
+No limit may become a way to lock the rightful owner out (SPEC §6, OWASP's "Blocking
+Brute Force Attacks"):
+- a client that authenticates correctly is never refused by its client id's failures:
+  those are only counted and answered on requests that fail to authenticate, and the
+  client's request limit counts only tokens it was issued;
+- a browser that signed in to an account before carries a signed device cookie
+  (`paced.web.device`), and its sign-ins count against that cookie instead of against the
+  account, so that a stranger's guesses cannot lock the owner's browser out;
+- a refused attempt is not itself counted: the limit lifts when the window has room again.
+
+If Redis cannot be reached, requests pass unlimited (and a warning is logged): an outage
+of the counters is not an outage of sign-in.
 
 A limited request raises `RateLimited`; `paced.web.errors` answers 429 with `Retry-After`
 in the endpoint's shape, and the sign-in and sign-up forms show it on the form.
@@ -21,6 +32,7 @@ in the endpoint's shape, and the sign-in and sign-up forms show it on the form.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -35,6 +47,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from paced.core.accounts import email_key
 from paced.core.errors import InvalidClient, OAuthError, RateLimited
 from paced.settings import Settings
 
@@ -46,6 +59,9 @@ REDIS_TIMEOUT = 1.0
 WARN_EVERY = 60.0
 # Beyond this many blocked addresses, the Bearer gate forgets the expired ones.
 MAX_BLOCKED = 10_000
+# Successes a key may have in a window before they stop widening its room for attempts:
+# far more sign-ins than one address or browser makes honestly.
+SUCCESSES_PER_FAILURE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +86,26 @@ def _in_words(seconds: int) -> str:
     return f"{math.ceil(seconds / 60)} minutes"
 
 
-def _account_key(email: str) -> str:
-    # Emails stay out of the counters' store; equal case-insensitively, like accounts.
-    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:32]
+def ip_key(ip: str) -> str:
+    """The key an address is counted under: an IPv6 address by its /64, since one
+    subscriber is given a whole /64 (RFC 6177) and can change address within it at will."""
+    if ":" not in ip:
+        return ip
+    try:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    except ValueError:
+        return ip
+
+
+def account_key(email: str) -> str:
+    """An account's key: equal for every spelling of its email that finds the account.
+    Emails stay out of the counters' store."""
+    return "account:" + hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+
+
+def device_key(device: str) -> str:
+    """The key of a browser that signed in to the account before (`paced.web.device`)."""
+    return "device:" + device
 
 
 class Counters:
@@ -80,6 +113,9 @@ class Counters:
 
     def __init__(self, storage: Storage) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
+        # The moving-window storage interface that the limiter itself uses, for the
+        # attempts counted before their outcome.
+        self._storage: Any = storage
         self._warned_at = 0.0
 
     def _storage_down(self, error: Exception) -> None:
@@ -122,6 +158,47 @@ class Counters:
         return _retry_after(stats.reset_time)
 
 
+    async def attempt(self, rule: Rule, key: str) -> int | None:
+        """Count an attempt whose outcome is not known yet, unless the window's failures
+        (its attempts less its successes) already fill the rule: None when it was counted,
+        else the seconds until it will be. Counted before the outcome, concurrent attempts
+        cannot all pass and then all fail (SPEC §6); `succeeded` takes a success back out
+        by widening the room for attempts."""
+        item = rule.item
+        if item is None:
+            return None
+        attempts = item.key_for(rule.name, key)
+        successes = item.key_for(rule.name + "-ok", key)
+        expiry = item.get_expiry()
+        storage = self._storage
+        try:
+            _, succeeded = await storage.get_moving_window(
+                successes, item.amount * SUCCESSES_PER_FAILURE, expiry
+            )
+            room = item.amount + succeeded
+            if await storage.acquire_entry(attempts, room, expiry):
+                return None
+            oldest, _ = await storage.get_moving_window(attempts, room, expiry)
+        except StorageError as error:
+            self._storage_down(error)
+            return None
+        return _retry_after(oldest + expiry)
+
+    async def succeeded(self, rule: Rule, key: str) -> None:
+        """The attempt counted last under this key succeeded: it is no failure."""
+        item = rule.item
+        if item is None:
+            return
+        try:
+            await self._storage.acquire_entry(
+                item.key_for(rule.name + "-ok", key),
+                item.amount * SUCCESSES_PER_FAILURE,
+                item.get_expiry(),
+            )
+        except StorageError as error:
+            self._storage_down(error)
+
+
 class FailureGate:
     """Failures per key, in this process's memory: the Bearer check's limit.
 
@@ -145,7 +222,8 @@ class FailureGate:
         """Whether any key is refused at the moment (or was, until its next check)."""
         return bool(self._blocked)
 
-    def check(self, key: str) -> None:
+    def check(self, ip: str) -> None:
+        key = ip_key(ip)
         until = self._blocked.get(key)
         if until is None:
             return
@@ -156,7 +234,8 @@ class FailureGate:
             )
         del self._blocked[key]
 
-    async def failed(self, key: str) -> None:
+    async def failed(self, ip: str) -> None:
+        key = ip_key(ip)
         wait = await self._counters.hit(self._rule, key)
         if wait is None:
             return
@@ -210,23 +289,30 @@ class RateLimits:
 
     # --- sign-in and sign-up ---------------------------------------------------------
 
-    async def check_login(self, ip: str, email: str) -> None:
-        """RateLimited while the account or the address has failed too often; the
-        password is then not even checked."""
-        wait = await self._counters.retry_after(
-            [(self.login_account, _account_key(email)), (self.login_ip, ip)]
-        )
-        if wait is not None:
-            raise RateLimited(
-                f"Too many failed sign-ins. Try again in {_in_words(wait)}.", retry_after=wait
-            )
+    async def sign_in_attempt(self, ip: str, account: str) -> None:
+        """Count one attempt at an account's password (a sign-in, or the current password
+        of a password change) before the password is checked: against the address and
+        against `account` (`account_key`, or `device_key` for a browser that signed in to
+        the account before). RateLimited, and nothing checked, while either has failed
+        too often; `sign_in_succeeded` when the password was right."""
+        # The address first: an attempt it refuses leaves the account's count alone.
+        for rule, key, whose in (
+            (self.login_ip, ip_key(ip), "your network"),
+            (self.login_account, account, "this account"),
+        ):
+            wait = await self._counters.attempt(rule, key)
+            if wait is not None:
+                raise RateLimited(
+                    f"Too many failed sign-ins for {whose}. Try again in {_in_words(wait)}.",
+                    retry_after=wait,
+                )
 
-    async def login_failed(self, ip: str, email: str) -> None:
-        await self._counters.hit(self.login_account, _account_key(email))
-        await self._counters.hit(self.login_ip, ip)
+    async def sign_in_succeeded(self, ip: str, account: str) -> None:
+        await self._counters.succeeded(self.login_ip, ip_key(ip))
+        await self._counters.succeeded(self.login_account, account)
 
     async def check_signup(self, ip: str) -> None:
-        wait = await self._counters.retry_after([(self.signup_ip, ip)])
+        wait = await self._counters.retry_after([(self.signup_ip, ip_key(ip))])
         if wait is not None:
             raise RateLimited(
                 f"Too many sign-ups from your network. Try again in {_in_words(wait)}.",
@@ -234,7 +320,7 @@ class RateLimits:
             )
 
     async def signed_up(self, ip: str) -> None:
-        await self._counters.hit(self.signup_ip, ip)
+        await self._counters.hit(self.signup_ip, ip_key(ip))
 
     # --- OAuth clients ---------------------------------------------------------------
 
@@ -243,23 +329,25 @@ class RateLimits:
         self, ip: str, client_id: str | None, *, token_endpoint: bool
     ) -> AsyncIterator[None]:
         """Around a request that authenticates a client (`client_id` as it claims to be,
-        None when it names none): refused while the client or the address failed to
-        authenticate too often, or at the token endpoint sent too many requests; its
-        failure counted when it fails."""
+        None when it names none).
+
+        Before authentication only the address's limits apply: its requests at the token
+        endpoint, and its failed client authentications. A claimed client id is anyone's
+        to claim, so its failures are counted, and answered 429 once too many, only on
+        requests that fail to authenticate: the client with its right secret never meets
+        them (SPEC §6). Likewise a client's request limit at the token endpoint counts the
+        tokens it was issued, which nobody else can make it spend."""
+        address = ip_key(ip)
         client = (client_id or "")[:128]
         if token_endpoint:
-            for rule, key in ((self.token_ip, ip), (self.token_client, client)):
-                if not key:
-                    continue
-                wait = await self._counters.hit(rule, key)
-                if wait is not None:
-                    raise RateLimited(
-                        f"Too many requests. Try again in {_in_words(wait)}.", retry_after=wait
-                    )
-        auth_rules = [(self.client_auth_ip, ip)]
-        if client:
-            auth_rules.append((self.client_auth_client, client))
-        wait = await self._counters.retry_after(auth_rules)
+            wait = await self._counters.hit(self.token_ip, address)
+            if wait is None and client:
+                wait = await self._counters.retry_after([(self.token_client, client)])
+            if wait is not None:
+                raise RateLimited(
+                    f"Too many requests. Try again in {_in_words(wait)}.", retry_after=wait
+                )
+        wait = await self._counters.retry_after([(self.client_auth_ip, address)])
         if wait is not None:
             raise RateLimited(
                 f"Too many failed client authentications. Try again in {_in_words(wait)}.",
@@ -268,12 +356,18 @@ class RateLimits:
         try:
             yield
         except OAuthError as error:
-            if isinstance(error, InvalidClient):
-                for rule, key in auth_rules:
-                    await self._counters.hit(rule, key)
             if token_endpoint and self.token_failure_cost > 1:
-                extra = self.token_failure_cost - 1
-                await self._counters.hit(self.token_ip, ip, extra)
+                await self._counters.hit(self.token_ip, address, self.token_failure_cost - 1)
+            if isinstance(error, InvalidClient):
+                await self._counters.hit(self.client_auth_ip, address)
                 if client:
-                    await self._counters.hit(self.token_client, client, extra)
+                    wait = await self._counters.hit(self.client_auth_client, client)
+                    if wait is not None:
+                        raise RateLimited(
+                            "Too many failed client authentications. "
+                            f"Try again in {_in_words(wait)}.",
+                            retry_after=wait,
+                        ) from error
             raise
+        if token_endpoint and client:
+            await self._counters.hit(self.token_client, client)

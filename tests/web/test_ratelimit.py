@@ -4,6 +4,7 @@ its endpoint; only failures count; counts are shared through Redis."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -72,30 +73,88 @@ def assert_limited_page(response: httpx.Response) -> None:
 # --- Sign-in ----------------------------------------------------------------------------
 
 
-async def test_ten_failed_sign_ins_lock_the_account_for_every_address_even_the_right_password(
+async def sign_in_failures(app: FastAPI) -> list[str]:
+    async with reading(engine_of(app)) as store:
+        return [e.ip async for e, _ in store.audit(AuditQuery(event="sign_in_failed"))]
+
+
+async def test_ten_failed_sign_ins_lock_the_account_for_new_browsers_but_not_the_owners(
     make_app: MakeApp,
 ) -> None:
+    # Audit finding 3: ten failures from anywhere used to lock the owner out too, for as
+    # long as a stranger kept guessing.
     app = await make_app()  # the defaults: 10 failures per account in 10 minutes
     async with browser(app, "198.51.100.1") as owner:
         await sign_up(owner, password=PASSWORD)
-    async with browser(app, "203.0.113.9") as attacker:
-        for _ in range(10):
-            response = await log_in(attacker, "ann@example.com", "wrong password!")
-            assert response.status_code == 400
-        assert_limited_page(await log_in(attacker, "ANN@example.com", "another guess"))
-    async with browser(app, "198.51.100.1") as owner:
-        limited = await log_in(owner, "ann@example.com", PASSWORD)
-        assert_limited_page(limited)
-        assert "Try again in 10 minutes" in limited.text
+        await submit(owner, "/settings/account", "/logout")
+        async with browser(app, "203.0.113.9") as attacker:
+            for _ in range(10):
+                response = await log_in(attacker, "ann@example.com", "wrong password!")
+                assert response.status_code == 400
+            assert_limited_page(await log_in(attacker, "ANN@example.com", "another guess"))
+            # Even with the right password, a browser that never signed in must wait:
+            # otherwise the limit would not stop a guess from succeeding.
+            limited = await log_in(attacker, "ann@example.com", PASSWORD)
+            assert_limited_page(limited)
+            assert "Try again in 10 minutes" in limited.text
+        # The owner's browser signed in before: its device cookie exempts it.
+        assert (await log_in(owner, "ann@example.com", PASSWORD)).status_code == 303
+    async with browser(app, "198.51.100.1") as someone:
         # Another account is untouched.
-        await sign_up(owner, email="bob@example.com", password=PASSWORD)
-        owner.cookies.clear()
-        assert (await log_in(owner, "bob@example.com", PASSWORD)).status_code == 303
+        await sign_up(someone, email="bob@example.com", password=PASSWORD)
+        someone.cookies.clear()
+        assert (await log_in(someone, "bob@example.com", PASSWORD)).status_code == 303
     # The brute force left its trace: ten failed sign-ins under the account; the refused
     # attempts were not even checked, so they are not failures.
-    async with reading(engine_of(app)) as store:
-        events = [event async for event, _ in store.audit(AuditQuery(event="sign_in_failed"))]
-    assert len(events) == 10 and {e.ip for e in events} == {"203.0.113.9"}
+    assert await sign_in_failures(app) == ["203.0.113.9"] * 10
+
+
+async def test_a_device_cookie_has_a_limit_of_its_own(make_app: MakeApp) -> None:
+    app = await make_app(rate_limit_login_per_account="3/10 minutes")
+    async with browser(app) as thief:  # a browser whose device cookie an attacker holds
+        await sign_up(thief, password=PASSWORD)
+        await submit(thief, "/settings/account", "/logout")
+        for _ in range(3):
+            assert (await log_in(thief, "ann@example.com", "guess")).status_code == 400
+        assert_limited_page(await log_in(thief, "ann@example.com", "guess"))
+    async with browser(app) as stranger:  # the account's own count is untouched
+        assert (await log_in(stranger, "ann@example.com", PASSWORD)).status_code == 303
+
+
+async def test_a_device_cookie_of_another_account_or_forged_exempts_nothing(
+    make_app: MakeApp,
+) -> None:
+    app = await make_app(rate_limit_login_per_account="2/10 minutes")
+    async with browser(app) as http:
+        await sign_up(http, email="bob@example.com", password=PASSWORD)
+        bobs_cookie = http.cookies["paced_device"]
+        await submit(http, "/settings/account", "/logout")
+        await sign_up(http, email="ann@example.com", password=PASSWORD)
+    async with browser(app) as attacker:
+        attacker.cookies.set("paced_device", bobs_cookie)
+        for _ in range(2):
+            assert (await log_in(attacker, "ann@example.com", "guess")).status_code == 400
+        assert_limited_page(await log_in(attacker, "ann@example.com", PASSWORD))
+    # A cookie made without the secret key, claiming Ann's account.
+    forged = base64.urlsafe_b64encode(b"user_forged nonce").decode().rstrip("=")
+    async with browser(app) as attacker:
+        attacker.cookies.set("paced_device", forged + "." + bobs_cookie.partition(".")[2])
+        assert_limited_page(await log_in(attacker, "ann@example.com", PASSWORD))
+
+
+async def test_concurrent_wrong_passwords_cannot_exceed_the_limit(make_app: MakeApp) -> None:
+    # Audit finding 2: nothing was counted until the password check ended, so thirty
+    # guesses sent together were all checked against a limit of ten.
+    app = await make_app(rate_limit_login_per_account="10/10 minutes")
+    async with browser(app) as http:
+        await sign_up(http, password=PASSWORD)
+    async with browser(app, "203.0.113.9") as attacker:
+        responses = await asyncio.gather(
+            *(log_in(attacker, "ann@example.com", f"guess {n}") for n in range(30))
+        )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [400] * 10 + [429] * 20
+    assert len(await sign_in_failures(app)) == 10
 
 
 async def test_the_lock_lifts_when_the_window_has_room_again(make_app: MakeApp) -> None:
@@ -130,6 +189,51 @@ async def test_failures_from_one_address_across_accounts_are_limited_per_address
         assert_limited_page(await log_in(attacker, "victim99@example.com", "guess"))
     async with browser(app, "198.51.100.7") as someone_else:
         assert (await log_in(someone_else, "victim99@example.com", "guess")).status_code == 400
+
+
+async def test_an_ipv6_address_is_counted_by_its_64(make_app: MakeApp) -> None:
+    # Audit finding 9: each address of a /64 had a count of its own, and whoever has one
+    # address has the whole /64.
+    app = await make_app(rate_limit_login_per_ip="3/10 minutes")
+    for n in range(3):
+        async with browser(app, f"2001:db8:1:2::{n + 1:x}") as attacker:
+            assert (await log_in(attacker, f"v{n}@example.com", "guess")).status_code == 400
+    async with browser(app, "2001:db8:1:2:ffff:ffff:ffff:ffff") as attacker:
+        assert_limited_page(await log_in(attacker, "v9@example.com", "guess"))
+    async with browser(app, "2001:db8:1:3::1") as neighbour:  # the next /64
+        assert (await log_in(neighbour, "v9@example.com", "guess")).status_code == 400
+
+
+async def test_wrong_current_passwords_are_limited_and_logged(make_app: MakeApp) -> None:
+    # Audit finding 4: a stolen session could try current passwords without limit, and
+    # nothing was logged.
+    app = await make_app(rate_limit_login_per_account="3/10 minutes")
+    async with browser(app, "203.0.113.9") as thief:
+        await sign_up(thief, password=PASSWORD)
+        for _ in range(3):
+            response = await submit(
+                thief,
+                "/settings/account",
+                "/settings/account/password",
+                current_password="guess",
+                new_password="a new passphrase",
+            )
+            assert response.status_code == 400
+            assert "not your current password" in response.text
+        limited = await submit(
+            thief,
+            "/settings/account",
+            "/settings/account/password",
+            current_password=PASSWORD,
+            new_password="a new passphrase",
+        )
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert "Too many failed sign-ins" in limited.text
+    async with reading(engine_of(app)) as store:
+        events = [
+            e async for e, _ in store.audit(AuditQuery(event="password_change_failed"))
+        ]
+    assert [e.ip for e in events] == ["203.0.113.9"] * 3
 
 
 async def test_limits_can_be_turned_off(make_app: MakeApp) -> None:
@@ -185,9 +289,12 @@ def wrong_secret() -> str:
     return token_format.generate(token_format.CLIENT_SECRET)
 
 
-async def test_twenty_failed_client_authentications_lock_the_client(
+async def test_a_stranger_cannot_lock_a_client_out_with_wrong_secrets(
     world: tuple[FastAPI, Person, Client],
 ) -> None:
+    # Audit finding 1: failures were counted per claimed client id and checked before
+    # authentication, so twenty junk posts locked the real client out of all three
+    # endpoints.
     app, ann, zapier = world
     code = await add_code(engine_of(app), zapier, ann)
     async with browser(app, "203.0.113.9") as attacker:
@@ -198,21 +305,38 @@ async def test_twenty_failed_client_authentications_lock_the_client(
                 headers={"Authorization": basic(zapier.client_id, wrong_secret())},
             )
             assert response.status_code == 401
+        # The client id's failures are answered once too many: on failing requests only.
         assert_limited_json(
             await attacker.post(
-                "/oauth/token",
-                data=exchange_form(code),
+                "/oauth/introspect",
+                data={"token": "x"},
                 headers={"Authorization": basic(zapier.client_id, wrong_secret())},
             )
         )
-    # The client itself, from its own address and with its right secret, must wait too:
-    # otherwise the limit would not stop a guess from succeeding.
+    # The client with its right secret is never refused by its client id's failures.
     async with browser(app, "198.51.100.2") as integration:
         for endpoint in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):
             response = await integration.post(
                 endpoint, data={**exchange_form(code), "token": "x", **zapier.form()}
             )
-            assert_limited_json(response)
+            assert response.status_code == 200, (endpoint, response.text)
+
+
+async def test_a_stranger_cannot_lock_a_public_client_out_with_junk_secrets(
+    make_app: MakeApp,
+) -> None:
+    app = await make_app()
+    ann = await add_user(engine_of(app))
+    cli = await add_client(engine_of(app), ann, public=True)
+    async with browser(app, "203.0.113.9") as attacker:
+        for _ in range(20):
+            junk = {"token": "x", "client_id": cli.client_id, "client_secret": wrong_secret()}
+            assert (await attacker.post("/oauth/revoke", data=junk)).status_code == 401
+    async with browser(app, "198.51.100.2") as integration:
+        response = await integration.post(
+            "/oauth/revoke", data={"token": "x", "client_id": cli.client_id}
+        )
+        assert response.status_code == 200
 
 
 async def test_failed_client_authentications_from_one_address_are_limited_per_address(
@@ -236,26 +360,46 @@ async def test_failed_client_authentications_from_one_address_are_limited_per_ad
         assert answer.status_code == 200
 
 
-async def test_token_requests_are_limited_per_client_and_failures_weigh_more(
+async def test_token_requests_are_limited_per_client_by_the_tokens_it_was_issued(
     make_app: MakeApp,
 ) -> None:
-    app = await make_app(rate_limit_token_per_client="6/minute", rate_limit_token_failure_cost=3)
+    app = await make_app(rate_limit_token_per_client="3/minute", rate_limit_token_failure_cost=3)
     ann = await add_user(engine_of(app))
     zapier, other = await add_client(engine_of(app), ann), await add_client(engine_of(app), ann)
     bad_grant = {"grant_type": "refresh_token", "refresh_token": "pt_refresh_nope"}
+    async with browser(app, "203.0.113.9") as stranger:
+        # Failed requests naming the client, whoever sends them, spend none of its
+        # requests: anyone can claim a client id.
+        for _ in range(5):
+            failed = await stranger.post("/oauth/token", data={**bad_grant, **zapier.form()})
+            assert failed.status_code == 400
     async with browser(app) as http:
-        for _ in range(3):  # three successes: 3 of 6
+        for _ in range(3):
             code = await add_code(engine_of(app), zapier, ann)
             response = await http.post("/oauth/token", data=exchange_form(code, **zapier.form()))
             assert response.status_code == 200
-        failed = await http.post("/oauth/token", data={**bad_grant, **zapier.form()})
-        assert failed.status_code == 400  # one failure weighs three: 6 of 6
-        assert_limited_json(await http.post("/oauth/token", data={**bad_grant, **zapier.form()}))
+        code = await add_code(engine_of(app), zapier, ann)
+        assert_limited_json(
+            await http.post("/oauth/token", data=exchange_form(code, **zapier.form()))
+        )
         # Another client is counted apart; and revocation is not a token request.
-        response = await http.post("/oauth/token", data={**bad_grant, **other.form()})
-        assert response.status_code == 400
+        code = await add_code(engine_of(app), other, ann)
+        response = await http.post("/oauth/token", data=exchange_form(code, **other.form()))
+        assert response.status_code == 200
         revoked = await http.post("/oauth/revoke", data={"token": "x", **zapier.form()})
         assert revoked.status_code == 200
+
+
+async def test_failed_token_requests_weigh_more_for_their_address(make_app: MakeApp) -> None:
+    app = await make_app(rate_limit_token_per_ip="6/minute", rate_limit_token_failure_cost=3)
+    ann = await add_user(engine_of(app))
+    zapier = await add_client(engine_of(app), ann)
+    bad_grant = {"grant_type": "refresh_token", "refresh_token": "pt_refresh_nope"}
+    async with browser(app, "203.0.113.9") as http:
+        for _ in range(2):  # two failures weigh six
+            failed = await http.post("/oauth/token", data={**bad_grant, **zapier.form()})
+            assert failed.status_code == 400
+        assert_limited_json(await http.post("/oauth/token", data={**bad_grant, **zapier.form()}))
 
 
 async def test_token_requests_are_limited_per_address(make_app: MakeApp) -> None:
@@ -345,6 +489,24 @@ async def test_with_redis_every_node_shares_the_count(make_app: MakeApp, redis_p
     finally:
         await client.aclose()
     assert keys and not any(b"ann@example.com" in key for key in keys)  # emails stay out
+
+
+async def test_with_redis_concurrent_guesses_on_two_nodes_stay_within_the_limit(
+    make_app: MakeApp, redis_prefix: str
+) -> None:
+    shared = {"redis_url": REDIS_URL, "redis_key_prefix": redis_prefix}
+    nodes = [await make_app(**shared, rate_limit_login_per_account="5/10 minutes") for _ in "ab"]
+    async with browser(nodes[0]) as http:
+        await sign_up(http, password=PASSWORD)
+        for _ in range(4):  # successes are no failures on Redis either
+            http.cookies.clear()
+            assert (await log_in(http, "ann@example.com", PASSWORD)).status_code == 303
+    async with browser(nodes[0], "203.0.113.9") as a, browser(nodes[1], "203.0.113.9") as b:
+        responses = await asyncio.gather(
+            *(log_in((a, b)[n % 2], "ann@example.com", f"guess {n}") for n in range(20))
+        )
+    assert sorted(r.status_code for r in responses) == [400] * 5 + [429] * 15
+    assert len(await sign_in_failures(nodes[0])) == 5
 
 
 async def test_without_redis_limits_fail_open_rather_than_lock_everyone_out(

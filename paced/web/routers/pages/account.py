@@ -6,11 +6,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paced.core import accounts
-from paced.core.errors import Invalid
+from paced.core.errors import Invalid, RateLimited
 from paced.core.ids import digest
 from paced.storage.unit_of_work import reading, unit_of_work
+from paced.web import metrics
 from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
+from paced.web.ratelimit import account_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,11 +23,13 @@ def page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     return context.render(
         "settings/account.html",
         {"errors": errors or {}, "values": values or {}, "time_zones": accounts.TIME_ZONES},
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -57,19 +61,45 @@ async def update_profile(request: Request, context: SignedIn) -> Response:
 async def change_password(request: Request, context: SignedIn) -> Response:
     form = await checked_form(request, context)
     assert context.user is not None and context.session_id is not None
+    state = context.state
+    origin = origin_of(request)
+    # SPEC §6: the current password is a guess at the account's password like a sign-in,
+    # counted before it is checked, so that a stolen session cannot brute-force it.
+    limit_key = account_key(context.user.email)
     try:
-        async with reading(context.state.engine) as store:
+        await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
+    except RateLimited as error:
+        metrics.rate_limited("/settings/account/password")
+        return page(
+            context,
+            errors={"current_password": error.description},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    try:
+        async with reading(state.engine) as store:
             credentials = await accounts.find_credentials(store, context.user.email)
         change = await accounts.check_password_change(
             credentials,
             context.user,
             text(form, "current_password", 4096),
             text(form, "new_password", 4096),
-            context.state.policy.password_hashing,
+            state.policy.password_hashing,
         )
-        async with unit_of_work(context.state.engine) as store:
+    except accounts.WrongCurrentPassword as error:
+        async with unit_of_work(state.engine) as store:
+            await accounts.password_change_failed(
+                store, context.user, state.clock(), origin=origin
+            )
+        return page(context, errors=error.fields, status_code=400)
+    except Invalid as error:
+        await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
+        return page(context, errors=error.fields, status_code=400)
+    await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
+    try:
+        async with unit_of_work(state.engine) as store:
             await accounts.change_password(
-                store, context.user, change, context.state.clock(), origin=origin_of(request)
+                store, context.user, change, state.clock(), origin=origin
             )
             # A changed password ends every other session of the account.
             await store.delete_user_sessions(

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from paced.core import accounts, sessions
 from paced.core.errors import Conflict, Invalid, RateLimited
 from paced.storage.unit_of_work import reading, unit_of_work
+from paced.web import device as device_cookie
 from paced.web import metrics
 from paced.web.deps import (
     SESSION_COOKIE,
@@ -19,6 +20,7 @@ from paced.web.deps import (
     text,
 )
 from paced.web.origin import origin_of
+from paced.web.ratelimit import account_key, device_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,7 +103,9 @@ async def signup(request: Request, context: Viewer) -> Response:
             status_code=400,
         )
     await state.rate_limits.signed_up(origin.ip)
-    return start_session(context, session_id, next_path)
+    response = start_session(context, session_id, next_path)
+    device_cookie.remember(request, response, state, user.id)
+    return response
 
 
 @router.get("/login")
@@ -117,9 +121,16 @@ async def login(request: Request, context: Viewer) -> Response:
     next_path = safe_next(text(form, "next", 4000))
     state = context.state
     origin = origin_of(request)
+    async with reading(state.engine) as store:
+        credentials = await accounts.find_credentials(store, email)
+    # SPEC §6: a browser that signed in to the account before counts its failures apart
+    # from everyone else's (paced.web.device).
+    device = device_cookie.trusted(request, state, credentials.user.id) if credentials else None
+    limit_key = device_key(device) if device else account_key(email)
     try:
-        # SPEC §6: failures per account and per address; the password is not even checked.
-        await state.rate_limits.check_login(origin.ip, email)
+        # Counted before the password is checked, so that concurrent guesses cannot
+        # all pass the limit; while it is reached the password is not even checked.
+        await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
     except RateLimited as error:
         metrics.rate_limited("/login")
         return context.render(
@@ -128,8 +139,6 @@ async def login(request: Request, context: Viewer) -> Response:
             status_code=429,
             headers={"Retry-After": str(error.retry_after)},
         )
-    async with reading(state.engine) as store:
-        credentials = await accounts.find_credentials(store, email)
     check = await accounts.check_password(
         credentials, email, password, state.policy.password_hashing
     )
@@ -148,13 +157,15 @@ async def login(request: Request, context: Viewer) -> Response:
             )
     if user is None:
         metrics.auth_failed("login", "bad_credentials")
-        await state.rate_limits.login_failed(origin.ip, email)
         return context.render(
             "accounts/login.html",
             {"email": email, "error": accounts.LOGIN_FAILED, "next": next_path},
             status_code=400,
         )
-    return start_session(context, session_id, next_path)
+    await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
+    response = start_session(context, session_id, next_path)
+    device_cookie.remember(request, response, state, user.id)
+    return response
 
 
 @router.post("/logout")
