@@ -5,8 +5,16 @@
 For each database: a fresh database; a user, an app and a personal access token made
 through the CLI; OAuth tokens and codes obtained through real authorization flows; then
 `paced serve` with one worker pinned to core 0, driven by wrk (one thread, 32
-connections) pinned to core 1. Every answer's status is checked: a scenario with an
-unexpected status reports an error, never a throughput. docs/benchmarks.md explains.
+connections) pinned to core 1. paced runs as an operator runs it: its default settings,
+the access log on, metrics on; only the rate limits that the load would meet from one
+address are off, so that the work is measured and not the refusals.
+
+The yardstick is `bare`: a bare Starlette app (bench/bare.py) serving the same JSON on
+the same server and core, measured in the same run. `floor` is paced's own route with
+that JSON and no authentication or database (its middleware's cost), and
+`me_pat_no_log` is `me_pat` on a second server started with `--no-access-log` (the
+access log's cost). Every answer's status is checked: a scenario with an unexpected
+status reports an error, never a throughput. docs/benchmarks.md explains.
 """
 
 from __future__ import annotations
@@ -41,8 +49,10 @@ EMAIL = "bench@example.com"
 SERVER_CORE, LOAD_CORE = "0", "1"
 
 SCENARIOS = (
+    "bare",
     "floor",
     "me_pat",
+    "me_pat_no_log",
     "me_oauth",
     "me_unknown",
     "me_garbage",
@@ -233,17 +243,37 @@ async def exchange(base: str, app: dict[str, object], codes_: list[str]) -> list
 # --- the server and the load ------------------------------------------------------------
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, *PACED, "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+def start_server(
+    env: dict[str, str], port: int, log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    return started(
+        ["taskset", "-c", SERVER_CORE, *PACED, "serve", "--port", str(port), *options],
+        env,
+        port,
+        log,
     )
+
+
+def start_bare(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """bench/bare.py on uvicorn as `paced serve` runs it: httptools, uvloop when installed,
+    no server header, and no access log (it has none of its own to write)."""
+    command = [
+        *("taskset", "-c", SERVER_CORE, sys.executable, "-m", "uvicorn"),
+        *("--app-dir", str(ROOT / "bench"), "bare:app", "--port", str(port)),
+        *("--http", "httptools", "--no-access-log", "--no-server-header"),
+        *("--log-level", "warning"),
+    ]
+    return started(command, env, port, log, health="/api/v1/me")
+
+
+def started(
+    command: list[str], env: dict[str, str], port: int, log: Path, health: str = "/healthz"
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{health}", timeout=1).status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.1)
@@ -289,6 +319,11 @@ def wrk(
     raise SystemExit(f"wrk printed no result:\n{output}")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
 def measure(name: str, pid: int, stats: dict[str, int]) -> Result:
     result = Result(name, requests=stats["requests"], rss_mib=rss_mib(pid))
     if stats["unexpected"] or stats["socket_errors"]:
@@ -308,6 +343,13 @@ def measure(name: str, pid: int, stats: dict[str, int]) -> Result:
 
 def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
     folder = Path(tempfile.mkdtemp(prefix="paced-bench-"))
+    try:
+        return _run_database(kind, args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_database(kind: str, args: argparse.Namespace, folder: Path) -> list[Result]:
     with Database(kind, folder, args.postgres_url) as database:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PACED_")}
         env.update(
@@ -316,6 +358,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
                 "PACED_SECRET_KEY": "bench-secret-key-bench-secret-key",
                 "PACED_BENCH_FLOOR": "1",
                 "PACED_ACCESS_TOKEN_TTL": "86400",
+                "PACED_METRICS_PORT": str(19000 + secrets.randbelow(1000)),
                 # me_unknown/me_garbage send thousands of invalid tokens a second, and the
                 # token scenarios thousands of requests, all from 127.0.0.1 and one client:
                 # what is measured is the work, not the rate limits' refusals.
@@ -344,9 +387,27 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
 
         port = 18000 + secrets.randbelow(1000)
         base = f"http://127.0.0.1:{port}"
+        wanted = set(args.scenarios)
+        results: list[Result] = []
+
+        def run(name: str, pid: int, script: str, script_args: list[str], expect: int) -> None:
+            stats = wrk(base, script, script_args, expect, args.duration, args.connections)
+            results.append(measure(name, pid, stats))
+            print(f"  {kind:10} {name:14} {_describe(results[-1])}", file=sys.stderr)
+
+        def warm_up(path: str, token: str) -> None:
+            wrk(base, "get.lua", [path, "200", token], 200, 2, args.connections)
+
+        if "bare" in wanted:
+            bare = start_bare(env, port, folder / "bare.log")
+            try:
+                warm_up("/api/v1/me", "")
+                run("bare", bare.pid, "get.lua", ["/api/v1/me", "200", ""], 200)
+            finally:
+                stop(bare)
+
         server = start_server(env, port, folder / "server.log")
         try:
-            wanted = set(args.scenarios)
             refresh_count = args.grants if "token_refresh" in wanted else 0
             code_count = args.codes if "code_exchange" in wanted else 0
 
@@ -384,18 +445,21 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
                 ),
             }
             # Warm up the interpreter and the connection pool before measuring.
-            wrk(base, "get.lua", ["/api/v1/me", "200", str(pat["token"])], 200, 2, args.connections)
-            results = []
+            warm_up("/api/v1/me", str(pat["token"]))
             for name in args.scenarios:
-                script, script_args, expect = plan[name]
-                stats = wrk(base, script, script_args, expect, args.duration, args.connections)
-                results.append(measure(name, server.pid, stats))
-                print(f"  {kind:10} {name:14} {_describe(results[-1])}", file=sys.stderr)
-            return results
+                if name in plan:
+                    run(name, server.pid, *plan[name])
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-            shutil.rmtree(folder, ignore_errors=True)
+            stop(server)
+
+        if "me_pat_no_log" in wanted:
+            quiet = start_server(env, port, folder / "quiet.log", "--no-access-log")
+            try:
+                warm_up("/api/v1/me", str(pat["token"]))
+                run("me_pat_no_log", quiet.pid, *plan["me_pat"])
+            finally:
+                stop(quiet)
+        return sorted(results, key=lambda r: SCENARIOS.index(r.scenario))
 
 
 def _well_formed_unknown() -> str:
@@ -414,22 +478,29 @@ def _describe(result: Result) -> str:
 
 
 def table(kind: str, results: list[Result], tokens: int) -> str:
-    floor = next((r.rps for r in results if r.scenario == "floor" and not r.error), 0.0)
+    def rps(scenario: str) -> float:
+        return next((r.rps for r in results if r.scenario == scenario and not r.error), 0.0)
+
+    bare, floor = rps("bare"), rps("floor")
     lines = [
         f"### {kind}, {tokens:,} extra tokens in the table",
         "",
-        "| scenario | req/s | x floor | p50 ms | p99 ms | RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| scenario | req/s | x bare | x floor | p50 ms | p99 ms | RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if r.error:
-            lines.append(f"| {r.scenario} | error: {r.error} | | | | |")
+            lines.append(f"| {r.scenario} | error: {r.error} | | | | | |")
             continue
-        ratio = f"{r.rps / floor:.2f}" if floor else "-"
+        x_bare = f"{r.rps / bare:.2f}" if bare else "-"
+        x_floor = f"{r.rps / floor:.2f}" if floor and r.scenario != "bare" else "-"
         lines.append(
-            f"| {r.scenario} | {r.rps:,.0f} | {ratio} | {r.p50_ms:.2f} | "
+            f"| {r.scenario} | {r.rps:,.0f} | {x_bare} | {x_floor} | {r.p50_ms:.2f} | "
             f"{r.p99_ms:.2f} | {r.rss_mib:.1f} |"
         )
+    logged, quiet = rps("me_pat"), rps("me_pat_no_log")
+    if logged and quiet:
+        lines += ["", f"The access log keeps {logged / quiet:.2f} of me_pat's throughput."]
     return "\n".join(lines)
 
 
