@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TextIO
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
+from paced.logs import AccessLog, resolve_format
 from paced.core import passwords
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
@@ -37,7 +40,13 @@ from paced.web.state import AppState, Clock, system_clock
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = system_clock,
+    log_stream: TextIO | None = None,
+) -> FastAPI:
+    """`log_stream`: where the access log goes (standard error by default)."""
     settings = settings or Settings()
     if not settings.base_url:
         settings = settings.with_port("127.0.0.1", 8000)
@@ -58,6 +67,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         rate_limits=RateLimits(settings),
     )
 
+    access_log = (
+        AccessLog(log_stream or sys.stderr, resolve_format(settings.log_format))
+        if settings.access_log
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # What exists now (modules, routes, templates) lives as long as the process: out
@@ -71,6 +86,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         await state.bearer.aclose()
         await state.rate_limits.aclose()
         await dispose(engine)
+        if access_log is not None:
+            access_log.close()
 
     app = FastAPI(
         title="Paced Email API",
@@ -81,11 +98,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         openapi_url="/openapi.json",
     )
     app.state.paced = state
+    app.state.access_log = access_log
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, refuse=errors.body_too_large)
     app.add_middleware(SecurityHeaders)
     # Outermost last: proxy headers first, so that logs and limits see the client's address.
     app.add_middleware(
-        RequestObserver, access_log=settings.access_log, metrics=bool(settings.metrics_port)
+        RequestObserver, access_log=access_log, metrics=bool(settings.metrics_port)
     )
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

@@ -3,12 +3,12 @@
 Pure ASGI and lean, as it wraps every API call: with the access log and metrics off it
 only reads one header and adds one. The route is the matched template
 (`/settings/developer/tokens/{token_id}/revoke`), never the raw path or query string.
+The access log's lines are written by `paced.logs.AccessLog`, off the loop.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import re
 from secrets import token_hex
 from time import perf_counter
@@ -16,15 +16,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paced.logs import ACCESS_LOGGER, REQUEST_ID
+from paced.logs import REQUEST_ID, AccessLog
 from paced.web import metrics
 
 HEADER = b"x-request-id"
 # An id from a proxy or client is kept only when it is short and plain: it goes into
 # log lines and back into a response header.
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
-
-access_log = logging.getLogger(ACCESS_LOGGER)
 
 # A made id need not be secret, only unique: a random prefix per process and a counter
 # cost less than reading the system's random source on every request.
@@ -52,7 +50,7 @@ def _incoming_id(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp, *, access_log: bool, metrics: bool) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None, metrics: bool) -> None:
         self.app = app
         self.log = access_log
         self.metrics = metrics
@@ -77,7 +75,7 @@ class RequestObserver:
                     message["headers"] = [*headers, header]
             await send(message)
 
-        if not (self.log or self.metrics):
+        if self.log is None and not self.metrics:
             await self.app(scope, receive, send_with_id)
             return
         start = perf_counter()
@@ -91,20 +89,6 @@ class RequestObserver:
         method: str = scope["method"]
         if self.metrics:
             metrics.observe_request(method, route, status, seconds)
-        if self.log:
+        if self.log is not None:
             client = scope.get("client")
-            access_log.info(
-                "%s %s %d",
-                method,
-                route,
-                status,
-                extra={
-                    "fields": {
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(seconds * 1000, 2),
-                        "client": client[0] if client else None,
-                    }
-                },
-            )
+            self.log.write(method, route, status, seconds, client[0] if client else None)

@@ -3,8 +3,10 @@ tried them: many requests at once against a real `paced serve`, on each database
 
 - Thirty wrong passwords sent together meet the per-account limit of ten: ten are checked
   and fail, the others are refused unchecked.
-- Wrong secrets sent together under another client's id, from another address, leave the
-  real client with its right secret served on all three endpoints.
+- Wrong secrets sent together under another client's id leave the real client with its
+  right secret served on all three endpoints, even from the attacker's own address
+  (both are 127.0.0.1 here): only the address's own failure limit could stop it, and
+  forty failures stay under that.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import re
+from collections.abc import AsyncIterator, Callable
+from typing import Literal
 
 import httpx
 import pytest
@@ -12,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from paced.logs import JsonFormatter
+from paced.logs import REQUEST_ID, AccessLog, JsonFormatter, TextFormatter
 from paced.settings import Settings
 from paced.storage.engine import dispose
 from paced.web.app import create_app
@@ -22,13 +26,26 @@ from tests.conftest import Clock
 GENERATED = re.compile(r"[0-9a-f]{16}")
 
 
-def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
-    formatter = JsonFormatter()
-    return [
-        json.loads(formatter.format(record))
-        for record in caplog.records
-        if record.name == "paced.access"
-    ]
+def access_lines(log: AccessLog, stream: io.StringIO) -> list[dict[str, object]]:
+    log.close()  # writes what is pending
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.fixture
+async def logged(
+    settings: Settings, clock: Clock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[], list[dict[str, object]]]]]:
+    """A client of an app whose JSON access log the test reads."""
+    stream = io.StringIO()
+    app = create_app(settings.model_copy(update={"log_format": "json"}), clock=clock, log_stream=stream)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http, lambda: access_lines(app.state.access_log, stream)
+    finally:
+        await app.state.paced.bearer.aclose()
+        await app.state.paced.rate_limits.aclose()
+        await dispose(app.state.paced.engine)
 
 
 async def item(request: Request) -> PlainTextResponse:
@@ -39,12 +56,12 @@ async def failing(request: Request) -> PlainTextResponse:
     raise RuntimeError("boom")
 
 
-def tiny(*, access_log: bool = True, metrics: bool = False) -> httpx.AsyncClient:
+def tiny(log: AccessLog | None = None, *, metrics: bool = False) -> httpx.AsyncClient:
     """A two-route app behind the observer alone."""
     app = Starlette(
         routes=[Route("/items/{item_id}", item), Route("/fail", failing)],
     )
-    observed = RequestObserver(app, access_log=access_log, metrics=metrics)
+    observed = RequestObserver(app, access_log=log, metrics=metrics)
     transport = httpx.ASGITransport(app=observed)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
@@ -74,14 +91,14 @@ async def test_an_unsafe_request_id_is_replaced(client: httpx.AsyncClient, incom
 
 
 async def test_one_access_line_names_the_route_template_never_the_path_or_query(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    logged: tuple[httpx.AsyncClient, Callable[[], list[dict[str, object]]]],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="paced.access")
+    client, lines = logged
     response = await client.get(
         "/settings/developer/tokens/pat_private/revoke?state=private-value",
         headers={"X-Request-ID": "req-42"},
     )
-    [line] = access_lines(caplog)
+    [line] = lines()
     assert line["method"] == "GET"
     assert line["route"] == "/settings/developer/tokens/{token_id}/revoke"
     assert line["status"] == response.status_code == 303
@@ -92,13 +109,13 @@ async def test_one_access_line_names_the_route_template_never_the_path_or_query(
 
 
 async def test_the_hot_plain_routes_are_named_by_their_template_too(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    logged: tuple[httpx.AsyncClient, Callable[[], list[dict[str, object]]]],
 ) -> None:
     # /api/v1/me and /oauth/token are served by plain Starlette routes (paced.web.app).
-    caplog.set_level(logging.INFO, logger="paced.access")
+    client, lines = logged
     await client.get("/api/v1/me")
     await client.post("/oauth/token", data={"grant_type": "refresh_token"})
-    assert [(line["route"], line["status"]) for line in access_lines(caplog)] == [
+    assert [(line["route"], line["status"]) for line in lines()] == [
         ("/api/v1/me", 401),
         ("/oauth/token", 401),
     ]
@@ -110,32 +127,83 @@ async def test_the_hot_plain_routes_are_named_by_their_template_too(
     ids=["a static file is named by its mount", "an unknown path is not named at all"],
 )
 async def test_routes_without_a_template(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, path: str, route: str
+    logged: tuple[httpx.AsyncClient, Callable[[], list[dict[str, object]]]],
+    path: str,
+    route: str,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="paced.access")
+    client, lines = logged
     await client.get(path)
-    assert [line["route"] for line in access_lines(caplog)] == [route]
+    assert [line["route"] for line in lines()] == [route]
 
 
-async def test_no_access_line_when_the_access_log_is_off(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.INFO, logger="paced.access")
-    async with tiny(access_log=False) as http:
+async def test_no_access_line_when_the_access_log_is_off() -> None:
+    async with tiny(None) as http:
         response = await http.get("/items/1")
     assert response.headers["x-request-id"]
-    assert access_lines(caplog) == []
 
 
-async def test_a_request_that_fails_is_logged_as_a_500_and_the_error_goes_on(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.INFO, logger="paced.access")
-    async with tiny() as http:
+async def test_a_request_that_fails_is_logged_as_a_500_and_the_error_goes_on() -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream, "json")
+    async with tiny(log) as http:
         with pytest.raises(RuntimeError, match="boom"):
             await http.get("/fail")
-    [line] = access_lines(caplog)
+    [line] = access_lines(log, stream)
     assert (line["route"], line["status"]) == ("/fail", 500)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+async def test_an_access_line_reads_as_the_logging_formatters_would_write_it(
+    fmt: Literal["json", "text"],
+) -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream, fmt)
+    token = REQUEST_ID.set("req-7")
+    try:
+        log.write("GET", "/api/v1/me", 200, 0.001234, "203.0.113.5")
+    finally:
+        REQUEST_ID.reset(token)
+    log.close()
+    fields = {
+        "method": "GET",
+        "route": "/api/v1/me",
+        "status": 200,
+        "duration_ms": 1.23,
+        "client": "203.0.113.5",
+    }
+    record = logging.LogRecord("paced.access", logging.INFO, __file__, 1, "GET /api/v1/me 200", (), None)
+    record.fields = fields
+    token = REQUEST_ID.set("req-7")
+    try:
+        formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+        expected = formatter.format(record)
+    finally:
+        REQUEST_ID.reset(token)
+    written = stream.getvalue()
+    assert written.endswith("\n") and written.count("\n") == 1
+    if fmt == "json":
+        line, wanted = json.loads(written), json.loads(expected)
+        assert line.pop("time")[:19] == wanted.pop("time")[:19]
+        assert line == wanted
+    else:
+        assert written.rstrip("\n")[8:] == expected[8:]  # after the time of day
+
+
+async def test_lines_are_written_off_the_loop_in_one_batch_per_turn() -> None:
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    stream = Counting()
+    log = AccessLog(stream, "json")
+    for n in range(50):
+        log.write("GET", f"/r/{n}", 200, 0.001, None)
+    await asyncio.sleep(0)  # one turn of the loop hands the batch over
+    log.close()
+    assert stream.writes == 1 and len(stream.getvalue().splitlines()) == 50
 
 
 def requests_counted(method: str, route: str, status: str) -> float:
