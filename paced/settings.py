@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import limits
 from pydantic import Field, field_validator
@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paced.core.passwords import Hashing
 from paced.core.policy import Policy
+from paced.secret_key import MIN_BYTES, from_file, weakness
 
 
 class ConfigError(Exception):
@@ -123,9 +124,24 @@ class Settings(BaseSettings):
     def trusted_proxy_list(self) -> list[str]:
         return _split(self.trusted_proxies)
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, value: str) -> str:
+        problem = value and weakness(value, "PACED_SECRET_KEY")
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("base_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
+    def _canonical_origin(cls, value: str) -> str:
+        # The issuer is compared as a string (RFC 8414 §3.3, RFC 9207), and `https` decides
+        # the cookies' Secure flag: `HTTPS://Auth.Example/` is written one way only.
+        parts = urlsplit(value.strip())
+        if parts.scheme and parts.netloc:
+            value = urlunsplit(
+                parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower())
+            )
         return value.rstrip("/")
 
     @property
@@ -161,21 +177,11 @@ class Settings(BaseSettings):
                 "PostgreSQL."
             )
         if path is None:
-            return secrets.token_urlsafe(32)
-        key_file = path.with_name(path.name + ".secret-key")
+            return secrets.token_urlsafe(MIN_BYTES)
         try:
-            return key_file.read_text().strip()
-        except FileNotFoundError:
-            pass
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process won the race: use its key
-            return key_file.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
-        return key
+            return from_file(path.with_name(path.name + ".secret-key"))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
 
     def policy(self) -> Policy:
         def optional(seconds: int) -> timedelta | None:

@@ -70,7 +70,7 @@ def settings(database_url: str) -> Settings:
         _env_file=None,
         database_url=database_url,
         base_url="http://testserver",
-        secret_key="test-secret-key",
+        secret_key="test-secret-key-for-paced-tests-only",
         **CHEAP_HASHING,
     )
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from paced.core.errors import PacedError
 from paced.settings import ConfigError, Settings
@@ -42,8 +43,19 @@ def print_json(value: Any) -> None:
 def load_settings() -> Settings:
     try:
         return Settings()
+    except ValidationError as error:
+        fail(f"invalid configuration: {_first_problem(error)}")
     except Exception as error:  # pydantic's message is long; the first line says enough
         fail(f"invalid configuration: {str(error).splitlines()[0]}")
+
+
+def _first_problem(error: ValidationError) -> str:
+    """One line naming the variable, where pydantic writes several."""
+    first = error.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if message.startswith("PACED_") or not first["loc"]:
+        return message
+    return f"PACED_{str(first['loc'][0]).upper()}: {message}"
 
 
 @asynccontextmanager

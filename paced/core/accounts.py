@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -24,6 +25,7 @@ TIME_ZONES: tuple[str, ...] = tuple(sorted(available_timezones() | {"UTC"}))
 _TIME_ZONES = frozenset(TIME_ZONES)
 
 LOGIN_FAILED = "Incorrect email or password."
+_LIKE_THIS = "Enter an email address like name@example.com."
 
 
 class AccountStore(UserStore, SecurityLog, Protocol):
@@ -31,16 +33,22 @@ class AccountStore(UserStore, SecurityLog, Protocol):
 
 
 def email_key(email: str) -> str:
-    """Emails are unique case-insensitively."""
-    return email.strip().casefold()
+    """What makes an email unique: its NFKC_Casefold form, approximated as NFKC, case fold,
+    NFKC again (Unicode §3.13, UAX #15): a fullwidth `k` (U+FF4B) or a Kelvin sign
+    (U+212A) is `k`, and an `e` with a combining accent is `é`."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
 
 
 def check_email(email: str) -> str:
     email = email.strip()
     if not email:
         raise Invalid(fields={"email": "Enter your email address."})
-    if len(email) > MAX_EMAIL or not _EMAIL.match(email) or has_controls(email):
-        raise Invalid(fields={"email": "Enter an email address like name@example.com."})
+    # OWASP Input Validation: no invisible character makes a second look-alike account.
+    if has_controls(email):
+        raise Invalid(fields={"email": f"{_LIKE_THIS} {CONTROL_MESSAGE}"})
+    # The key may be longer than the address (NFKC spells some characters out).
+    if len(email) > MAX_EMAIL or len(email_key(email)) > MAX_EMAIL or not _EMAIL.match(email):
+        raise Invalid(fields={"email": _LIKE_THIS})
     return email
 
 
@@ -48,7 +56,7 @@ def check_name(name: str) -> str:
     name = name.strip()
     if len(name) > MAX_NAME:
         raise Invalid(fields={"name": f"Use at most {MAX_NAME} characters."})
-    if has_controls(name):
+    if has_controls(name, joiners=True):
         raise Invalid(fields={"name": CONTROL_MESSAGE})
     return name
 
@@ -144,7 +152,8 @@ class PasswordCheck:
 
 
 async def find_credentials(store: UserStore, email: str) -> Credentials | None:
-    # An email with a control character has no account (and could not be looked up).
+    # An email with a control or format character has no account (and a NUL could not
+    # be looked up).
     key = email_key(email)
     return None if has_controls(key) else await store.credentials_by_email(key)
 

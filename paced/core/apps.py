@@ -73,7 +73,7 @@ def _check_name(name: str) -> str | None:
         return "Enter a name, so that people know which app asks for access."
     if len(name) > MAX_NAME:
         return f"Use at most {MAX_NAME} characters."
-    if has_controls(name):
+    if has_controls(name, joiners=True):
         return CONTROL_MESSAGE
     return None
 
@@ -113,7 +113,7 @@ def _checked(form: AppForm, *, public: bool) -> AppForm:
         fields["homepage_url"] = message
     if len(form.description) > MAX_DESCRIPTION:
         fields["description"] = f"Use at most {MAX_DESCRIPTION} characters."
-    elif has_controls(form.description, multiline=True):
+    elif has_controls(form.description, multiline=True, joiners=True):
         fields["description"] = CONTROL_MESSAGE
     if fields:
         raise Invalid(fields=fields)

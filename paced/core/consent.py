@@ -5,8 +5,9 @@ a one-time authorization code bound to the client, the redirect URI, the scopes,
 and the PKCE challenge. The code is handed out once, in the redirect; only its SHA-256
 digest is stored.
 
-A user who already granted the app every scope asked for is not asked again, unless the
-client sends `prompt=consent`, or cannot prove who it is (RFC 8252 §8.6).
+A user who already granted the app every scope asked for, for this very redirect URI
+(the exact string, port included), is not asked again, unless the client sends
+`prompt=consent`, or cannot prove who it is (RFC 8252 §8.6).
 """
 
 from __future__ import annotations
@@ -57,11 +58,13 @@ def identity_assured(request: AuthorizationRequest) -> bool:
 
 
 async def needs_consent(store: ConsentStore, request: AuthorizationRequest, user: User) -> bool:
-    """False when the consent screen may be skipped: an earlier, unrevoked approval of
-    this app by this user already covers every scope asked for."""
+    """False when the consent screen may be skipped: earlier, unrevoked approvals of this
+    app by this user, for this redirect URI, already cover every scope asked for."""
     if request.force_consent or not identity_assured(request):
         return True
-    granted = await store.granted_scopes(user.id, request.app.id)
+    # RFC 6749 §10.2: a repeated request is answered without the user only where the
+    # approval sent it, to the character; another loopback port may be another program.
+    granted = await store.granted_scopes(user.id, request.app.id, request.redirect_uri)
     return not granted.issuperset(request.scopes)
 
 
@@ -86,7 +89,7 @@ async def approve(
         revoked_at=None,
     )
     code = secrets.token_urlsafe(CODE_BYTES)
-    await store.add_grant(grant)
+    await store.add_grant(grant, redirect_uri=request.redirect_uri)
     await store.add_authorization_code(
         digest=digest(code),
         grant_id=grant.id,

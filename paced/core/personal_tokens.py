@@ -50,7 +50,7 @@ def check_name(name: str) -> str:
         raise Invalid(fields={"name": "Give the token a name, such as what it is for."})
     if len(name) > MAX_NAME:
         raise Invalid(fields={"name": f"Use at most {MAX_NAME} characters."})
-    if has_controls(name):
+    if has_controls(name, joiners=True):
         raise Invalid(fields={"name": CONTROL_MESSAGE})
     return name
 

@@ -135,9 +135,15 @@ def _loopback_key(uri: str) -> str | None:
     if host not in LOOPBACK_HOSTS:
         return None
     port = netloc[len(host) :]
-    if port and not (port.startswith(":") and port[1:].isdigit() and len(port) <= 6):
+    if port and not (port.startswith(":") and is_port(port[1:])):
         return None
     return "http://" + netloc[: len(host)] + tail
+
+
+def is_port(text: str) -> bool:
+    """Whether `text` is a TCP port a redirect may name: ASCII digits only (RFC 3986 §3.2.3
+    `port = *DIGIT`; `str.isdigit` also takes `١٢` and `²`), from 1 to 65535 (RFC 6335 §6)."""
+    return 0 < len(text) <= 5 and text.isascii() and text.isdigit() and 0 < int(text) <= 65535
 
 
 def matches(registered: Sequence[str], requested: str) -> bool:

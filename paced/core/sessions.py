@@ -41,5 +41,19 @@ async def touch(store: SessionStore, session: Session, now: datetime) -> None:
     await store.touch_session(session.digest, now)
 
 
+async def expect_reveal(store: SessionStore, session_id: str) -> str:
+    """A one-time nonce for the next new secret this session is shown (SPEC §7: once);
+    it replaces any earlier one not yet shown."""
+    nonce = secrets.token_urlsafe(16)
+    await store.expect_reveal(digest(session_id), nonce)
+    return nonce
+
+
+async def spend_reveal(store: SessionStore, session_id: str, nonce: str) -> bool:
+    """Whether the session may be shown the reveal of `nonce`: once, atomically, however
+    many requests bring the same cookie at once."""
+    return await store.spend_reveal(digest(session_id), nonce)
+
+
 async def end(store: SessionStore, session_id: str) -> None:
     await store.delete_session(digest(session_id))

@@ -57,6 +57,14 @@ class SessionStore(Protocol):
 
     async def touch_session(self, digest: str, now: datetime) -> None: ...
 
+    async def expect_reveal(self, digest: str, nonce: str) -> None:
+        """Record `nonce` as the one reveal the session may be shown, replacing any other."""
+        ...
+
+    async def spend_reveal(self, digest: str, nonce: str) -> bool:
+        """Clear the session's reveal if it is `nonce`: True for the one caller that did."""
+        ...
+
     async def delete_session(self, digest: str) -> None: ...
 
     async def delete_user_sessions(
@@ -181,7 +189,9 @@ class AppLookup(Protocol):
 class ConsentStore(Protocol):
     """Approvals on the consent screen, and the codes they issue (RFC 6749 §4.1.2)."""
 
-    async def add_grant(self, grant: Grant) -> None: ...
+    async def add_grant(self, grant: Grant, *, redirect_uri: str) -> None:
+        """`redirect_uri`: where the approval was given for, the answer's destination."""
+        ...
 
     async def add_authorization_code(
         self,
@@ -196,8 +206,9 @@ class ConsentStore(Protocol):
         """`redirect_uri` is the request's parameter as sent, "" when it was omitted."""
         ...
 
-    async def granted_scopes(self, user_id: str, app_id: str) -> frozenset[str]:
-        """Every scope that some unrevoked grant of the user to the app holds."""
+    async def granted_scopes(self, user_id: str, app_id: str, redirect_uri: str) -> frozenset[str]:
+        """Every scope that some unrevoked grant of the user to the app holds, among the
+        grants approved for exactly this `redirect_uri`."""
         ...
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -80,9 +82,7 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float = 30.0) -> As
 def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
     memory = target.database in (None, "", ":memory:")
     if target.database and not memory:
-        from pathlib import Path
-
-        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(target.database))
     # SQLite writes one transaction at a time, and each aiosqlite connection keeps a
     # thread and a page cache: a few connections serve as well as many, for less memory.
     extra: dict[str, Any] = (
@@ -117,6 +117,13 @@ def _sqlite_engine(target: URL, timeout: float) -> AsyncEngine:
     if not memory:
         _INLINE[engine] = InlineDatabase(target, timeout, HIDE_PARAMETERS)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file, if new, readable by its owner only: it holds password
+    hashes. SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _enable_wal(cursor: Any, deadline: float) -> None:

@@ -45,13 +45,14 @@ class GrantRows:
 
     # --- ConsentStore ---------------------------------------------------------------
 
-    async def add_grant(self, grant: Grant) -> None:
+    async def add_grant(self, grant: Grant, *, redirect_uri: str) -> None:
         await self.connection.execute(
             insert(grants).values(
                 id=grant.id,
                 app_id=grant.app_id,
                 user_id=grant.user_id,
                 scopes=" ".join(grant.scopes),
+                redirect_uri=redirect_uri,
                 created_at=grant.created_at,
                 last_used_at=grant.last_used_at,
                 revoked_at=grant.revoked_at,
@@ -80,15 +81,17 @@ class GrantRows:
             )
         )
 
-    async def granted_scopes(self, user_id: str, app_id: str) -> frozenset[str]:
+    async def granted_scopes(self, user_id: str, app_id: str, redirect_uri: str) -> frozenset[str]:
         # Every approval is a grant of its own, so an app that sends its users through
         # authorization often has many: the few distinct scope lists come back, not them.
+        # A grant from before redirect URIs were recorded (NULL) matches none.
         rows = await self.connection.execute(
             select(grants.c.scopes)
             .distinct()
             .where(
                 grants.c.user_id == user_id,
                 grants.c.app_id == app_id,
+                grants.c.redirect_uri == redirect_uri,
                 grants.c.revoked_at.is_(None),
             )
         )

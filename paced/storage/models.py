@@ -92,6 +92,8 @@ sessions = Table(
     Column("user_agent", String(300), nullable=False),
     _at("created_at"),
     _at("last_seen_at"),
+    # The one-time nonce of the secret this session may still be shown (paced.web.reveal).
+    Column("reveal_nonce", String(32), nullable=True),
 )
 
 personal_tokens = Table(
@@ -142,6 +144,9 @@ grants = Table(
     _owner("app_id", "apps"),
     _owner("user_id", "users", index=False),  # led by ix_grants_user_id_app_id
     Column("scopes", String(100), nullable=False),
+    # Where the approval was given for, exactly (paced.core.consent); NULL on grants made
+    # before it was recorded, which therefore never spare the consent screen.
+    Column("redirect_uri", Text, nullable=True),
     _at("created_at"),
     _at("last_used_at", nullable=True),
     _at("revoked_at", nullable=True),

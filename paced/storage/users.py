@@ -136,6 +136,19 @@ class SessionRows:
             update(sessions).where(sessions.c.digest == digest).values(last_seen_at=now)
         )
 
+    async def expect_reveal(self, digest: str, nonce: str) -> None:
+        await self.connection.execute(
+            update(sessions).where(sessions.c.digest == digest).values(reveal_nonce=nonce)
+        )
+
+    async def spend_reveal(self, digest: str, nonce: str) -> bool:
+        result = await self.connection.execute(
+            update(sessions)
+            .where(sessions.c.digest == digest, sessions.c.reveal_nonce == nonce)
+            .values(reveal_nonce=None)
+        )
+        return result.rowcount == 1
+
     async def delete_session(self, digest: str) -> None:
         await self.connection.execute(delete(sessions).where(sessions.c.digest == digest))
 

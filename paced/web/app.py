@@ -15,12 +15,13 @@ from fastapi.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
-from paced.logs import AccessLog, resolve_format
 from paced.core import passwords
+from paced.logs import AccessLog, resolve_format
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
 from paced.storage.engine import create_engine, dispose
 from paced.web import bearer, errors, templating
+from paced.web.cookies import Cookies
 from paced.web.headers import SecurityHeaders
 from paced.web.limits import BodyLimit
 from paced.web.observe import RequestObserver
@@ -62,7 +63,7 @@ def create_app(
         signer=Signer(settings.resolved_secret_key()),
         templates=templates,
         clock=clock,
-        secure_cookies=settings.base_url.startswith("https://"),
+        cookies=Cookies.for_base_url(settings.base_url),
         bearer=BearerTokens(engine, timeout=settings.db_timeout),
         rate_limits=RateLimits(settings),
     )
@@ -100,7 +101,7 @@ def create_app(
     app.state.paced = state
     app.state.access_log = access_log
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, refuse=errors.body_too_large)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https=state.cookies.secure)
     # Outermost last: proxy headers first, so that logs and limits see the client's address.
     app.add_middleware(
         RequestObserver, access_log=access_log, metrics=bool(settings.metrics_port)

@@ -7,15 +7,16 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
+from paced.web.cookies import Cookies
 from paced.web.signing import Signer
 
 COOKIE = "paced_csrf"
 FIELD = "csrf_token"
 
 
-def anonymous_nonce(request: Request) -> tuple[str, bool]:
+def anonymous_nonce(request: Request, cookies: Cookies) -> tuple[str, bool]:
     """The browser's CSRF cookie value, and whether it must be set (it was missing)."""
-    nonce = request.cookies.get(COOKIE, "")
+    nonce = cookies.get(request, COOKIE) or ""
     if 20 <= len(nonce) <= 64:
         return nonce, False
     return secrets.token_urlsafe(24), True
@@ -27,7 +28,5 @@ def token_for(signer: Signer, *, session_id: str | None, nonce: str) -> str:
     return signer.mac("csrf-anonymous", nonce)
 
 
-def set_cookie(response: Response, nonce: str, *, secure: bool) -> None:
-    response.set_cookie(
-        COOKIE, nonce, max_age=60 * 60 * 24 * 365, httponly=True, samesite="lax", secure=secure
-    )
+def set_cookie(response: Response, cookies: Cookies, nonce: str) -> None:
+    cookies.set(response, COOKIE, nonce, max_age=60 * 60 * 24 * 365)

@@ -60,11 +60,10 @@ class ViewerContext:
 
     def finish(self, response: Response) -> Response:
         """Cookies every page answer carries: the CSRF nonce, a consumed flash."""
-        secure = self.state.secure_cookies
         if self.set_csrf_cookie:
-            csrf.set_cookie(response, self.csrf_nonce, secure=secure)
+            csrf.set_cookie(response, self.state.cookies, self.csrf_nonce)
         for name in self.cookies_to_clear:
-            response.delete_cookie(name, httponly=True, samesite="lax", secure=secure)
+            self.state.cookies.delete(response, name)
         return response
 
     def render(
@@ -89,7 +88,7 @@ class ViewerContext:
 
 
 async def viewer(request: Request, state: State) -> ViewerContext:
-    session_id = request.cookies.get(SESSION_COOKIE) or None
+    session_id = state.cookies.get(request, SESSION_COOKIE)
     user = None
     clear: list[str] = []
     if session_id:
@@ -104,10 +103,11 @@ async def viewer(request: Request, state: State) -> ViewerContext:
             clear.append(SESSION_COOKIE)
         else:
             user = session.user
-    nonce, missing = csrf.anonymous_nonce(request)
+    nonce, missing = csrf.anonymous_nonce(request, state.cookies)
     flash = None
-    if FLASH_COOKIE in request.cookies:
-        flash = state.signer.unsign("flash", request.cookies[FLASH_COOKIE])
+    signed_flash = state.cookies.get(request, FLASH_COOKIE)
+    if signed_flash is not None:
+        flash = state.signer.unsign("flash", signed_flash)
         clear.append(FLASH_COOKIE)
     return ViewerContext(request, state, user, session_id, nonce, missing, flash, clear)
 
@@ -160,11 +160,5 @@ def redirect(context: ViewerContext, location: str, *, flash: str | None = None)
     response = Response(status_code=303, headers={"Location": location})
     context.finish(response)
     if flash:
-        response.set_cookie(
-            FLASH_COOKIE,
-            context.state.signer.sign("flash", flash),
-            httponly=True,
-            samesite="lax",
-            secure=context.state.secure_cookies,
-        )
+        context.state.cookies.set(response, FLASH_COOKIE, context.state.signer.sign("flash", flash))
     return response

@@ -27,7 +27,7 @@ _PURPOSE = "device"
 
 def trusted(request: Request, state: AppState, user_id: str) -> str | None:
     """The nonce of this browser's device cookie for `user_id`, when it has a valid one."""
-    signed = request.cookies.get(COOKIE)
+    signed = state.cookies.get(request, COOKIE)
     if not signed:
         return None
     value = state.signer.unsign(_PURPOSE, signed)
@@ -41,11 +41,5 @@ def remember(request: Request, response: Response, state: AppState, user_id: str
     """Mark this browser as one that signed in to `user_id`; a browser already marked for
     the account keeps its nonce, so that its count of failures goes on."""
     nonce = trusted(request, state, user_id) or secrets.token_urlsafe(16)
-    response.set_cookie(
-        COOKIE,
-        state.signer.sign(_PURPOSE, f"{user_id} {nonce}"),
-        max_age=MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=state.secure_cookies,
-    )
+    signed = state.signer.sign(_PURPOSE, f"{user_id} {nonce}")
+    state.cookies.set(response, COOKIE, signed, max_age=MAX_AGE)

@@ -16,25 +16,42 @@ DOCS_CSP = (
     "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+# Two years, the preload list's minimum, for every name under the base URL's host too.
+HSTS = "max-age=63072000; includeSubDomains"
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def _headers(csp: str, *, https: bool) -> Headers:
+    fixed = (
+        ("Content-Security-Policy", csp),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+    )
+    return (*fixed, ("Strict-Transport-Security", HSTS)) if https else fixed
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """`https`: the base URL is https, so browsers are told to use nothing else."""
+
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.headers = _headers(CSP, https=https)
+        self.docs_headers = _headers(DOCS_CSP, https=https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in ("/docs", "/docs/oauth2-redirect") else CSP
+        docs = scope["path"] in ("/docs", "/docs/oauth2-redirect")
+        added = self.docs_headers if docs else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", csp)
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
+                for name, value in added:
+                    headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from paced.core.policy import Policy
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
+from paced.web.cookies import Cookies
 from paced.web.ratelimit import RateLimits
 from paced.web.signing import Signer
 
@@ -32,7 +33,7 @@ class AppState:
     signer: Signer
     templates: Jinja2Templates
     clock: Clock
-    secure_cookies: bool
+    cookies: Cookies
     bearer: BearerTokens
     rate_limits: RateLimits
 

@@ -144,3 +144,78 @@ def test_time_zones_are_iana_names() -> None:
     assert accounts.check_time_zone("UTC") == "UTC"
     with pytest.raises(Invalid):
         accounts.check_time_zone("Mars/Olympus")
+
+
+# --- Look-alike addresses (audit finding 5; OWASP Input Validation, Unicode UTS #39) -----
+
+LOOKALIKES = [
+    ("\uff4bate@example.com", "a fullwidth k"),
+    (
+        "\uff4b\uff41\uff54\uff45@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.\uff43\uff4f\uff4d",
+        "all fullwidth",
+    ),
+    ("\u212aate@example.com", "a Kelvin sign for the K"),
+    ("KATE@EXAMPLE.COM", "capitals"),
+]
+
+
+@pytest.mark.parametrize("email", [e for e, _ in LOOKALIKES], ids=[i for _, i in LOOKALIKES])
+async def test_an_address_equal_under_nfkc_casefold_is_the_same_account(email: str) -> None:
+    store = MemoryUsers()
+    kate = await sign_up(store, "kate@example.com", "x" * 8)
+    with pytest.raises(Conflict):
+        await sign_up(store, email, "y" * 8)
+    assert await log_in(store, email, "x" * 8) == kate
+
+
+def test_a_composed_and_a_decomposed_accent_are_one_key() -> None:
+    assert accounts.email_key("ren\u00e9@example.com") == accounts.email_key(
+        "rene\u0301@example.com"
+    )
+
+
+INVISIBLE = [
+    ("kate@example.com\u200b", "a zero-width space after it"),
+    ("ka\u200bte@example.com", "a zero-width space inside"),
+    ("kate\u202e@example.com", "a right-to-left override"),
+    ("kate@exa\u2066mple.com", "a left-to-right isolate"),
+    ("\ufeffkate@example.com", "a byte order mark"),
+    ("kate@example.com\u200e", "a left-to-right mark"),
+    ("ka\u200dte@example.com", "a zero-width joiner"),
+]
+
+
+@pytest.mark.parametrize("email", [e for e, _ in INVISIBLE], ids=[i for _, i in INVISIBLE])
+async def test_an_address_with_an_invisible_format_character_is_refused(email: str) -> None:
+    store = MemoryUsers()
+    await sign_up(store, "kate@example.com", "x" * 8)
+    with pytest.raises(Invalid) as caught:
+        await sign_up(store, email, "y" * 8)
+    assert "Remove the control characters" in caught.value.fields["email"]
+    assert await log_in(store, email, "x" * 8) is None
+
+
+async def test_an_address_whose_normal_form_outgrows_the_column_is_refused() -> None:
+    # U+FDFA is one character that NFKC spells out in eighteen.
+    with pytest.raises(Invalid) as caught:
+        await accounts.new_account(accounts.SignUp("\ufdfa" * 20 + "@example.com", "x" * 8), CHEAP)
+    assert set(caught.value.fields) == {"email"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Kate\u202eetaK", "Kate\u200b", "\u2067Kate"],
+    ids=["a right-to-left override", "a zero-width space", "a right-to-left isolate"],
+)
+async def test_an_account_name_with_an_invisible_format_character_is_refused(name: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        await accounts.new_account(accounts.SignUp("kate@example.com", "x" * 8, name=name), CHEAP)
+    assert "Remove the control characters" in caught.value.fields["name"]
+
+
+async def test_a_persian_name_keeps_its_zero_width_non_joiner() -> None:
+    name = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    account = await accounts.new_account(
+        accounts.SignUp("m@example.com", "x" * 8, name=name), CHEAP
+    )
+    assert account.name == name

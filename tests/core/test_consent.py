@@ -60,19 +60,24 @@ class StoredCode:
 class FakeStore(MemoryLog):
     def __init__(self) -> None:
         self.grants: list[Grant] = []
+        self.redirect_uris: dict[str, str] = {}  # grant id -> where it was approved for
         self.codes: list[StoredCode] = []
 
-    async def add_grant(self, grant: Grant) -> None:
+    async def add_grant(self, grant: Grant, *, redirect_uri: str) -> None:
         self.grants.append(grant)
+        self.redirect_uris[grant.id] = redirect_uri
 
     async def add_authorization_code(self, **fields: Any) -> None:
         self.codes.append(StoredCode(**fields))
 
-    async def granted_scopes(self, user_id: str, app_id: str) -> frozenset[str]:
+    async def granted_scopes(self, user_id: str, app_id: str, redirect_uri: str) -> frozenset[str]:
         return frozenset(
             scope
             for g in self.grants
-            if g.user_id == user_id and g.app_id == app_id and g.revoked_at is None
+            if g.user_id == user_id
+            and g.app_id == app_id
+            and self.redirect_uris[g.id] == redirect_uri
+            and g.revoked_at is None
             for scope in g.scopes
         )
 
@@ -240,3 +245,39 @@ async def test_a_skipped_screen_still_makes_a_new_grant_and_code() -> None:
     second = await consent.approve(store, auth_request(), ANN, NOW, Policy(), origin=ORIGIN)
     assert len(store.grants) == 2 and len(store.codes) == 2
     assert second.grant.id != store.grants[0].id
+
+
+@pytest.mark.parametrize(
+    ("approved_at", "asked_at", "asks_again"),
+    [
+        ("https://client.example/cb", "https://client.example/cb2", True),
+        ("http://127.0.0.1:50001/cb", "http://127.0.0.1:50002/cb", True),
+        ("http://127.0.0.1:50001/cb", "http://127.0.0.1/cb", True),
+        ("http://127.0.0.1:50001/cb", "http://localhost:50001/cb", True),
+        ("http://127.0.0.1:50001/cb", "http://127.0.0.1:50001/cb", False),
+    ],
+    ids=[
+        "another registered redirect URI shows the screen",
+        "a loopback redirect on another port shows the screen",
+        "a loopback redirect without the approved port shows the screen",
+        "another loopback host name shows the screen",
+        "the very same redirect URI skips the screen",
+    ],
+)
+async def test_a_remembered_approval_holds_only_for_its_exact_redirect_uri(
+    approved_at: str, asked_at: str, asks_again: bool
+) -> None:
+    store = FakeStore()
+    await consent.approve(
+        store, auth_request(redirect_uri=approved_at), ANN, NOW, Policy(), origin=ORIGIN
+    )
+    request = auth_request(redirect_uri=asked_at)
+    assert await consent.needs_consent(store, request, ANN) is asks_again
+
+
+async def test_the_grant_records_where_the_answer_went_even_when_the_request_omitted_it() -> None:
+    store = FakeStore()
+    request = auth_request(requested_redirect_uri="")
+    approval = await consent.approve(store, request, ANN, NOW, Policy(), origin=ORIGIN)
+    assert store.redirect_uris[approval.grant.id] == "https://client.example/cb"
+    assert store.codes[0].redirect_uri == ""  # the token request repeats what was sent

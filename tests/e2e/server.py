@@ -59,7 +59,7 @@ def paced_node(
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PACED_")}
     environment.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(env or {})})
     if not database_url.startswith("sqlite"):
-        environment.setdefault("PACED_SECRET_KEY", "e2e-secret-key-e2e-secret-key")
+        environment.setdefault("PACED_SECRET_KEY", "e2e-secret-key-e2e-secret-key-e2e")
     log = (workdir / f"serve-{port}.log").open("w")
     launcher = ["-c", f"{bootstrap}\nfrom paced.cli.main import main\nmain()"]
     process = subprocess.Popen(

@@ -182,7 +182,7 @@ def test_a_metrics_port_in_use_stops_the_start_with_one_line(
         port = busy.getsockname()[1]
         environment.update(
             PACED_DATABASE_URL=database_url,
-            PACED_SECRET_KEY="e2e-secret-key-e2e-secret-key",
+            PACED_SECRET_KEY="e2e-secret-key-e2e-secret-key-e2e",
             PACED_METRICS_PORT=str(port),
         )
         result = subprocess.run(

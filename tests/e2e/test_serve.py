@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -38,6 +40,8 @@ def test_serve_migrates_an_empty_database_and_signs_up_over_http(
     if fresh.startswith("sqlite"):
         key = tmp_path / "new.db.secret-key"
         assert key.exists() and oct(key.stat().st_mode)[-3:] == "600"
+        # Audit finding 9a: the database holds password hashes.
+        assert oct((tmp_path / "new.db").stat().st_mode)[-3:] == "600"
 
 
 def test_serve_refuses_postgresql_without_a_secret_key(tmp_path: Path) -> None:
@@ -55,3 +59,31 @@ def test_serve_refuses_postgresql_without_a_secret_key(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "PACED_SECRET_KEY must be set" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _serve_fails(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "paced", "serve", "--port", "1"],
+        env={"PATH": "/usr/bin", **environment},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+# Audit finding 6: a guessable key would let anyone forge cookies and CSRF tokens.
+def test_serve_refuses_a_short_secret_key_in_one_line(tmp_path: Path) -> None:
+    result = _serve_fails(tmp_path, PACED_SECRET_KEY="a")
+    assert result.returncode != 0
+    assert "PACED_SECRET_KEY" in result.stderr and "32 bytes" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "paced.db").exists()
+
+
+def test_serve_refuses_a_short_key_file_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "paced.db.secret-key").write_text("a\n")
+    result = _serve_fails(tmp_path)
+    assert result.returncode != 0
+    assert "paced.db.secret-key" in result.stderr and "32 bytes" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -3,10 +3,13 @@ SQLite database is switched to WAL however many connections open it together."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
@@ -14,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.settings import Settings
-from paced.storage.engine import _enable_wal, dispose
+from paced.storage.engine import _enable_wal, create_engine, dispose
 from paced.web.app import create_app
 from tests.helpers import statement_engines
 
@@ -100,3 +103,32 @@ def test_a_refused_switch_to_wal_is_tried_again_until_the_timeout() -> None:
     with pytest.raises(sqlite3.OperationalError, match="disk"):
         _enable_wal(broken, time.monotonic() + 5)
     assert broken.tries == 1
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most systems give a service (files 0644 unless made otherwise)."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+# Audit finding 9a: the database holds password hashes; only its owner may read it.
+async def test_a_new_sqlite_database_and_its_wal_and_shm_are_readable_by_the_owner_only(
+    tmp_path: Path, usual_umask: None
+) -> None:
+    path = tmp_path / "data" / "paced.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        async with engine.begin() as connection:  # the WAL and SHM live while it is open
+            await connection.execute(text("CREATE TABLE notes (body TEXT)"))
+            await connection.execute(text("INSERT INTO notes VALUES ('a hash')"))
+            modes = {
+                name: stat.S_IMODE((path.parent / name).stat().st_mode)
+                for name in ("paced.db", "paced.db-wal", "paced.db-shm")
+            }
+    finally:
+        await dispose(engine)
+    assert modes == {"paced.db": 0o600, "paced.db-wal": 0o600, "paced.db-shm": 0o600}

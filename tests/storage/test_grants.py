@@ -27,6 +27,7 @@ from tests.helpers import forget_statements, listen_statements
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
+REDIRECT = "https://client.example/cb"
 
 
 @pytest.fixture
@@ -77,11 +78,15 @@ async def add_app(engine: AsyncEngine, owner_id: str, name: str) -> str:
 
 
 async def add_grant(
-    engine: AsyncEngine, user_id: str, app_id: str, scopes: tuple[str, ...] = ("read",)
+    engine: AsyncEngine,
+    user_id: str,
+    app_id: str,
+    scopes: tuple[str, ...] = ("read",),
+    redirect_uri: str = REDIRECT,
 ) -> Grant:
     grant = Grant(new_id("grant"), app_id, user_id, scopes, NOW, None, None)
     async with unit_of_work(engine) as store:
-        await store.add_grant(grant)
+        await store.add_grant(grant, redirect_uri=redirect_uri)
     return grant
 
 
@@ -137,11 +142,29 @@ async def test_the_scopes_granted_are_those_of_every_unrevoked_grant(
     revoked = await add_grant(engine, ann, app_id, ("read", "write"))
     async with unit_of_work(engine) as store:
         await store.revoke_grant(revoked.id, NOW)
-        assert await store.granted_scopes(ann, app_id) == {"read"}
-        assert await store.granted_scopes(ann, "app_other") == frozenset()
+        assert await store.granted_scopes(ann, app_id, REDIRECT) == {"read"}
+        assert await store.granted_scopes(ann, "app_other", REDIRECT) == frozenset()
     await add_grant(engine, ann, app_id, ("read", "write"))
     async with reading(engine) as store:
-        assert await store.granted_scopes(ann, app_id) == {"read", "write"}
+        assert await store.granted_scopes(ann, app_id, REDIRECT) == {"read", "write"}
+
+
+async def test_the_scopes_granted_are_those_approved_for_exactly_this_redirect_uri(
+    engine: AsyncEngine, ann: str, app_id: str
+) -> None:
+    await add_grant(engine, ann, app_id, ("read",), "http://127.0.0.1:50001/cb")
+    await add_grant(engine, ann, app_id, ("write",), "http://127.0.0.1:50002/cb")
+    # A grant from before redirect URIs were recorded (migration 0003) matches none.
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(grants).values(
+                id=new_id("grant"), app_id=app_id, user_id=ann, scopes="read write", created_at=NOW
+            )
+        )
+    async with reading(engine) as store:
+        assert await store.granted_scopes(ann, app_id, "http://127.0.0.1:50001/cb") == {"read"}
+        assert await store.granted_scopes(ann, app_id, "http://127.0.0.1:50002/cb") == {"write"}
+        assert await store.granted_scopes(ann, app_id, "http://127.0.0.1/cb") == frozenset()
 
 
 async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
+from paced.core.accounts import email_key
 from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
-from paced.storage.models import metadata
+from paced.storage.models import metadata, users
 from tests import databases
 
 
@@ -49,3 +51,57 @@ async def test_nodes_that_start_together_on_an_empty_database_migrate_one_after_
         finally:
             for engine in engines:
                 await dispose(engine)
+
+
+async def test_migration_0004_rekeys_emails_by_nfkc_casefold_and_the_older_claim_wins(
+    database_url: str, tmp_path: Path
+) -> None:
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    accounts = {  # email -> days after `day` the account was made
+        "\uff4bate@example.com": 0,  # fullwidth k, older than...
+        "kate@example.com": 1,  # ...the account already holding the key: it keeps it
+        "\uff22ob@example.com": 2,  # fullwidth B, alone: rekeyed
+        "\uff44an@example.com": 3,  # fullwidth d, the older of two new claims: rekeyed
+        "\u217ean@example.com": 4,  # small roman numeral 500, the later claim: kept
+        "ann@example.com": 5,
+    }
+    with databases.empty_database(backend, tmp_path) as fresh:
+        engine = create_engine(fresh)
+        try:
+            await upgrade(engine, "0003")
+            async with engine.begin() as connection:
+                for email, days in accounts.items():
+                    await connection.execute(
+                        insert(users).values(
+                            id=f"user_{days}",
+                            email=email,
+                            email_key=email.strip().casefold(),  # the key before 0004
+                            name="",
+                            time_zone="UTC",
+                            password_hash="x",
+                            created_at=day + timedelta(days=days),
+                            updated_at=day,
+                        )
+                    )
+            await upgrade(engine)
+            async with engine.connect() as connection:
+                keys = dict(
+                    (await connection.execute(select(users.c.email, users.c.email_key))).all()
+                )
+        finally:
+            await dispose(engine)
+    assert keys == {
+        "\uff4bate@example.com": "\uff4bate@example.com",
+        "kate@example.com": "kate@example.com",
+        "\uff22ob@example.com": "bob@example.com",
+        "\uff44an@example.com": "dan@example.com",
+        "\u217ean@example.com": "\u217ean@example.com",
+        "ann@example.com": "ann@example.com",
+    }
+    assert {email_key(e) for e in accounts} == {
+        "kate@example.com",
+        "bob@example.com",
+        "dan@example.com",
+        "ann@example.com",
+    }

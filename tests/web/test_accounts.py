@@ -191,3 +191,42 @@ async def test_a_signed_in_person_keeps_their_header_on_a_404(client: httpx.Asyn
     assert response.status_code == 404
     assert "ann@example.com" in response.text
     assert ">Sign out</button>" in response.text
+
+
+# --- Look-alike accounts (audit finding 5) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "says"),
+    [
+        ("\uff4bate@example.com", "already exists"),
+        ("kate@example.com\u200b", "Remove the control characters"),
+        ("ka\u202ete@example.com", "Remove the control characters"),
+    ],
+    ids=[
+        "a fullwidth k is the same account",
+        "a trailing zero-width space is refused",
+        "a right-to-left override inside is refused",
+    ],
+)
+async def test_a_lookalike_of_an_existing_address_makes_no_second_account(
+    client: httpx.AsyncClient, email: str, says: str
+) -> None:
+    await sign_up(client, email="kate@example.com")
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    response = await submit(other, "/signup", email=email, password="x" * 12, name="")
+    assert response.status_code in (400, 409)
+    assert says in response.text
+    assert "paced_session=" not in response.headers.get("set-cookie", "")
+
+
+async def test_login_with_a_fullwidth_lookalike_finds_the_same_account(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_up(client, email="kate@example.com")
+    client.cookies.clear()
+    response = await submit(
+        client, "/login", email="\uff4bate@example.com", password="correct horse battery"
+    )
+    assert response.status_code == 303
+    assert "kate@example.com" in (await client.get("/settings/account")).text

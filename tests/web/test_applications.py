@@ -93,7 +93,7 @@ async def test_registering_shows_the_secret_once(client: httpx.AsyncClient, cloc
     page = response.headers["location"]
     assert "pt_client_" not in page and "pt_client_" not in response.text
     reveal = next(c for c in response.headers.get_list("set-cookie") if "paced_reveal=" in c)
-    assert "HttpOnly" in reveal and "samesite=strict" in reveal.lower() and f"Path={page}" in reveal
+    assert "HttpOnly" in reveal and "samesite=strict" in reveal.lower() and "Path=/;" in reveal
 
     shown = await client.get(page)
     assert shown.status_code == 200
@@ -293,3 +293,21 @@ async def test_another_users_application_is_a_404_on_every_page_and_action(
     assert "Zapier" in shown and "evil.example" not in shown
     assert len(re.findall(r"/secrets/secret_[0-9A-Za-z]+/delete", shown)) == 1
     assert await auth(client, client_id, secret, clock)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Zapier\u202eecnanif", "Zap\u200bier", "\u2067Zapier"],
+    ids=["a right-to-left override", "a zero-width space", "a right-to-left isolate"],
+)
+async def test_an_app_name_that_would_render_reversed_or_invisible_is_refused(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    await sign_up(client)
+    response = await submit(
+        client, NEW, name=name, redirect_uris="https://zapier.example/cb", client_type="public"
+    )
+    assert response.status_code == 400
+    assert "Remove the control characters" in response.text
+    async with engine_of(client).connect() as connection:
+        assert (await connection.execute(select(models.apps.c.id))).all() == []

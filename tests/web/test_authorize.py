@@ -170,7 +170,10 @@ async def test_the_consent_screen_names_app_owner_scopes_account_and_destination
     assert page.status_code == 200
     text = page.text
     assert "Zapier" in text
-    assert "Olivia Owner" in text and "@example.com)" in text
+    assert "Olivia Owner" in text and "@example.com</bdi>)" in text
+    # Names are isolated, so that one stored with a bidirectional override before such
+    # characters were refused cannot reorder the sentence around it.
+    assert "<bdi>Zapier</bdi>" in text and "<bdi>Olivia Owner</bdi>" in text
     assert "Read your account data" in text and "Change your account data" in text
     assert "ann@example.com" in text
     assert "client.example" in text
@@ -610,3 +613,97 @@ async def test_get_and_post_without_parameters_are_400_pages(client: httpx.Async
     page = await client.get("/login")
     response = await client.post("/oauth/authorize", data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 400
+
+
+# --- Loopback ports that are not ports (audit finding 7) ---------------------------------
+
+BAD_PORTS = [
+    ("\u0661\u0662", "Arabic-Indic digits"),
+    ("\uff11\uff12", "fullwidth digits"),
+    ("\u00b2", "a superscript two"),
+    ("0", "port zero"),
+    ("65536", "a port past 65535"),
+]
+
+
+@pytest.mark.parametrize(
+    "registered",
+    ["http://127.0.0.1/callback", "http://127.0.0.1:8080/callback"],
+    ids=["registered without a port", "registered with a port"],
+)
+@pytest.mark.parametrize("port", [p for p, _ in BAD_PORTS], ids=[i for _, i in BAD_PORTS])
+@pytest.mark.parametrize("confidential", [True, False], ids=["confidential", "public"])
+async def test_a_loopback_redirect_whose_port_is_not_a_port_gets_a_400_page(
+    client: httpx.AsyncClient, app: FastAPI, registered: str, port: str, confidential: bool
+) -> None:
+    native = await register(app, redirect_uris=(registered,), public=not confidential)
+    await sign_up(client)
+    with_pkce = {"code_challenge": CHALLENGE, "code_challenge_method": "S256"}
+    bad = f"http://127.0.0.1:{port}/callback"
+    response = await client.get(authorize_url(native, redirect_uri=bad, **with_pkce))
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "This authorization request cannot be used" in response.text
+    # The consent form posted anyway (forged) is refused the same way, granting nothing.
+    page = await client.get(authorize_url(native, redirect_uri=registered, **with_pkce))
+    forged = await decide(client, page, "approve", redirect_uri=bad)
+    assert forged.status_code == 400
+    assert "location" not in forged.headers
+    assert await count(app, grants) == 0
+
+
+# --- A remembered approval holds for its redirect URI only (audit finding 8) -------------
+
+LOOPBACK = "http://127.0.0.1/callback"
+BINDING = [
+    ((REDIRECT,), REDIRECT, "https://client.example/cb2", True),
+    ((LOOPBACK,), "http://127.0.0.1:50001/callback", "http://127.0.0.1:50002/callback", True),
+    ((LOOPBACK,), "http://127.0.0.1:50001/callback", "http://127.0.0.1/callback", True),
+    ((REDIRECT,), REDIRECT, REDIRECT, False),
+    ((LOOPBACK,), "http://127.0.0.1:50001/callback", "http://127.0.0.1:50001/callback", False),
+    ((REDIRECT,), None, REDIRECT, False),
+]
+BINDING_IDS = [
+    "a redirect URI registered after the approval shows the screen again",
+    "a confidential loopback client on another port shows the screen again",
+    "a confidential loopback client without the approved port shows the screen again",
+    "the same https redirect URI skips the screen",
+    "the same loopback redirect URI and port skips the screen",
+    "an approval for the only URI, omitted, covers that URI sent",
+]
+
+
+@pytest.mark.parametrize(
+    ("registered", "approved_at", "asked_at", "shows_screen"), BINDING, ids=BINDING_IDS
+)
+async def test_a_remembered_approval_is_bound_to_its_redirect_uri(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    registered: tuple[str, ...],
+    approved_at: str | None,
+    asked_at: str,
+    shows_screen: bool,
+) -> None:
+    web = await register(app, redirect_uris=registered)
+    await sign_up(client)
+    answer(
+        await decide(
+            client, await client.get(authorize_url(web, redirect_uri=approved_at)), "approve"
+        )
+    )
+    # The owner adds a redirect URI after the approval (RFC 9700 §4.1.3 matching still holds).
+    async with engine_of(app).begin() as connection:
+        await connection.execute(
+            apps.update()
+            .where(apps.c.id == web.app_id)
+            .values(redirect_uris=json.dumps([*registered, "https://client.example/cb2"]))
+        )
+    again = await client.get(authorize_url(web, redirect_uri=asked_at, state="second"))
+    if shows_screen:
+        assert again.status_code == 200
+        assert ">Authorize</button>" in again.text
+        assert await count(app, grants) == 1
+    else:
+        target, params = answer(again)
+        assert target == asked_at and params["state"] == "second"
+        assert await count(app, grants) == 2

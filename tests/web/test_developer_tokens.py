@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from pathlib import Path
@@ -105,7 +106,8 @@ async def test_a_new_token_is_shown_once_and_never_again(
     cookie = next(
         c for c in response.headers.get_list("set-cookie") if c.startswith("paced_reveal=")
     )
-    assert "HttpOnly" in cookie and "Path=/settings/developer/tokens/created" in cookie
+    # Path=/ as a __Host- cookie must have on https; the sealed value names its page.
+    assert "HttpOnly" in cookie and "Path=/;" in cookie
     shown = await client.get(response.headers["location"])
     assert shown.status_code == 200
     assert shown.headers["cache-control"] == "no-store"
@@ -189,6 +191,8 @@ async def test_the_list_shows_each_token_with_its_state(
         ({"expiration": "custom", "expiration_date": ""}, "Enter a date like 2030-12-31."),
         ({"expiration": "custom", "expiration_date": "2026-01-15"}, "Choose a date after today."),
         ({"expiration": "1000"}, "Choose when the token expires."),
+        ({"name": "ci\u202etoken"}, "Remove the control characters"),
+        ({"name": "ci\u200b"}, "Remove the control characters"),
     ],
     ids=[
         "no name",
@@ -197,6 +201,8 @@ async def test_the_list_shows_each_token_with_its_state(
         "a custom expiry without a date",
         "a custom expiry of today",
         "an expiry not offered",
+        "a name with a right-to-left override",
+        "a name with a zero-width space",
     ],
 )
 async def test_the_form_says_what_is_wrong_beside_the_field(
@@ -298,3 +304,27 @@ async def test_the_database_holds_no_token_in_plaintext(
         for secret in secrets:
             assert secret.encode() not in raw
             assert secret[10:40].encode() not in raw
+
+
+# Audit finding 9d: the cookie that carried a secret is worthless once the page showed it.
+async def test_the_cookie_that_carried_a_token_shows_nothing_when_sent_again_in_its_session(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_up(client)
+    response = await submit(client, NEW, name="laptop", scopes=["read"], expiration="7")
+    kept = client.cookies["paced_reveal"]
+    shown = await client.get(response.headers["location"])
+    assert TOKEN.search(shown.text)
+    client.cookies.set("paced_reveal", kept)  # as a browser that ignored the deletion
+    replayed = await client.get(response.headers["location"])
+    assert replayed.status_code == 200 and not TOKEN.search(replayed.text)
+
+
+async def test_the_same_cookie_sent_twice_at_once_shows_the_token_once(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_up(client)
+    response = await submit(client, NEW, name="laptop", scopes=["read"], expiration="7")
+    page = response.headers["location"]
+    pages = await asyncio.gather(*(client.get(page) for _ in range(4)))
+    assert sum(bool(TOKEN.search(shown.text)) for shown in pages) == 1

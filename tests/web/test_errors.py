@@ -44,7 +44,7 @@ async def unreachable(closed_port: int) -> AsyncIterator[httpx.AsyncClient]:
         _env_file=None,
         database_url=f"postgresql://paced@127.0.0.1:{closed_port}/paced",
         base_url="http://testserver",
-        secret_key="test-secret-key",
+        secret_key="test-secret-key-for-paced-tests-only",
         **CHEAP_HASHING,
     )
     app = create_app(settings)
@@ -93,7 +93,7 @@ async def test_a_locked_sqlite_database_answers_writes_with_503(tmp_path: Path) 
         _env_file=None,
         database_url=f"sqlite:///{database}",
         base_url="http://testserver",
-        secret_key="test-secret-key",
+        secret_key="test-secret-key-for-paced-tests-only",
         db_timeout=0.2,
         **CHEAP_HASHING,
     )

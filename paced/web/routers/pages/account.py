@@ -121,7 +121,5 @@ async def sign_out_everywhere(request: Request, context: SignedIn) -> Response:
     async with unit_of_work(context.state.engine) as store:
         await store.delete_user_sessions(context.user.id)
     response = redirect(context, "/login", flash="You are signed out on every device.")
-    response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="lax", secure=context.state.secure_cookies
-    )
+    context.state.cookies.delete(response, SESSION_COOKIE)
     return response

@@ -33,12 +33,10 @@ def client_ip(request: Request) -> str:
 
 def start_session(context: ViewerContext, session_id: str, location: str) -> Response:
     response = redirect(context, location)
-    response.set_cookie(
+    context.state.cookies.set(
+        response,
         SESSION_COOKIE,
         session_id,
-        httponly=True,
-        samesite="lax",
-        secure=context.state.secure_cookies,
         max_age=int(context.state.policy.session_idle.total_seconds()),
     )
     return response
@@ -175,7 +173,5 @@ async def logout(request: Request, context: Viewer) -> Response:
         async with unit_of_work(context.state.engine) as store:
             await sessions.end(store, context.session_id)
     response = redirect(context, "/login", flash="You are signed out.")
-    response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="lax", secure=context.state.secure_cookies
-    )
+    context.state.cookies.delete(response, SESSION_COOKIE)
     return response

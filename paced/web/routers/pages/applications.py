@@ -78,7 +78,7 @@ async def _show(
         "secret_error": secret_error,
         "issuer": context.state.issuer,
     }
-    return reveal.render(
+    return await reveal.render(
         context,
         "developer/applications/show.html",
         page,
@@ -129,7 +129,7 @@ async def register(request: Request, context: SignedIn) -> Response:
     response = redirect(context, page, flash=f"Registered {registered.app.name}.")
     if registered.client_secret is not None:
         metrics.issued("client_secret")
-        reveal.keep(response, context, registered.client_secret, page=page)
+        await reveal.keep(response, context, registered.client_secret, page=page)
     return response
 
 
@@ -184,7 +184,7 @@ async def new_secret(app_id: str, request: Request, context: SignedIn) -> Respon
         page,
         flash="New client secret generated. The previous one keeps working until you delete it.",
     )
-    return reveal.keep(response, context, created.value, page=page)
+    return await reveal.keep(response, context, created.value, page=page)
 
 
 @router.get(f"{BASE}/{{app_id}}/secrets/{{secret_id}}/delete")

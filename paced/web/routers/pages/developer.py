@@ -118,12 +118,14 @@ async def create_token(request: Request, context: SignedIn) -> Response:
         return _form_page(context, values=values, errors=error.fields, status_code=400)
     metrics.issued("personal_access_token")
     response = redirect(context, CREATED_PATH)
-    return reveal.keep(response, context, issued.secret, page=CREATED_PATH, about=issued.token.id)
+    return await reveal.keep(
+        response, context, issued.secret, page=CREATED_PATH, about=issued.token.id
+    )
 
 
 @router.get(CREATED_PATH)
 async def token_created(context: SignedIn) -> Response:
-    revealed = reveal.take(context)
+    revealed = await reveal.take(context)
     token = None
     if revealed is not None:
         async with reading(context.state.engine) as store:
