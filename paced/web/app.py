@@ -7,11 +7,16 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from fastapi import FastAPI
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.applications import Starlette
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
@@ -22,9 +27,7 @@ from paced.storage.bearer import BearerTokens
 from paced.storage.engine import create_engine, dispose
 from paced.web import bearer, errors, templating
 from paced.web.cookies import Cookies
-from paced.web.headers import SecurityHeaders
-from paced.web.limits import BodyLimit
-from paced.web.observe import RequestObserver
+from paced.web.edge import Edge
 from paced.web.ratelimit import RateLimits
 from paced.web.routers import api_v1, bench, health, oauth_authorize, oauth_tokens, well_known
 from paced.web.routers.pages import (
@@ -39,6 +42,32 @@ from paced.web.signing import Signer
 from paced.web.state import AppState, Clock, system_clock
 
 PACKAGE = Path(__file__).resolve().parent.parent
+
+
+class LeanFastAPI(FastAPI):
+    """FastAPI with only the layers paced uses around its routes: Starlette's error and
+    exception middleware, and FastAPI's exit stack, which its routes need. Left out:
+    FastAPI's OpenTelemetry instrumentation (paced's metrics are Prometheus's, and the
+    check whether a tracer is configured ran on every request) and its body limit
+    (`paced.web.edge` has its own). Every layer wraps each request's `send`."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        error_handler = None
+        handlers: dict[Any, ExceptionHandler] = {}
+        for key, value in self.exception_handlers.items():
+            if key in (500, Exception):
+                error_handler = value
+            else:
+                handlers[key] = value
+        app: ASGIApp = ExceptionMiddleware(
+            AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
+        )
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await Starlette.__call__(self, scope, receive, send)
 
 
 def create_app(
@@ -90,7 +119,7 @@ def create_app(
         if access_log is not None:
             access_log.close()
 
-    app = FastAPI(
+    app = LeanFastAPI(
         title="Paced Email API",
         version=__version__,
         lifespan=lifespan,
@@ -100,12 +129,15 @@ def create_app(
     )
     app.state.paced = state
     app.state.access_log = access_log
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, refuse=errors.body_too_large)
-    app.add_middleware(SecurityHeaders, https=state.cookies.secure)
-    # Outermost last: proxy headers first, so that logs and limits see the client's address.
     app.add_middleware(
-        RequestObserver, access_log=access_log, metrics=bool(settings.metrics_port)
+        Edge,
+        max_body_bytes=settings.max_body_bytes,
+        refuse=errors.body_too_large,
+        https=state.cookies.secure,
+        access_log=access_log,
+        metrics=bool(settings.metrics_port),
     )
+    # Outermost last: proxy headers first, so that logs and limits see the client's address.
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     errors.install(app)

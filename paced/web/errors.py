@@ -28,9 +28,9 @@ from paced.core.errors import (
     RateLimited,
 )
 from paced.web import metrics
-from paced.web.deps import CsrfFailed, LoginRequired, login_url, viewer
+from paced.web.deps import CsrfFailed, LoginRequired, app_state, login_url, viewer
+from paced.web.edge import route_of
 from paced.web.limits import BodyTooLarge
-from paced.web.observe import route_of
 
 log = logging.getLogger("paced.web")
 
@@ -113,15 +113,15 @@ async def error_page(
         if status >= 500:
             code = "server_error"
         return JSONResponse({"error": code, "error_description": message}, status_code=status)
+    state = app_state(request)
     context = None
     if status < 500:  # a signed-in person keeps their header; a failing database does not
         try:
-            context = await viewer(request, request.app.state.paced)
+            context = await viewer(request, state)
         except Exception:
             log.debug("no viewer for the error page", exc_info=True)
     if context is None:
-        templates = request.app.state.paced.templates
-        return templates.TemplateResponse(
+        return state.templates.TemplateResponse(
             request,
             template,
             {"title": title, "message": message, "user": None, "viewer": None},
@@ -152,7 +152,7 @@ RETRY_AFTER = 5
 # Errors that say the database cannot serve now (unreachable, restarting, locked, out of
 # connections), not that a request or the code is wrong. OSError covers refused
 # connections and timeouts.
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
+_UNAVAILABLE: tuple[type[Exception], ...] = (
     sql.OperationalError,
     sql.InterfaceError,
     sql.TimeoutError,  # no pooled connection came free in time
@@ -162,10 +162,10 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 
 @cache
-def _asyncpg_unavailable() -> tuple[type[BaseException], ...]:
+def _asyncpg_unavailable() -> tuple[type[Exception], ...]:
     """The same from the Bearer check's own asyncpg connections (PostgreSQL only: a SQLite
     server never imports asyncpg, which is a few MiB of its memory)."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
     return (
         asyncpg.PostgresConnectionError,
@@ -251,7 +251,8 @@ def install(app: FastAPI) -> None:
 
     # On PostgreSQL, the engine's dialect has loaded asyncpg by now.
     drivers = _asyncpg_unavailable() if "asyncpg" in sys.modules else ()
-    for unreachable in (sql.DBAPIError, *_UNAVAILABLE, *drivers):
+    unreachables: tuple[type[Exception], ...] = (sql.DBAPIError, *_UNAVAILABLE, *drivers)
+    for unreachable in unreachables:
         app.add_exception_handler(unreachable, _database)
 
     @app.exception_handler(BearerError)

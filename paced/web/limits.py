@@ -3,9 +3,8 @@
 - The request body: at most `PACED_MAX_BODY_BYTES` (64 KiB). A request that declares more
   in `Content-Length` is refused before its body is read; one that sends more without
   saying so (chunked) is refused as soon as the route reads past the cap. Either way 413,
-  in the error shape of its endpoint (`paced.web.errors.body_too_large`). A GET, HEAD or
-  OPTIONS request passes untouched: no route reads its body, so the API's hot path pays
-  nothing.
+  in the error shape of its endpoint (`paced.web.errors.body_too_large`). `Edge` counts
+  it (`paced.web.edge`); a GET, HEAD or OPTIONS request passes untouched.
 - The request head (request line and headers): at most `PACED_MAX_HEADER_BYTES`. uvicorn's
   h11 protocol has this bound (`h11_max_incomplete_event_size`); httptools, which uvicorn
   prefers when it is installed, has none, so `HttpProtocol` adds it: beyond the cap, 431
@@ -14,25 +13,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-Refusal = Callable[[Request, int], Awaitable[Response]]
+from starlette.types import Scope
 
 
 class BodyTooLarge(Exception):
-    """A request body beyond the cap, found while a route reads it."""
+    """A request body beyond the cap, found while a route reads it (`paced.web.edge`)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"request body over {limit} bytes")
         self.limit = limit
-
-
-_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -40,43 +31,6 @@ def declared_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
     return None
-
-
-class BodyLimit:
-    """Pure ASGI, so that the API's hot path pays one header scan and nothing more."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int, refuse: Refusal) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # No route reads the body of a GET, HEAD or OPTIONS request.
-        if scope["type"] != "http" or scope["method"] in _BODILESS:
-            await self.app(scope, receive, send)
-            return
-        limit = self.max_bytes
-        declared = declared_length(scope)
-        if declared is not None:
-            if declared > limit:
-                response = await self.refuse(Request(scope), limit)
-                await response(scope, receive, send)
-                return
-            # The HTTP server delivers exactly the declared length: nothing to count.
-            await self.app(scope, receive, send)
-            return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        await self.app(scope, limited, send)
 
 
 # --- the request head, for `paced serve` ----------------------------------------------------

@@ -20,7 +20,7 @@ from paced.logs import REQUEST_ID, AccessLog, JsonFormatter, TextFormatter
 from paced.settings import Settings
 from paced.storage.engine import dispose
 from paced.web.app import create_app
-from paced.web.observe import RequestObserver
+from paced.web.edge import Edge
 from tests.conftest import Clock
 
 GENERATED = re.compile(r"[0-9a-f]{16}")
@@ -56,12 +56,16 @@ async def failing(request: Request) -> PlainTextResponse:
     raise RuntimeError("boom")
 
 
+async def refuse(request: Request, limit: int) -> PlainTextResponse:
+    return PlainTextResponse("too large", status_code=413)
+
+
 def tiny(log: AccessLog | None = None, *, metrics: bool = False) -> httpx.AsyncClient:
     """A two-route app behind the observer alone."""
     app = Starlette(
         routes=[Route("/items/{item_id}", item), Route("/fail", failing)],
     )
-    observed = RequestObserver(app, access_log=log, metrics=metrics)
+    observed = Edge(app, max_body_bytes=1024, refuse=refuse, access_log=log, metrics=metrics)
     transport = httpx.ASGITransport(app=observed)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 

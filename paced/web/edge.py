@@ -1,0 +1,153 @@
+"""`Edge`: the one middleware around the whole app, pure ASGI.
+
+Per request, in one layer rather than one each (every layer wraps `send`, and the API's
+answers are small enough for those wrappers to matter):
+
+- an `X-Request-ID`, the proxy's when it is short and plain, else a new one;
+- the body limit: a request that declares more than `PACED_MAX_BODY_BYTES` in
+  `Content-Length` is refused before its body is read, one that sends more without
+  saying so (chunked) as soon as the route reads past it (`BodyTooLarge`); 413 either
+  way, in the error shape of its endpoint. A GET, HEAD or OPTIONS request is not
+  counted: no route reads its body;
+- the security headers (`paced.web.headers`), made once as bytes;
+- when it is answered, its access-log line (`paced.logs.AccessLog`) and its request
+  metrics, both named by the route template (`/settings/developer/tokens/{token_id}`),
+  never by the raw path or query string.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Awaitable, Callable
+from secrets import token_hex
+from time import perf_counter
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paced.logs import REQUEST_ID, AccessLog
+from paced.web import metrics
+from paced.web.headers import DOCS_PATHS, RawHeaders, security_headers
+from paced.web.limits import BodyTooLarge, declared_length
+
+Refusal = Callable[[Request, int], Awaitable[Response]]
+
+HEADER = b"x-request-id"
+# An id from a proxy or client is kept only when it is short and plain: it goes into
+# log lines and back into a response header.
+_SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# A made id need not be secret, only unique: a random prefix per process and a counter
+# cost less than reading the system's random source on every request.
+_PREFIX = token_hex(4)
+_NEXT = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_NEXT) & 0xFFFFFFFF:08x}"
+
+
+def route_of(scope: Scope) -> str:
+    """The route template that answered, `/static` for a mount, or `<unmatched>`."""
+    route: Any = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    return str(scope.get("root_path") or metrics.UNMATCHED)
+
+
+def _incoming_id(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == HEADER:
+            return value if _SAFE_ID.fullmatch(value) else None
+    return None
+
+
+class Edge:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        refuse: Refusal,
+        https: bool = False,
+        access_log: AccessLog | None = None,
+        metrics: bool = False,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.refuse = refuse
+        self.headers: RawHeaders = security_headers(https=https, docs=False)
+        self.docs_headers: RawHeaders = security_headers(https=https, docs=True)
+        self.log = access_log
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _incoming_id(scope["headers"])
+        request_id = incoming.decode("ascii") if incoming else new_request_id()
+        REQUEST_ID.set(request_id)
+        added = [
+            (HEADER, incoming or request_id.encode("ascii")),
+            *(self.docs_headers if scope["path"] in DOCS_PATHS else self.headers),
+        ]
+        status = 500  # if the app fails before answering, the server answers 500
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = message.setdefault("headers", [])
+                if isinstance(headers, list):
+                    headers.extend(added)
+                else:
+                    message["headers"] = [*headers, *added]
+            await send(message)
+
+        if scope["method"] not in _BODILESS:
+            declared = declared_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                response = await self.refuse(Request(scope), self.max_body_bytes)
+                await response(scope, receive, answer)
+                self._record(scope, status, 0.0)
+                return
+            if declared is None:  # the server delivers exactly a declared length
+                receive = self._counted(receive)
+        if self.log is None and not self.metrics:
+            await self.app(scope, receive, answer)
+            return
+        start = perf_counter()
+        try:
+            await self.app(scope, receive, answer)
+        finally:
+            self._record(scope, status, perf_counter() - start)
+
+    def _counted(self, receive: Receive) -> Receive:
+        limit, received = self.max_body_bytes, 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        return limited
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        if self.log is None and not self.metrics:
+            return
+        route = route_of(scope)
+        method: str = scope["method"]
+        if self.metrics:
+            metrics.observe_request(method, route, status, seconds)
+        if self.log is not None:
+            client = scope.get("client")
+            self.log.write(method, route, status, seconds, client[0] if client else None)
