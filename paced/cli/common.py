@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
@@ -81,7 +81,7 @@ def run(use_case: Callable[[Store], Awaitable[T]]) -> T:
     return reporting(main)
 
 
-def reporting(main: Callable[[], Awaitable[T]]) -> T:
+def reporting(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run `main`; a rule broken becomes a one-line error."""
     try:
         return asyncio.run(main())

@@ -41,7 +41,8 @@ def metrics_listener(host: str, port: int) -> Iterator[str | None]:
     from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(folder))
+    # prometheus_client leaves MultiProcessCollector.__init__ unannotated.
+    MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
     try:
         server, thread = start_http_server(port, addr=host, registry=registry)
     except OSError:

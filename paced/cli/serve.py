@@ -75,7 +75,9 @@ def serve(
             # paced writes the access log itself (paced.web.observe).
             access_log=False,
             # SIGTERM: stop accepting, let in-flight requests finish, then exit.
-            timeout_graceful_shutdown=settings.shutdown_timeout,
+            # uvicorn annotates this `int | None` but hands it to asyncio.wait_for, which takes
+            # any float: PACED_SHUTDOWN_TIMEOUT may be fractional.
+            timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         )
 
 

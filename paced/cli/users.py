@@ -8,6 +8,7 @@ import typer
 
 from paced.cli.common import iso, load_settings, now, print_json, reporting, run
 from paced.core import accounts
+from paced.core.records import User
 from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
 
@@ -33,7 +34,7 @@ def create(
     # Hashed before the transaction, which would hold a running server's writers up.
     account = reporting(lambda: accounts.new_account(request, hashing))
 
-    async def use_case(store: Store) -> accounts.User:
+    async def use_case(store: Store) -> User:
         return await accounts.sign_up(store, account, now(), origin=COMMAND_LINE)
 
     user = run(use_case)

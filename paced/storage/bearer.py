@@ -183,7 +183,8 @@ class Readers:
 
     async def _connect(self) -> Any:
         """A new connection, in a place already taken."""
-        import asyncpg  # here: a server on SQLite never loads it
+        # here: a server on SQLite never loads it. asyncpg ships no type hints.
+        import asyncpg  # type: ignore[import-untyped]
 
         try:
             return await asyncpg.connect(
