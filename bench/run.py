@@ -69,6 +69,9 @@ class Result:
     p99_ms: float = 0.0
     rss_mib: float = 0.0
     requests: int = 0
+    # CPU time of the serving process per answered request: steadier than req/s on a
+    # shared machine, whose other load slows the clock but not the work.
+    cpu_us: float = 0.0
     error: str = ""
 
 
@@ -281,6 +284,12 @@ def started(
     raise SystemExit(f"the server did not start: {log.read_text()[-2000:]}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of the serving process (the worker, with --workers 1)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -324,8 +333,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def measure(name: str, pid: int, stats: dict[str, int]) -> Result:
+def measure(name: str, pid: int, stats: dict[str, int], cpu: float) -> Result:
     result = Result(name, requests=stats["requests"], rss_mib=rss_mib(pid))
+    result.cpu_us = cpu / max(stats["requests"], 1) * 1e6
     if stats["unexpected"] or stats["socket_errors"]:
         result.error = (
             f"{stats['unexpected']} unexpected answers (first: "
@@ -391,8 +401,9 @@ def _run_database(kind: str, args: argparse.Namespace, folder: Path) -> list[Res
         results: list[Result] = []
 
         def run(name: str, pid: int, script: str, script_args: list[str], expect: int) -> None:
+            before = cpu_seconds(pid)
             stats = wrk(base, script, script_args, expect, args.duration, args.connections)
-            results.append(measure(name, pid, stats))
+            results.append(measure(name, pid, stats, cpu_seconds(pid) - before))
             print(f"  {kind:10} {name:14} {_describe(results[-1])}", file=sys.stderr)
 
         def warm_up(path: str, token: str) -> None:
@@ -473,7 +484,7 @@ def _describe(result: Result) -> str:
         return f"ERROR: {result.error}"
     return (
         f"{result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
-        f"  RSS {result.rss_mib:5.1f} MiB"
+        f"  CPU {result.cpu_us:6.1f} us/req  RSS {result.rss_mib:5.1f} MiB"
     )
 
 
@@ -482,21 +493,25 @@ def table(kind: str, results: list[Result], tokens: int) -> str:
         return next((r.rps for r in results if r.scenario == scenario and not r.error), 0.0)
 
     bare, floor = rps("bare"), rps("floor")
+    bare_cpu = next((r.cpu_us for r in results if r.scenario == "bare" and not r.error), 0.0)
     lines = [
         f"### {kind}, {tokens:,} extra tokens in the table",
         "",
-        "| scenario | req/s | x bare | x floor | p50 ms | p99 ms | RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | req/s | x bare | x floor | p50 ms | p99 ms | CPU µs/req | x bare, CPU "
+        "| RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if r.error:
-            lines.append(f"| {r.scenario} | error: {r.error} | | | | | |")
+            lines.append(f"| {r.scenario} | error: {r.error} | | | | | | | |")
             continue
         x_bare = f"{r.rps / bare:.2f}" if bare else "-"
         x_floor = f"{r.rps / floor:.2f}" if floor and r.scenario != "bare" else "-"
+        # The share of the bare app's throughput this would reach on a core of its own.
+        cpu_ratio = f"{bare_cpu / r.cpu_us:.2f}" if bare_cpu and r.cpu_us else "-"
         lines.append(
             f"| {r.scenario} | {r.rps:,.0f} | {x_bare} | {x_floor} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.rss_mib:.1f} |"
+            f"{r.p99_ms:.2f} | {r.cpu_us:.0f} | {cpu_ratio} | {r.rss_mib:.1f} |"
         )
     logged, quiet = rps("me_pat"), rps("me_pat_no_log")
     if logged and quiet:
