@@ -129,8 +129,13 @@ def create_app(
     )
     app.state.paced = state
     app.state.access_log = access_log
+    # The JSON endpoints, each declared once (paced.web.endpoints), served by Edge.
+    declared = [api_v1.api, oauth_tokens.oauth, well_known.well_known, health.health]
+    if settings.bench_floor:
+        declared.append(bench.floor)
     app.add_middleware(
         Edge,
+        endpoints=[route for endpoints in declared for route in endpoints.routes()],
         max_body_bytes=settings.max_body_bytes,
         refuse=errors.body_too_large,
         https=state.cookies.secure,
@@ -141,31 +146,17 @@ def create_app(
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     errors.install(app)
-    app.include_router(api_v1.router)
-    app.include_router(oauth_tokens.router)
-    if settings.bench_floor:
-        app.include_router(bench.router)
-    app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(account.router)
     app.include_router(oauth_authorize.router)
-    app.include_router(well_known.router)
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)
     app.include_router(developer.router)
     app.include_router(applications.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
-    # The hot routes once more, as plain Starlette routes tried before all others:
-    # FastAPI's work per route (its nested routers, dependency solving) cost more than
-    # the Bearer check itself (docs/benchmarks.md). Middleware and exception handlers
-    # apply to them as to every route; the FastAPI routes above stay for the OpenAPI
-    # document, and each plain route calls the same endpoint function.
-    app.router.routes[:0] = [
-        *api_v1.PLAIN_ROUTES,
-        *oauth_tokens.PLAIN_ROUTES,
-        *(bench.PLAIN_ROUTES if settings.bench_floor else []),
-    ]
-    bearer.declare_scheme(app)
+    bearer.declare_scheme(
+        app, [route for endpoints in declared for route in endpoints.documented()]
+    )
     return app
 
 

@@ -1,4 +1,5 @@
-"""The one dependency every `/api/v1` route uses: `require_scope("read")`, or `ApiPrincipal`.
+"""The Bearer check of every `/api/v1` endpoint: `require_scope("read")`, which an endpoint
+declared with `scope="read"` (paced.web.endpoints) runs before its handler.
 
 Only the `Authorization` header counts: a token in the query string or a cookie
 authenticates nothing (SPEC §5); the core parses the header. The route answers with
@@ -13,13 +14,14 @@ that `/docs` still offers a box to paste a token into.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
 from starlette.types import Scope
 
 from paced.core import bearer
@@ -74,10 +76,6 @@ def _authorization(scope: Scope) -> list[str]:
     return [value.decode("latin-1") for name, value in scope["headers"] if name == b"authorization"]
 
 
-ApiPrincipal = Annotated[Principal, Depends(require_scope("read"))]
-"""Who a read-only API request acts for."""
-
-
 def api_json(principal: Principal, accepted_scope: str, body: Any) -> JSONResponse:
     return JSONResponse(
         body,
@@ -88,15 +86,16 @@ def api_json(principal: Principal, accepted_scope: str, body: Any) -> JSONRespon
     )
 
 
-def declare_scheme(app: FastAPI) -> None:
-    """Name the Bearer scheme in the app's OpenAPI document (for routes marked SECURED)."""
+def declare_scheme(app: FastAPI, documented: Sequence[BaseRoute] = ()) -> None:
+    """The app's OpenAPI document: its routes', the declared endpoints' (`documented`,
+    paced.web.endpoints), and the Bearer scheme that routes marked SECURED use."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title,
                 version=app.version,
-                routes=app.routes,
+                routes=[*documented, *app.routes],
                 description=app.description,
             )
             schema.setdefault("components", {}).setdefault("securitySchemes", {})[SCHEME] = (

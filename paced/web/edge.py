@@ -10,6 +10,9 @@ answers are small enough for those wrappers to matter):
   way, in the error shape of its endpoint. A GET, HEAD or OPTIONS request is not
   counted: no route reads its body;
 - the security headers (`paced.web.headers`), made once as bytes;
+- the declared JSON endpoints (`paced.web.endpoints`) are served from here, by their
+  path, without the page routes' framework around them; every other request goes on
+  to the app;
 - when it is answered, its access-log line (`paced.logs.AccessLog`) and its request
   metrics, both named by the route template (`/settings/developer/tokens/{token_id}`),
   never by the raw path or query string.
@@ -19,13 +22,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from secrets import token_hex
 from time import perf_counter
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paced.logs import REQUEST_ID, AccessLog
@@ -76,8 +80,12 @@ class Edge:
         https: bool = False,
         access_log: AccessLog | None = None,
         metrics: bool = False,
+        endpoints: Sequence[Route] = (),
     ) -> None:
         self.app = app
+        # Declared endpoints by path; one whose path has parameters is matched in turn.
+        self.by_path = {r.path: r for r in endpoints if not r.param_convertors}
+        self.with_parameters = [r for r in endpoints if r.param_convertors]
         self.max_body_bytes = max_body_bytes
         self.refuse = refuse
         self.headers: RawHeaders = security_headers(https=https, docs=False)
@@ -118,14 +126,32 @@ class Edge:
                 return
             if declared is None:  # the server delivers exactly a declared length
                 receive = self._counted(receive)
+        app = self._endpoint(scope) or self.app
         if self.log is None and not self.metrics:
-            await self.app(scope, receive, answer)
+            await app(scope, receive, answer)
             return
         start = perf_counter()
         try:
-            await self.app(scope, receive, answer)
+            await app(scope, receive, answer)
         finally:
             self._record(scope, status, perf_counter() - start)
+
+    def _endpoint(self, scope: Scope) -> ASGIApp | None:
+        """The declared endpoint at the request's path, ready to handle it, or None."""
+        route = self.by_path.get(scope["path"])
+        if route is not None:
+            scope["route"] = route
+            scope["path_params"] = {}
+        else:
+            for candidate in self.with_parameters:
+                match, child_scope = candidate.matches(scope)
+                if match is not Match.NONE:
+                    scope.update(child_scope)
+                    route = candidate
+                    break
+            else:
+                return None
+        return route.handle
 
     def _counted(self, receive: Receive) -> Receive:
         limit, received = self.max_body_bytes, 0

@@ -100,9 +100,22 @@ def oauth_json_response(error: OAuthError | RateLimited) -> JSONResponse:
     )
 
 
-def _is_api(request: Request) -> bool:
+def _shape(request: Request, shape: str | None = None) -> str | None:
+    """The JSON shape an error on this request answers in, or None for a page: the
+    declared endpoint's (paced.web.endpoints), else that of the path, for what reaches
+    the page routes' handlers (an unknown path, a body refused before any route)."""
+    if shape is not None:
+        return shape
     path = request.url.path
-    return path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect"))
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith(("/oauth/token", "/oauth/revoke", "/oauth/introspect")):
+        return "oauth"
+    return None
+
+
+def _is_api(request: Request) -> bool:
+    return _shape(request) is not None
 
 
 async def error_page(
@@ -130,11 +143,11 @@ async def error_page(
     return context.render(template, {"title": title, "message": message}, status_code=status)
 
 
-async def body_too_large(request: Request, limit: int) -> Response:
-    """413 in the endpoint's shape (`paced.web.limits`); the connection closes, so that
+async def body_too_large(request: Request, limit: int, shape: str | None = None) -> Response:
+    """413 in the endpoint's shape (`paced.web.edge`); the connection closes, so that
     the rest of the body is never read."""
     message = f"The request body is too large: send at most {limit // 1024} KB."
-    if _is_api(request):
+    if _shape(request, shape) is not None:
         response: Response = JSONResponse(
             {"error": "invalid_request", "error_description": message},
             status_code=413,
@@ -183,7 +196,9 @@ def is_unavailable(error: BaseException) -> bool:
     return "asyncpg" in sys.modules and isinstance(error, _asyncpg_unavailable())
 
 
-async def unavailable(request: Request, error: BaseException) -> Response:
+async def unavailable(
+    request: Request, error: BaseException, shape: str | None = None
+) -> Response:
     """503 with `Retry-After`, in the endpoint's shape. RFC 6749 §4.1.2.1 names this
     `temporarily_unavailable`; the token, revocation and introspection endpoints say the
     same, and the API says `service_unavailable`."""
@@ -196,9 +211,9 @@ async def unavailable(request: Request, error: BaseException) -> Response:
     )
     message = "The service is temporarily unavailable. Try again in a moment."
     headers = {"Retry-After": str(RETRY_AFTER)}
-    if _is_api(request):
-        api = request.url.path.startswith("/api/")
-        code = "service_unavailable" if api else "temporarily_unavailable"
+    json_shape = _shape(request, shape)
+    if json_shape is not None:
+        code = "service_unavailable" if json_shape == "api" else "temporarily_unavailable"
         return JSONResponse(
             {"error": code, "error_description": message},
             status_code=503,
@@ -216,9 +231,9 @@ def is_bad_data(error: BaseException) -> bool:
     return isinstance(error, sql.DataError) or (isinstance(code, str) and code.startswith("22"))
 
 
-async def bad_data(request: Request) -> Response:
+async def bad_data(request: Request, shape: str | None = None) -> Response:
     message = "The request holds a character or value that cannot be stored (such as NUL)."
-    if _is_api(request):
+    if _shape(request, shape) is not None:
         return JSONResponse(
             {"error": "invalid_request", "error_description": message},
             status_code=400,
@@ -235,6 +250,47 @@ async def _server_error(request: Request) -> Response:
         "Something went wrong",
         "An unexpected error happened on our side. Try again in a moment.",
     )
+
+
+# --- the endpoints declared in paced.web.endpoints: one table, by exception type -----------
+
+
+def method_not_allowed(shape: str, methods: set[str]) -> Response:
+    return JSONResponse(
+        {
+            "error": "method_not_allowed",
+            "error_description": "This endpoint does not accept that method.",
+        },
+        status_code=405,
+        headers={"Allow": ", ".join(sorted(methods)), **NO_STORE},
+    )
+
+
+async def answer(request: Request, error: Exception, shape: str) -> Response:
+    """What an exception raised by a declared endpoint becomes, in the endpoint's shape:
+    `api` (RFC 6750) or `oauth` (RFC 6749 §5.2). The same answers as the exception
+    handlers below give the page routes' errors, without unwinding through Starlette's
+    exception middleware."""
+    if isinstance(error, BearerError):
+        return bearer_failure(error)
+    if isinstance(error, RateLimited):
+        metrics.rate_limited(route_of(request.scope))
+        return oauth_json_response(error)
+    if isinstance(error, OAuthError):
+        metrics.auth_failed("oauth", error.error)
+        return oauth_json_response(error)
+    if isinstance(error, PacedError):
+        return JSONResponse(
+            {"error": error.error, "error_description": error.description},
+            status_code=error.status,
+        )
+    if isinstance(error, BodyTooLarge):
+        return await body_too_large(request, error.limit, shape)
+    if is_bad_data(error):
+        return await bad_data(request, shape)
+    if is_unavailable(error):
+        return await unavailable(request, error, shape)
+    return await _server_error(request)
 
 
 def install(app: FastAPI) -> None:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
 
-from paced.core.errors import BearerError
-from paced.core.records import User
+from paced.core.records import Principal, User
 from paced.web import openapi
-from paced.web.bearer import SECURED, ApiPrincipal, api_json, require_scope
-from paced.web.errors import bearer_failure
-from paced.web.plain import PlainRoute
+from paced.web.bearer import api_json
+from paced.web.endpoints import Endpoints
 from paced.web.templating import iso_time
 
 
@@ -56,8 +53,8 @@ _SCOPE_HEADERS = {
     },
 }
 
-router = APIRouter(
-    prefix="/api/v1",
+api = Endpoints(
+    "api",
     tags=["API"],
     responses={
         400: _challenge("A malformed `Authorization` header (`invalid_request`)."),
@@ -82,30 +79,13 @@ def user_json(user: User) -> dict[str, str]:
     }
 
 
-@router.get(
-    "/me",
+@api.get(
+    "/api/v1/me",
+    scope="read",
     response_model=Me,
     summary="The account the token acts for",
     description="Needs the `read` scope.",
     responses={200: {"headers": _SCOPE_HEADERS}},
-    openapi_extra=SECURED,
 )
-async def me(principal: ApiPrincipal) -> JSONResponse:
+async def me(request: Request, principal: Principal) -> Response:
     return api_json(principal, "read", user_json(principal.user))
-
-
-async def _me(request: Request) -> Response:
-    try:
-        principal = await require_scope("read")(request)
-    except BearerError as error:
-        # Answered here, as the exception handler would: unwinding through Starlette's
-        # exception middleware is slower, on the path a misconfigured client hammers.
-        return bearer_failure(error)
-    return await me(principal)
-
-
-# The same endpoints as plain Starlette routes, which create_app puts ahead of every
-# other route (paced.web.app).
-PLAIN_ROUTES: list[BaseRoute] = [
-    PlainRoute("/api/v1/me", _me, methods=["GET"], include_in_schema=False),
-]

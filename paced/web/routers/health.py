@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
 from sqlalchemy import text
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from paced.web.deps import State
+from paced.web.deps import app_state
+from paced.web.endpoints import Endpoints
 
-router = APIRouter(include_in_schema=False)
+health = Endpoints("api", tags=[], in_schema=False)
 
 
-@router.get("/healthz")
-async def healthz() -> JSONResponse:
+@health.get("/healthz")
+async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz")
-async def readyz(state: State) -> JSONResponse:
+@health.get("/readyz")
+async def readyz(request: Request) -> Response:
+    state = app_state(request)
     try:
         async with asyncio.timeout(5):
             async with state.engine.execution_options(paced_read=True).connect() as connection:

@@ -8,21 +8,20 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
 
 from paced.core import introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
 from paced.storage.unit_of_work import unit_of_work
 from paced.web import metrics, openapi
-from paced.web.deps import State, app_state
+from paced.web.deps import app_state
+from paced.web.endpoints import Endpoints
 from paced.web.errors import NO_STORE
 from paced.web.origin import origin_of
-from paced.web.plain import PlainRoute
 from paced.web.state import AppState
 
-router = APIRouter(tags=["OAuth 2"])
+oauth = Endpoints("oauth", tags=["OAuth 2"])
 
 
 def _form_body(*fields: tuple[str, str, bool]) -> dict[str, object]:
@@ -76,7 +75,7 @@ def limited(
     return state.rate_limits.client_request(form.origin.ip, client_id, token_endpoint=token)
 
 
-@router.post(
+@oauth.post(
     "/oauth/token",
     summary="Exchange an authorization code or a refresh token for tokens",
     response_class=JSONResponse,
@@ -91,7 +90,8 @@ def limited(
         *_CLIENT,
     ),
 )
-async def token(request: Request, state: State) -> Response:
+async def token(request: Request) -> Response:
+    state = app_state(request)
     form = await form_request(request)
     async with limited(state, form, token=True), unit_of_work(state.engine) as store:
         issued = await token_endpoint.token(store, form, state.clock(), state.policy)
@@ -100,7 +100,7 @@ async def token(request: Request, state: State) -> Response:
     return JSONResponse(issued.body(), headers=NO_STORE)
 
 
-@router.post(
+@oauth.post(
     "/oauth/revoke",
     summary="Revoke an access or refresh token (RFC 7009)",
     response_class=Response,
@@ -111,7 +111,8 @@ async def token(request: Request, state: State) -> Response:
         *_CLIENT,
     ),
 )
-async def revoke(request: Request, state: State) -> Response:
+async def revoke(request: Request) -> Response:
+    state = app_state(request)
     form = await form_request(request)
     async with limited(state, form), unit_of_work(state.engine) as store:
         revoked = await revocation.revoke(store, form, state.clock())
@@ -120,7 +121,7 @@ async def revoke(request: Request, state: State) -> Response:
     return Response(status_code=200, headers=NO_STORE)
 
 
-@router.post(
+@oauth.post(
     "/oauth/introspect",
     summary="Describe one of the calling client's tokens (RFC 7662)",
     response_class=JSONResponse,
@@ -131,19 +132,9 @@ async def revoke(request: Request, state: State) -> Response:
         *_CLIENT,
     ),
 )
-async def introspect(request: Request, state: State) -> Response:
+async def introspect(request: Request) -> Response:
+    state = app_state(request)
     form = await form_request(request)
     async with limited(state, form), unit_of_work(state.engine) as store:
         result = await introspection.introspect(store, form, state.clock(), state.policy)
     return JSONResponse(result.body(), headers=NO_STORE)
-
-
-async def _token(request: Request) -> Response:
-    return await token(request, app_state(request))
-
-
-# The token endpoint as a plain Starlette route, which create_app puts ahead of every
-# other route (paced.web.app).
-PLAIN_ROUTES: list[BaseRoute] = [
-    PlainRoute("/oauth/token", _token, methods=["POST"], include_in_schema=False),
-]

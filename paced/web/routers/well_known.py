@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from paced.core import metadata
-from paced.web.deps import State
+from paced.web.deps import app_state
+from paced.web.endpoints import Endpoints
 
-router = APIRouter(tags=["OAuth 2"])
+well_known = Endpoints("oauth", tags=["OAuth 2"])
 
 
-@router.get(
+@well_known.get(
     "/.well-known/oauth-authorization-server",
     summary="OAuth 2 authorization server metadata (RFC 8414)",
 )
-async def authorization_server_metadata(state: State) -> JSONResponse:
+async def authorization_server_metadata(request: Request) -> Response:
     # A public document: browser-based clients may read it from any origin.
     return JSONResponse(
-        metadata.server_metadata(state.issuer), headers={"Access-Control-Allow-Origin": "*"}
+        metadata.server_metadata(app_state(request).issuer),
+        headers={"Access-Control-Allow-Origin": "*"},
     )
