@@ -59,7 +59,7 @@ async def exchange(
     origin: Origin,
 ) -> IssuedTokens:
     # RFC 6749 §4.1.3: the client authenticates; a public one by its client_id alone.
-    app = await client_auth.authenticate(store, credentials, now)
+    app = await client_auth.authenticate(store, credentials, now, policy)
     # RFC 6749 §4.1.3: `code` is required.
     if request.code is None:
         raise InvalidRequest("The code parameter is missing.")

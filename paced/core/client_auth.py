@@ -15,13 +15,14 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from urllib.parse import unquote_plus
 
 from paced.core import token_format
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest, same
+from paced.core.policy import Policy
 from paced.core.records import App, SecretDigest
 from paced.core.store import ClientStore
 from paced.core.text import has_controls
@@ -31,9 +32,6 @@ ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 FAILED = "Client authentication failed."
 # Client ids are 32 base62 characters; anything far longer is not worth a lookup.
 MAX_CLIENT_ID = 128
-# A secret's last use is recorded at most once a minute: a write on every token request
-# would say no more (SPEC: "last used").
-LAST_USE_GRANULARITY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +109,7 @@ async def authenticate(
     store: ClientStore,
     credentials: ClientCredentials,
     now: datetime,
+    policy: Policy,
     *,
     allow_public: bool = True,
 ) -> App:
@@ -145,7 +144,10 @@ async def authenticate(
             matched = live
     if matched is None:
         raise InvalidClient(FAILED, debug="wrong client secret")
+    # A secret's last use is written coarsely, as a token's is: a write on every token
+    # request would say no more.
+    unused_since = now - policy.last_used_granularity
     used = matched.last_used_at
-    if used is None or now - used >= LAST_USE_GRANULARITY:
-        await store.touch_client_secret(matched.id, now)
+    if used is None or used <= unused_since:
+        await store.touch_client_secret(matched.id, now, unused_since=unused_since)
     return app

@@ -62,7 +62,7 @@ async def refresh(
     origin: Origin,
 ) -> IssuedTokens:
     # RFC 6749 §6: the client authenticates; a public one by its client_id alone.
-    app = await client_auth.authenticate(store, credentials, now)
+    app = await client_auth.authenticate(store, credentials, now, policy)
     # RFC 6749 §6: `refresh_token` is required.
     if request.refresh_token is None:
         raise InvalidRequest("The refresh_token parameter is missing.")

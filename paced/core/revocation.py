@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from paced.core import client_auth, security_log, token_format
 from paced.core.errors import InvalidRequest
 from paced.core.ids import digest
+from paced.core.policy import Policy
 from paced.core.store import (
     AccessTokens,
     ClientStore,
@@ -32,13 +33,13 @@ class RevocationStore(
 
 
 async def revoke(
-    store: RevocationStore, request: FormRequest, now: datetime
+    store: RevocationStore, request: FormRequest, now: datetime, policy: Policy
 ) -> Literal["grant", "access_token"] | None:
     """What was revoked (for the edge's counters); None when nothing was."""
     params = parse_form(request.content_type, request.body)
     credentials = client_auth.read_credentials(request.authorization, params, request.query)
     # RFC 7009 §2.1: the client authenticates; SPEC §6: a public one by client_id alone.
-    app = await client_auth.authenticate(store, credentials, now)
+    app = await client_auth.authenticate(store, credentials, now, policy)
     token = value(params, "token")
     # RFC 7009 §2.1: `token` is required. (`token_type_hint` is only a hint, and our
     # prefixes say what a token is.)

@@ -80,7 +80,9 @@ class ClientStore(Protocol):
         """The app with this client_id and its live secrets, read together."""
         ...
 
-    async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
+    async def touch_client_secret(
+        self, secret_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
         """Record use unless a use was recorded less than a minute ago (the condition
         holds in the write, so concurrent requests write once)."""
         ...

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
-from paced.core.client_auth import LAST_USE_GRANULARITY
 from paced.core.records import App, Client, ClientSecret, SecretDigest
 from paced.storage.direct import direct
 from paced.storage.inline import StorageConnection
@@ -91,10 +90,11 @@ class AppRows:
         )
         return Client(app_from(rows[0]), secrets)
 
-    async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
+    async def touch_client_secret(
+        self, secret_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
         await self.connection.execute(
-            TOUCH_CLIENT_SECRET,
-            {"secret_id": secret_id, "now": now, "stale_before": now - LAST_USE_GRANULARITY},
+            TOUCH_CLIENT_SECRET, {"secret_id": secret_id, "now": now, "stale_before": unused_since}
         )
 
     # --- AppStore -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from paced.core import apps, token_format
 from paced.core.client_auth import ClientCredentials, authenticate
 from paced.core.errors import Conflict, Invalid, InvalidClient, NotFound
 from paced.core.ids import digest, new_id
+from paced.core.policy import Policy
 from paced.core.records import App, User
 from paced.storage import models
 from paced.storage.engine import create_engine, dispose
@@ -59,7 +60,7 @@ async def register(
 async def auth(engine: AsyncEngine, app: App, secret: str, when: datetime = NOW) -> App:
     async with unit_of_work(engine) as store:
         return await authenticate(
-            store, ClientCredentials(app.client_id, secret, "client_secret_basic"), when
+            store, ClientCredentials(app.client_id, secret, "client_secret_basic"), when, Policy()
         )
 
 

@@ -18,8 +18,10 @@ from paced.core.client_auth import (
 )
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest
+from paced.core.policy import Policy
 from paced.core.records import App, Client, SecretDigest
 
+POLICY = Policy()
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SECRET = token_format.generate("pt_client_")
 OTHER_SECRET = token_format.generate("pt_client_")
@@ -186,7 +188,9 @@ class FakeClients:
         app = self.apps.get(client_id)
         return None if app is None else Client(app, tuple(self.secrets.get(app.id, [])))
 
-    async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
+    async def touch_client_secret(
+        self, secret_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
         self.touched.append((secret_id, now))
 
 
@@ -225,13 +229,13 @@ async def test_either_live_secret_authenticates_by_either_method(
     store: FakeClients, method: str, secret: str, secret_id: str
 ) -> None:
     credentials = ClientCredentials("conf", secret, method)  # type: ignore[arg-type]
-    app = await authenticate(store, credentials, NOW)
+    app = await authenticate(store, credentials, NOW, POLICY)
     assert app.client_id == "conf"
     assert store.touched == [(secret_id, NOW)]
 
 
 async def test_a_public_client_by_client_id_alone(store: FakeClients) -> None:
-    app = await authenticate(store, ClientCredentials("pub", None, "none"), NOW)
+    app = await authenticate(store, ClientCredentials("pub", None, "none"), NOW, POLICY)
     assert app.public
     assert store.touched == []
 
@@ -273,7 +277,7 @@ async def test_every_failure_is_the_same_invalid_client(
     store: FakeClients, credentials: ClientCredentials, allow_public: bool
 ) -> None:
     with pytest.raises(InvalidClient) as raised:
-        await authenticate(store, credentials, NOW, allow_public=allow_public)
+        await authenticate(store, credentials, NOW, POLICY, allow_public=allow_public)
     assert raised.value.description == FAILED
     assert raised.value.debug  # the detail is for the logs
     assert SECRET not in raised.value.debug and SECRET not in str(raised.value)
@@ -283,7 +287,7 @@ async def test_every_failure_is_the_same_invalid_client(
 async def test_a_malformed_secret_costs_no_database_read(store: FakeClients) -> None:
     with pytest.raises(InvalidClient):
         await authenticate(
-            store, ClientCredentials("conf", "pt_client_nope", "client_secret_post"), NOW
+            store, ClientCredentials("conf", "pt_client_nope", "client_secret_post"), NOW, POLICY
         )
     assert store.lookups == 0
 
@@ -293,9 +297,14 @@ async def test_after_the_first_secret_is_deleted_only_the_second_works(
 ) -> None:
     store.secrets["app_conf"] = [SecretDigest("s2", digest(OTHER_SECRET), None)]
     with pytest.raises(InvalidClient):
-        await authenticate(store, ClientCredentials("conf", SECRET, "client_secret_basic"), NOW)
+        await authenticate(
+            store, ClientCredentials("conf", SECRET, "client_secret_basic"), NOW, POLICY
+        )
     app = await authenticate(
-        store, ClientCredentials("conf", OTHER_SECRET, "client_secret_basic"), NOW + timedelta(1)
+        store,
+        ClientCredentials("conf", OTHER_SECRET, "client_secret_basic"),
+        NOW + timedelta(1),
+        POLICY,
     )
     assert app.id == "app_conf"
 
@@ -310,5 +319,5 @@ async def test_last_use_is_written_only_when_a_minute_old(
 ) -> None:
     # A write on every token request would say no more, and cost a statement each.
     store.secrets["app_conf"] = [SecretDigest("s1", digest(SECRET), last_used)]
-    await authenticate(store, ClientCredentials("conf", SECRET, "client_secret_post"), NOW)
+    await authenticate(store, ClientCredentials("conf", SECRET, "client_secret_post"), NOW, POLICY)
     assert store.touched == ([("s1", NOW)] if written else [])

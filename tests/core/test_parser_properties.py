@@ -38,6 +38,7 @@ from paced.core.errors import (
     PacedError,
 )
 from paced.core.ids import BASE62, digest
+from paced.core.policy import Policy
 from paced.core.records import App, Client, SecretDigest
 from paced.core.token_endpoint import PARAMETERS as FORM_PARAMETERS
 from paced.core.token_endpoint import parse_form
@@ -168,7 +169,9 @@ class Clients:
         secrets = (SecretDigest("cs_1", digest(SECRET), None),) if app.id == "app_web" else ()
         return Client(app, secrets)
 
-    async def touch_client_secret(self, secret_id: str, now: datetime) -> None:
+    async def touch_client_secret(
+        self, secret_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
         return None
 
 
@@ -185,7 +188,9 @@ def test_client_authentication_proves_the_client_or_is_invalid_client(
         client_id, secret, "none" if secret is None else "client_secret_post"
     )
     try:
-        app = complete(authenticate(Clients(), credentials, NOW, allow_public=allow_public))
+        app = complete(
+            authenticate(Clients(), credentials, NOW, Policy(), allow_public=allow_public)
+        )
     except InvalidClient as error:
         assert error.description == FAILED
     else:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from paced.core import revocation, token_format
 from paced.core.errors import InvalidClient, InvalidRequest, OAuthError
 from paced.core.ids import digest
+from paced.core.policy import Policy
 from paced.core.token_issuance import IssuedTokens
 from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
@@ -57,7 +58,7 @@ async def issued(engine: AsyncEngine, client: Client, ann: Person) -> tuple[str,
 
 async def revoke(engine: AsyncEngine, client: Client, params: dict[str, str]) -> None:
     async with unit_of_work(engine) as store:
-        await revocation.revoke(store, form_request({**params, **client.form()}), LATER)
+        await revocation.revoke(store, form_request({**params, **client.form()}), LATER, Policy())
 
 
 async def test_revoking_a_refresh_token_ends_its_whole_grant(

@@ -88,12 +88,19 @@ async def test_a_client_is_read_with_its_secrets_in_one_statement(engine: AsyncE
         )
 
 
-async def test_last_used_is_written_at_most_once_a_minute(engine: AsyncEngine) -> None:
+async def test_last_used_is_written_only_over_one_older_than_the_cutoff(
+    engine: AsyncEngine,
+) -> None:
+    # The core says how old a last use may be before it is written again (its Policy).
     app = await make_app(engine)
+
+    async def touch(when: datetime) -> None:
+        await store.touch_client_secret("s", when, unused_since=when - timedelta(minutes=1))
+
     async with unit_of_work(engine) as store:
         await store.add_client_secret(ClientSecret("s", app.id, NOW, None), "d" * 64, limit=2)
-        await store.touch_client_secret("s", NOW)
-        await store.touch_client_secret("s", NOW + timedelta(seconds=59))
+        await touch(NOW)
+        await touch(NOW + timedelta(seconds=59))
         assert (await store.client_secrets(app.id))[0].last_used_at == NOW
-        await store.touch_client_secret("s", NOW + timedelta(seconds=60))
+        await touch(NOW + timedelta(seconds=60))
         assert (await store.client_secrets(app.id))[0].last_used_at == NOW + timedelta(seconds=60)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from paced.core import token_format
 from paced.core.client_auth import ClientCredentials, authenticate
 from paced.core.errors import InvalidClient
+from paced.core.policy import Policy
 from paced.storage import models
 from paced.storage.unit_of_work import unit_of_work
 from tests.conftest import Clock
@@ -58,7 +59,7 @@ async def client_id_of(client: httpx.AsyncClient, page: str) -> str:
 async def auth(client: httpx.AsyncClient, client_id: str, secret: str, clock: Clock) -> str:
     async with unit_of_work(engine_of(client)) as store:
         app = await authenticate(
-            store, ClientCredentials(client_id, secret, "client_secret_post"), clock()
+            store, ClientCredentials(client_id, secret, "client_secret_post"), clock(), Policy()
         )
     return app.id
 

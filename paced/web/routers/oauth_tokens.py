@@ -115,7 +115,7 @@ async def revoke(request: Request) -> Response:
     state = app_state(request)
     form = await form_request(request)
     async with limited(state, form), unit_of_work(state.engine) as store:
-        revoked = await revocation.revoke(store, form, state.clock())
+        revoked = await revocation.revoke(store, form, state.clock(), state.policy)
     if revoked is not None:
         metrics.revoked("oauth_grant" if revoked == "grant" else "oauth_access_token")
     return Response(status_code=200, headers=NO_STORE)
