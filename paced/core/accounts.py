@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import available_timezones
 
-from paced.core import passwords, security_log
+from paced.core import passwords, security_log, sessions
 from paced.core.errors import Conflict, Invalid
 from paced.core.ids import new_id
 from paced.core.records import Credentials, User
 from paced.core.security_log import Origin
-from paced.core.store import SecurityLog, UserStore
+from paced.core.store import SecurityLog, SessionStore, UserStore
 from paced.core.text import CONTROL_MESSAGE, has_controls
 
 MAX_NAME = 100
@@ -30,6 +30,10 @@ _LIKE_THIS = "Enter an email address like name@example.com."
 
 class AccountStore(UserStore, SecurityLog, Protocol):
     """Accounts, with the security log their sign-ins and changes are recorded in."""
+
+
+class PasswordChangeStore(AccountStore, SessionStore, Protocol):
+    """Accounts with their sessions, which a new password ends."""
 
 
 def email_key(email: str) -> str:
@@ -251,11 +255,20 @@ async def check_password_change(
 
 
 async def change_password(
-    store: AccountStore, user: User, change: PasswordChange, now: datetime, *, origin: Origin
+    store: PasswordChangeStore,
+    user: User,
+    change: PasswordChange,
+    now: datetime,
+    *,
+    origin: Origin,
+    session_id: str,
 ) -> None:
+    """The new password, and every session of the account but `session_id` (the one
+    that changed it) ended: whoever else was signed in with the old one is out."""
     if await _still_stands(store, change.checked) is None:  # changed meanwhile
         raise Invalid(fields={"current_password": _NOT_CURRENT})
     await store.set_password_hash(user.id, change.new_hash, now)
+    await sessions.end_all(store, user.id, but=session_id)
     await security_log.record(store, "password_changed", now, origin, user_id=user.id)
 
 

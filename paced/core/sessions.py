@@ -57,3 +57,8 @@ async def spend_reveal(store: SessionStore, session_id: str, nonce: str) -> bool
 
 async def end(store: SessionStore, session_id: str) -> None:
     await store.delete_session(digest(session_id))
+
+
+async def end_all(store: SessionStore, user_id: str, *, but: str | None = None) -> None:
+    """Sign the account out everywhere, or everywhere but the session `but`."""
+    await store.delete_user_sessions(user_id, keep_digest=None if but is None else digest(but))

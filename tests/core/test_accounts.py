@@ -9,6 +9,7 @@ import pytest
 
 from paced.core import accounts, passwords
 from paced.core.errors import Conflict, Invalid
+from paced.core.ids import digest
 from paced.core.records import Credentials, User
 from tests.helpers import ORIGIN, MemoryLog
 
@@ -20,6 +21,13 @@ OTHER = passwords.Hashing(time_cost=2, memory_kib=2048, parallelism=1)
 class MemoryUsers(MemoryLog):
     def __init__(self) -> None:
         self.rows: dict[str, Credentials] = {}
+        # Sessions: digest -> user id.
+        self.sessions: dict[str, str] = {}
+
+    async def delete_user_sessions(self, user_id: str, *, keep_digest: str | None = None) -> None:
+        self.sessions = {
+            d: owner for d, owner in self.sessions.items() if owner != user_id or d == keep_digest
+        }
 
     async def add_user(self, *, user: User, email_key: str, password_hash: str) -> bool:
         if email_key in self.rows:
@@ -116,14 +124,25 @@ async def test_a_password_changed_after_it_was_checked_no_longer_signs_in() -> N
     credentials = await accounts.find_credentials(store, "a@example.com")
     check = await accounts.check_password(credentials, "a@example.com", "x" * 8, CHEAP)
     change = await accounts.check_password_change(credentials, user, "x" * 8, "y" * 8, CHEAP)
-    await accounts.change_password(store, user, change, NOW, origin=ORIGIN)
+    await accounts.change_password(store, user, change, NOW, origin=ORIGIN, session_id="s")
     assert check.ok and await accounts.log_in(store, check, NOW, origin=ORIGIN) is None
     assert store.event_names()[-1] == "sign_in_failed"
     # Nor does a second change made from the same check of the old password.
     with pytest.raises(Invalid) as caught:
-        await accounts.change_password(store, user, change, NOW, origin=ORIGIN)
+        await accounts.change_password(store, user, change, NOW, origin=ORIGIN, session_id="s")
     assert "current_password" in caught.value.fields
     assert await log_in(store, "a@example.com", "y" * 8) is not None
+
+
+async def test_a_password_change_ends_every_session_but_the_one_that_made_it() -> None:
+    store = MemoryUsers()
+    user = await sign_up(store, "a@example.com", "x" * 8)
+    other = await sign_up(store, "b@example.com", "x" * 8)
+    store.sessions = {digest("mine"): user.id, digest("thief"): user.id, digest("b"): other.id}
+    credentials = await accounts.find_credentials(store, "a@example.com")
+    change = await accounts.check_password_change(credentials, user, "x" * 8, "y" * 8, CHEAP)
+    await accounts.change_password(store, user, change, NOW, origin=ORIGIN, session_id="mine")
+    assert store.sessions == {digest("mine"): user.id, digest("b"): other.id}
 
 
 async def test_a_password_change_needs_the_current_password_and_follows_the_rules() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paced.core import accounts
+from paced.core import accounts, sessions
 from paced.core.errors import Invalid, RateLimited
-from paced.core.ids import digest
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
@@ -99,11 +98,12 @@ async def change_password(request: Request, context: SignedIn) -> Response:
     try:
         async with unit_of_work(state.engine) as store:
             await accounts.change_password(
-                store, context.user, change, state.clock(), origin=origin
-            )
-            # A changed password ends every other session of the account.
-            await store.delete_user_sessions(
-                context.user.id, keep_digest=digest(context.session_id)
+                store,
+                context.user,
+                change,
+                state.clock(),
+                origin=origin,
+                session_id=context.session_id,
             )
     except Invalid as error:
         return page(context, errors=error.fields, status_code=400)
@@ -119,7 +119,7 @@ async def sign_out_everywhere(request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     assert context.user is not None
     async with unit_of_work(context.state.engine) as store:
-        await store.delete_user_sessions(context.user.id)
+        await sessions.end_all(store, context.user.id)
     response = redirect(context, "/login", flash="You are signed out on every device.")
     context.state.cookies.delete(response, SESSION_COOKIE)
     return response
