@@ -68,6 +68,26 @@ async def needs_consent(store: ConsentStore, request: AuthorizationRequest, user
     return not granted.issuperset(request.scopes)
 
 
+class ScreenStore(ConsentStore, Protocol):
+    async def user_by_id(self, user_id: str) -> User | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What the consent screen shows beyond the request itself: who registered the app
+    (None when its owner is gone)."""
+
+    owner: User | None
+
+
+async def screen(store: ScreenStore, request: AuthorizationRequest, user: User) -> Screen | None:
+    """The consent screen to show `user`, or None when it may be skipped
+    (`needs_consent`)."""
+    if not await needs_consent(store, request, user):
+        return None
+    return Screen(owner=await store.user_by_id(request.app.owner_id))
+
+
 async def approve(
     store: ApprovalStore,
     request: AuthorizationRequest,

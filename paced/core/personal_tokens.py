@@ -172,6 +172,19 @@ def _detail(token: PersonalToken) -> security_log.Detail:
     return {"token_id": token.id, "name": token.name, "scopes": list(token.scopes)}
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A token as Developer settings and `paced tokens list` show it."""
+
+    token: PersonalToken
+    state: TokenState
+
+
+async def list_owned(store: PersonalTokenStore, user_id: str, now: datetime) -> list[Listed]:
+    """The user's tokens, each with its state now."""
+    return [Listed(t, state(t, now)) for t in await store.personal_tokens_of(user_id)]
+
+
 async def owned(store: PersonalTokenStore, token_id: str, user_id: str) -> PersonalToken:
     """The token when `user_id` owns it; another user's token does not exist for them."""
     token = await store.personal_token_by_id(token_id)

@@ -18,6 +18,7 @@ from tests.helpers import ORIGIN, MemoryLog
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 ANN = User("user_ann", "ann@example.com", "Ann", "UTC", NOW, NOW)
+OWNER = User("user_owner", "olivia@example.com", "Olivia", "UTC", NOW, NOW)
 BOB = User("user_bob", "bob@example.com", "Bob", "UTC", NOW, NOW)
 APP = App(
     id="app_1",
@@ -69,6 +70,9 @@ class FakeStore(MemoryLog):
 
     async def add_authorization_code(self, **fields: Any) -> None:
         self.codes.append(StoredCode(**fields))
+
+    async def user_by_id(self, user_id: str) -> User | None:
+        return OWNER if user_id == OWNER.id else None
 
     async def granted_scopes(self, user_id: str, app_id: str, redirect_uri: str) -> frozenset[str]:
         return frozenset(
@@ -161,6 +165,14 @@ def test_section_4_1_2_1_denial_is_access_denied_sent_to_the_client_with_state()
 
 
 # --- Skipping the screen ------------------------------------------------------------------
+
+
+async def test_the_screen_names_the_apps_owner_and_is_skipped_once_approved() -> None:
+    store = FakeStore()
+    shown = await consent.screen(store, auth_request(), ANN)
+    assert shown is not None and shown.owner == OWNER
+    await consent.approve(store, auth_request(), ANN, NOW, Policy(), origin=ORIGIN)
+    assert await consent.screen(store, auth_request(), ANN) is None
 
 
 async def test_a_first_request_needs_consent() -> None:

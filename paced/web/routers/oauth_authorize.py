@@ -82,15 +82,14 @@ async def authorize(request: Request, context: Viewer) -> Response:
         user = context.user
         if user is None:
             raise LoginRequired(f"{PATH}?{request.url.query}")
-        ask = await consent.needs_consent(store, valid, user)
-        owner = await store.user_by_id(valid.app.owner_id)
-    if not ask:
+        shown = await consent.screen(store, valid, user)
+    if shown is None:
         async with unit_of_work(state.engine) as store:
             approval = await consent.approve(
                 store, valid, user, state.clock(), state.policy, origin=origin_of(request)
             )
         return approved(context, approval)
-    return consent_page(context, valid, owner)
+    return consent_page(context, valid, shown.owner)
 
 
 @router.post(PATH)

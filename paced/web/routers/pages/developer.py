@@ -34,10 +34,7 @@ SectionLoader = Callable[[Store, User, datetime], Awaitable[dict[str, Any]]]
 
 
 async def tokens_section(store: Store, user: User, now: datetime) -> dict[str, Any]:
-    tokens = await store.personal_tokens_of(user.id)
-    return {
-        "tokens": [{"token": t, "state": personal_tokens.state(t, now)} for t in tokens],
-    }
+    return {"tokens": await personal_tokens.list_owned(store, user.id, now)}
 
 
 SECTIONS: tuple[SectionLoader, ...] = (tokens_section, applications.section)
