@@ -12,7 +12,6 @@ cached, so a revocation holds from the very next request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from paced.core import token_format
@@ -24,31 +23,13 @@ from paced.core.errors import (
 )
 from paced.core.ids import digest, same
 from paced.core.policy import Policy
-from paced.core.records import Principal, TokenKind, User
+from paced.core.records import BearerToken, Principal
 from paced.core.store import BearerStore
 
 MALFORMED = "The access token is malformed."
 UNKNOWN = "The access token is not valid."
 EXPIRED = "The access token expired."
 REVOKED = "The access token was revoked."
-
-
-@dataclass(frozen=True, slots=True)
-class BearerToken:
-    """A token as the Bearer check reads it, in one query."""
-
-    kind: TokenKind
-    id: str
-    digest: str
-    user: User
-    scopes: tuple[str, ...]
-    expires_at: datetime | None
-    # The token's own revocation, or for an OAuth token its grant's as well.
-    revoked: bool
-    # Of the personal token, or of the OAuth token's grant: what the pages show.
-    last_used_at: datetime | None
-    client_id: str | None = None
-    grant_id: str | None = None
 
 
 def parse_authorization(values: Sequence[str]) -> str:

@@ -99,6 +99,24 @@ class Principal:
 
 
 @dataclass(frozen=True, slots=True)
+class BearerToken:
+    """A token as the Bearer check reads it, in one query."""
+
+    kind: TokenKind
+    id: str
+    digest: str
+    user: User
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+    # The token's own revocation, or for an OAuth token its grant's as well.
+    revoked: bool
+    # Of the personal token, or of the OAuth token's grant: what the pages show.
+    last_used_at: datetime | None
+    client_id: str | None = None
+    grant_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     """One approval on the consent screen: the family of one code and every token issued
     from it, however often rotated (RFC 9700 §4.14)."""

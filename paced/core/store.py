@@ -8,12 +8,13 @@ narrowest one it uses. Single-use things are consumed atomically in storage
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from paced.core.records import (
     AccessToken,
     App,
     AuthorizationCode,
+    BearerToken,
     Client,
     ClientSecret,
     Credentials,
@@ -25,9 +26,6 @@ from paced.core.records import (
     Session,
     User,
 )
-
-if TYPE_CHECKING:
-    from paced.core.bearer import BearerToken
 
 
 class UserStore(Protocol):

@@ -31,8 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.core.bearer import BearerToken
-from paced.core.records import User
+from paced.core.records import BearerToken, User
 from paced.storage.models import grants, personal_tokens
 from paced.storage.unit_of_work import unit_of_work
 

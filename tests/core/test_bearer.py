@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from paced.core import bearer, token_format
-from paced.core.bearer import BearerToken
 from paced.core.errors import (
     BearerError,
     InsufficientScope,
@@ -19,7 +18,7 @@ from paced.core.errors import (
 )
 from paced.core.ids import digest
 from paced.core.policy import Policy
-from paced.core.records import Principal, User
+from paced.core.records import BearerToken, Principal, User
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 POLICY = Policy()
