@@ -25,6 +25,7 @@ import asyncio
 import sqlite3
 from collections import deque
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -251,8 +252,10 @@ def _token(row: Any, kind: str, when: Any) -> BearerToken:
     )
 
 
+@lru_cache(maxsize=4096)
 def _sqlite_time(value: str | None) -> datetime | None:
-    # models.UTCDateTime keeps naive UTC text on SQLite.
+    # models.UTCDateTime keeps naive UTC text on SQLite. A user's times come back on every
+    # request of theirs: parsed once, they are a dict lookup (no secret is kept here).
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
