@@ -311,15 +311,8 @@ def install(app: FastAPI) -> None:
     for unreachable in unreachables:
         app.add_exception_handler(unreachable, _database)
 
-    @app.exception_handler(BearerError)
-    async def _bearer(request: Request, error: BearerError) -> Response:
-        return bearer_failure(error)
-
-    @app.exception_handler(OAuthError)
-    async def _oauth(request: Request, error: OAuthError) -> Response:
-        metrics.auth_failed("oauth", error.error)
-        return oauth_json_response(error)
-
+    # Bearer and token-endpoint errors are answered by `answer`, for the declared
+    # endpoints that raise them; these handlers answer the page routes.
     @app.exception_handler(UntrustedRedirect)
     async def _untrusted_redirect(request: Request, error: UntrustedRedirect) -> Response:
         # RFC 6749 §4.1.2.1: tell the user, and never redirect to an untrusted URI.
