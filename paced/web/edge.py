@@ -124,7 +124,9 @@ class Edge:
                 await response(scope, receive, answer)
                 self._record(scope, status, 0.0)
                 return
-            if declared is None:  # the server delivers exactly a declared length
+            # A declared length is what the server delivers, no more: only a body sent
+            # without one (chunked) is counted as it is read.
+            if declared is None:
                 receive = self._counted(receive)
         app = self._endpoint(scope) or self.app
         if self.log is None and not self.metrics:
