@@ -7,8 +7,8 @@ declared once, with the error shape it answers in.
     async def me(request: Request, principal: Principal) -> Response:
         return api_json(principal, "read", user_json(principal.user))
 
-The declaration serves the endpoint as a plain Starlette route, ahead of every page
-route (`create_app`), with no FastAPI dependency solving on the way, and the same
+The declaration serves the endpoint from `paced.web.edge.Edge`, by its path, before any
+page route and with no FastAPI router or dependency solving on the way, and the same
 declaration is its entry in `/openapi.json`. A declared `scope` makes it a Bearer
 endpoint: the request is authenticated, the scope checked, and the handler given the
 principal. Whatever the handler raises is answered by `paced.web.errors.answer` in the
