@@ -67,7 +67,7 @@ class EndpointRoute(Route):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if self.methods and scope["method"] not in self.methods:
-            response = errors.method_not_allowed(self.shape, self.methods)
+            response = errors.method_not_allowed(self.methods)
         else:
             try:
                 response = await self.call(request)

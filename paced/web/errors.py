@@ -242,20 +242,28 @@ async def bad_data(request: Request, shape: str | None = None) -> Response:
     return await error_page(request, 400, "Bad request", message)
 
 
-async def _server_error(request: Request) -> Response:
+_UNEXPECTED = "An unexpected error happened on our side. Try again in a moment."
+
+
+async def _server_error(request: Request, shape: str | None = None) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if shape is not None:  # a declared endpoint, whatever its path
+        return JSONResponse(
+            {"error": "server_error", "error_description": _UNEXPECTED}, status_code=500
+        )
     return await error_page(
         request,
         500,
         "Something went wrong",
-        "An unexpected error happened on our side. Try again in a moment.",
+        _UNEXPECTED,
     )
 
 
 # --- the endpoints declared in paced.web.endpoints: one table, by exception type -----------
 
 
-def method_not_allowed(shape: str, methods: set[str]) -> Response:
+def method_not_allowed(methods: set[str]) -> Response:
+    """405, the same in both JSON shapes."""
     return JSONResponse(
         {
             "error": "method_not_allowed",
@@ -290,7 +298,7 @@ async def answer(request: Request, error: Exception, shape: str) -> Response:
         return await bad_data(request, shape)
     if is_unavailable(error):
         return await unavailable(request, error, shape)
-    return await _server_error(request)
+    return await _server_error(request, shape)
 
 
 def install(app: FastAPI) -> None:
