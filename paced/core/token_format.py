@@ -21,6 +21,8 @@ CLIENT_SECRET: Final = "pt_client_"  # noqa: S105 (a prefix, not a secret)
 
 RANDOM_LENGTH = 30
 CHECKSUM_LENGTH = 6
+HINT_LENGTH = 4
+PREFIXES: Final = (PERSONAL, ACCESS, REFRESH, CLIENT_SECRET)
 
 
 def checksum(random_part: str) -> str:
@@ -40,3 +42,12 @@ def is_well_formed(token: str, prefix: Prefix) -> bool:
     if not BASE62_SET.issuperset(body):
         return False
     return checksum(body[:RANDOM_LENGTH]) == body[RANDOM_LENGTH:]
+
+
+def hint(secret: str) -> str:
+    """The public hint of a secret (SPEC §3): its prefix, `…`, and its last four
+    characters, e.g. `pt_secret_…x9Qa`. Pages, listings and the security log show it so
+    that a person can tell which credential a leaked value is; four base62 characters
+    (of the checksum, for a well-formed token) reveal nothing of the random part."""
+    prefix = next((p for p in PREFIXES if secret.startswith(p)), "")
+    return f"{prefix}…{secret[-HINT_LENGTH:]}"

@@ -52,3 +52,11 @@ def test_checksum_is_crc32_in_base62_most_significant_first() -> None:
 def test_malformed_tokens_are_refused(mangle: object) -> None:
     token = token_format.generate("pt_secret_")
     assert not token_format.is_well_formed(mangle(token), "pt_secret_")  # type: ignore[operator]
+
+
+def test_hint_is_the_prefix_and_the_last_four_characters() -> None:
+    token = token_format.generate(token_format.PERSONAL)
+    assert token_format.hint(token) == "pt_secret_…" + token[-4:]
+    assert token_format.hint("pt_client_" + "a" * 36) == "pt_client_…aaaa"
+    # An authorization code has no prefix: the hint is its last characters alone.
+    assert token_format.hint("abcdefgh") == "…efgh"
