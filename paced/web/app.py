@@ -136,6 +136,7 @@ def create_app(
     app.add_middleware(
         Edge,
         endpoints=[route for endpoints in declared for route in endpoints.routes()],
+        claims=[(e.claims, e.shape) for e in declared if e.claims is not None],
         max_body_bytes=settings.max_body_bytes,
         refuse=errors.body_too_large,
         https=state.cookies.secure,

@@ -12,7 +12,9 @@ answers are small enough for those wrappers to matter):
 - the security headers (`paced.web.headers`), made once as bytes;
 - the declared JSON endpoints (`paced.web.endpoints`) are served from here, by their
   path, without the page routes' framework around them; every other request goes on
-  to the app;
+  to the app. A request to a declared endpoint, or under a path prefix that a group of
+  endpoints claims (`/api/`), carries its error shape in the scope (`SHAPE`), so that
+  an error met before or outside any endpoint (413, 404) is answered in that shape;
 - when it is answered, its access-log line (`paced.logs.AccessLog`) and its request
   metrics, both named by the route template (`/settings/developer/tokens/{token_id}`),
   never by the raw path or query string.
@@ -44,6 +46,8 @@ HEADER = b"x-request-id"
 # log lines and back into a response header.
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The scope key of a request's error shape ("api" or "oauth"); absent for a page.
+SHAPE = "paced.shape"
 
 # A made id need not be secret, only unique: a random prefix per process and a counter
 # cost less than reading the system's random source on every request.
@@ -81,11 +85,14 @@ class Edge:
         access_log: AccessLog | None = None,
         metrics: bool = False,
         endpoints: Sequence[Route] = (),
+        claims: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.app = app
         # Declared endpoints by path; one whose path has parameters is matched in turn.
         self.by_path = {r.path: r for r in endpoints if not r.param_convertors}
         self.with_parameters = [r for r in endpoints if r.param_convertors]
+        # (path prefix, error shape) of the groups of endpoints that claim a prefix.
+        self.claims = tuple(claims)
         self.max_body_bytes = max_body_bytes
         self.refuse = refuse
         self.headers: RawHeaders = security_headers(https=https, docs=False)
@@ -117,6 +124,10 @@ class Edge:
                     message["headers"] = [*headers, *added]
             await send(message)
 
+        endpoint = self._endpoint(scope)
+        shape = getattr(endpoint, "shape", None) or self._claimed(scope["path"])
+        if shape is not None:
+            scope[SHAPE] = shape
         if scope["method"] not in _BODILESS:
             declared = declared_length(scope)
             if declared is not None and declared > self.max_body_bytes:
@@ -128,7 +139,7 @@ class Edge:
             # without one (chunked) is counted as it is read.
             if declared is None:
                 receive = self._counted(receive)
-        app = self._endpoint(scope) or self.app
+        app = endpoint.handle if endpoint is not None else self.app
         if self.log is None and not self.metrics:
             await app(scope, receive, answer)
             return
@@ -138,8 +149,14 @@ class Edge:
         finally:
             self._record(scope, status, perf_counter() - start)
 
-    def _endpoint(self, scope: Scope) -> ASGIApp | None:
-        """The declared endpoint at the request's path, ready to handle it, or None."""
+    def _claimed(self, path: str) -> str | None:
+        for prefix, shape in self.claims:
+            if path.startswith(prefix):
+                return shape
+        return None
+
+    def _endpoint(self, scope: Scope) -> Route | None:
+        """The declared endpoint at the request's path, named in the scope, or None."""
         route = self.by_path.get(scope["path"])
         if route is not None:
             scope["route"] = route
@@ -153,7 +170,7 @@ class Edge:
                     break
             else:
                 return None
-        return route.handle
+        return route
 
     def _counted(self, receive: Receive) -> Receive:
         limit, received = self.max_body_bytes, 0

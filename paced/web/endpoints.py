@@ -13,7 +13,9 @@ declaration is its entry in `/openapi.json`. A declared `scope` makes it a Beare
 endpoint: the request is authenticated, the scope checked, and the handler given the
 principal. Whatever the handler raises is answered by `paced.web.errors.answer` in the
 endpoint's shape: `api` (RFC 6750 challenges, `{"error", "error_description"}`) or
-`oauth` (RFC 6749 §5.2). Pages are FastAPI routes (`paced.web.routers.pages`).
+`oauth` (RFC 6749 §5.2). A group that claims a path prefix (`claims="/api/"`) answers
+in its shape for every path under it, an unknown one included. Pages are FastAPI routes
+(`paced.web.routers.pages`).
 """
 
 from __future__ import annotations
@@ -86,8 +88,12 @@ class Endpoints:
         tags: list[str],
         responses: dict[int | str, Any] | None = None,
         in_schema: bool = True,
+        claims: str | None = None,
     ) -> None:
         self.shape: Shape = shape
+        # A path prefix whose every request, declared here or not, answers errors in this
+        # shape: `/api/` claims the 404 of an API path nobody declared.
+        self.claims = claims
         self.in_schema = in_schema
         self.tags = tags
         self.responses = responses or {}

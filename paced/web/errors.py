@@ -29,7 +29,7 @@ from paced.core.errors import (
 )
 from paced.web import metrics
 from paced.web.deps import CsrfFailed, LoginRequired, app_state, login_url, viewer
-from paced.web.edge import route_of
+from paced.web.edge import SHAPE, route_of
 from paced.web.limits import BodyTooLarge
 
 log = logging.getLogger("paced.web")
@@ -102,16 +102,12 @@ def oauth_json_response(error: OAuthError | RateLimited) -> JSONResponse:
 
 def _shape(request: Request, shape: str | None = None) -> str | None:
     """The JSON shape an error on this request answers in, or None for a page: the
-    declared endpoint's (paced.web.endpoints), else that of the path, for what reaches
-    the page routes' handlers (an unknown path, a body refused before any route)."""
+    declared endpoint's (paced.web.endpoints), as given or as `Edge` put it in the
+    scope, which also holds it for an unknown path under a claimed prefix."""
     if shape is not None:
         return shape
-    path = request.url.path
-    if path.startswith("/api/"):
-        return "api"
-    if path.startswith(("/oauth/token", "/oauth/revoke", "/oauth/introspect")):
-        return "oauth"
-    return None
+    found: str | None = request.scope.get(SHAPE)
+    return found
 
 
 def _is_api(request: Request) -> bool:

@@ -56,6 +56,7 @@ _SCOPE_HEADERS = {
 api = Endpoints(
     "api",
     tags=["API"],
+    claims="/api/",
     responses={
         400: _challenge("A malformed `Authorization` header (`invalid_request`)."),
         401: _challenge(
