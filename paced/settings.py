@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     rate_limit_token_failure_cost: int = Field(10, ge=1)
     # Invalid Bearer tokens; counted in each process's memory, whatever PACED_REDIS_URL.
     rate_limit_bearer_failures_per_ip: str = "1000/minute"
+    # Reports of leaked credentials (POST /api/v1/credentials/revoke), each counted.
+    rate_limit_credential_reports_per_ip: str = "60/minute"
     # Prepended to every rate-limit key in Redis, so that services can share one server.
     redis_key_prefix: str = "paced"
     # Retention: what `paced purge` deletes, in days after a thing stopped working.
@@ -97,6 +99,7 @@ class Settings(BaseSettings):
         "rate_limit_token_per_client",
         "rate_limit_token_per_ip",
         "rate_limit_bearer_failures_per_ip",
+        "rate_limit_credential_reports_per_ip",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

@@ -61,6 +61,14 @@ class PersonalTokenRows:
         ).first()
         return personal_token_from(row) if row else None
 
+    async def personal_token_by_digest(self, digest: str) -> PersonalToken | None:
+        row = (
+            await self.connection.execute(
+                select(*COLUMNS).where(personal_tokens.c.digest == digest)
+            )
+        ).first()
+        return personal_token_from(row) if row else None
+
     async def personal_tokens_of(self, user_id: str) -> list[PersonalToken]:
         rows = await self.connection.execute(
             select(*COLUMNS)

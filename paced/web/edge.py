@@ -9,7 +9,8 @@ answers are small enough for those wrappers to matter):
   saying so (chunked) as soon as the route reads past it (`BodyTooLarge`); 413 either
   way, in the error shape of its endpoint. A GET, HEAD or OPTIONS request is not
   counted: no route reads its body;
-- the security headers (`paced.web.headers`), made once as bytes;
+- the security headers (`paced.web.headers`), made once as bytes, and on every answer
+  under `/api/` `Cache-Control: no-store` (an API answer is about one account, now);
 - the declared JSON endpoints (`paced.web.endpoints`) are served from here, by their
   path, without the page routes' framework around them; every other request goes on
   to the app;
@@ -44,6 +45,9 @@ HEADER = b"x-request-id"
 # log lines and back into a response header.
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+API = "/api/"
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
 
 # A made id need not be secret, only unique: a random prefix per process and a counter
 # cost less than reading the system's random source on every request.
@@ -100,10 +104,14 @@ class Edge:
         incoming = _incoming_id(scope["headers"])
         request_id = incoming.decode("ascii") if incoming else new_request_id()
         REQUEST_ID.set(request_id)
+        path: str = scope["path"]
         added = [
             (HEADER, incoming or request_id.encode("ascii")),
-            *(self.docs_headers if scope["path"] in DOCS_PATHS else self.headers),
+            *(self.docs_headers if path in DOCS_PATHS else self.headers),
         ]
+        api = path.startswith(API)
+        if api:
+            added.append(_NO_STORE)
         status = 500  # if the app fails before answering, the server answers 500
 
         async def answer(message: Message) -> None:
@@ -111,6 +119,9 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.setdefault("headers", [])
+                if api:  # no-store replaces whatever the answer said
+                    headers = [h for h in headers if h[0].lower() != _CACHE_CONTROL]
+                    message["headers"] = headers
                 if isinstance(headers, list):
                     headers.extend(added)
                 else:

@@ -7,6 +7,7 @@
                     per client id only for requests that fail it
     token endpoint  requests per address; tokens issued per client
     Bearer          invalid tokens per address, in this process's memory only
+    leak reports    reports of leaked credentials per address, each counted
 
 Counters use moving windows: "10 in 10 minutes" means exactly that, at any moment. They
 live in memory, or in Redis when PACED_REDIS_URL is set, so that every node shares them.
@@ -157,7 +158,6 @@ class Counters:
             return None
         return _retry_after(stats.reset_time)
 
-
     async def attempt(self, rule: Rule, key: str) -> int | None:
         """Count an attempt whose outcome is not known yet, unless the window's failures
         (its attempts less its successes) already fill the rule: None when it was counted,
@@ -282,6 +282,9 @@ class RateLimits:
         self.token_ip = Rule.parse("token-ip", s.rate_limit_token_per_ip)
         self.token_failure_cost = s.rate_limit_token_failure_cost
         self.bearer = FailureGate(Rule.parse("bearer-ip", s.rate_limit_bearer_failures_per_ip))
+        self.credential_reports_ip = Rule.parse(
+            "credential-reports-ip", s.rate_limit_credential_reports_per_ip
+        )
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -321,6 +324,18 @@ class RateLimits:
 
     async def signed_up(self, ip: str) -> None:
         await self._counters.hit(self.signup_ip, ip_key(ip))
+
+    # --- leaked credentials ------------------------------------------------------------
+
+    async def credential_report(self, ip: str) -> None:
+        """Count one report of leaked credentials; RateLimited when the address sent
+        too many. Each report may hold a thousand values to look up."""
+        wait = await self._counters.hit(self.credential_reports_ip, ip_key(ip))
+        if wait is not None:
+            raise RateLimited(
+                f"Too many reports from your network. Try again in {_in_words(wait)}.",
+                retry_after=wait,
+            )
 
     # --- OAuth clients ---------------------------------------------------------------
 
