@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paced.logs import REQUEST_ID, AccessLog
 from paced.web import metrics
-from paced.web.headers import DOCS_PATHS, RawHeaders, security_headers
+from paced.web.headers import RawHeaders, security_headers
 from paced.web.limits import BodyTooLarge, declared_length
 
 Refusal = Callable[[Request, int], Awaitable[Response]]
@@ -92,8 +92,7 @@ class Edge:
         self.with_parameters = [r for r in endpoints if r.param_convertors]
         self.max_body_bytes = max_body_bytes
         self.refuse = refuse
-        self.headers: RawHeaders = security_headers(https=https, docs=False)
-        self.docs_headers: RawHeaders = security_headers(https=https, docs=True)
+        self.headers: RawHeaders = security_headers(https=https)
         self.log = access_log
         self.metrics = metrics
 
@@ -105,10 +104,7 @@ class Edge:
         request_id = incoming.decode("ascii") if incoming else new_request_id()
         REQUEST_ID.set(request_id)
         path: str = scope["path"]
-        added = [
-            (HEADER, incoming or request_id.encode("ascii")),
-            *(self.docs_headers if path in DOCS_PATHS else self.headers),
-        ]
+        added = [(HEADER, incoming or request_id.encode("ascii")), *self.headers]
         api = path.startswith(API)
         if api:
             added.append(_NO_STORE)

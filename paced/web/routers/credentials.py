@@ -27,7 +27,7 @@ class LeakReport(BaseModel):
             "access and refresh tokens (`pt_oauth_…`, `pt_refresh_…`) and client secrets "
             "(`pt_client_…`). Anything else is ignored."
         ),
-        examples=[["pt_secret_4fK2mQ9xZr8LwT1bN6yH3cVdA7pE5s0Gn2W9k"]],
+        examples=[["pt_secret_4fK2mQ9xZr8LwT1bN6yH3cVdA7pE5s1KFC0W"]],
     )
 
 
