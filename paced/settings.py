@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     purge_personal_tokens_after_days: int = Field(90, ge=0)
     purge_security_events_after_days: int = Field(365, ge=1)
     purge_batch_size: int = Field(1000, ge=1, le=10_000)
+    # Seconds without use (since creation, if never used) after which `paced purge`
+    # revokes a personal access token and tells its owner; 0: never.
+    pat_unused_revoke_after: int = Field(31_536_000, ge=0)
     # Input limits (docs/operations.md): a request's body, and its request line and
     # headers together, in bytes.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -197,6 +200,7 @@ class Settings(BaseSettings):
             refresh_token_max_age=optional(self.refresh_token_max_age),
             refresh_reuse_grace=timedelta(seconds=self.refresh_reuse_grace),
             session_idle=timedelta(days=self.session_idle_days),
+            personal_token_unused_revoke_after=optional(self.pat_unused_revoke_after),
             password_hashing=Hashing(
                 time_cost=self.password_time_cost,
                 memory_kib=self.password_memory_kib,

@@ -20,3 +20,5 @@ class Policy:
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
     password_hashing: Hashing = DEFAULT
+    # A personal access token unused this long is revoked by `paced purge`; None: never.
+    personal_token_unused_revoke_after: timedelta | None = timedelta(days=365)
