@@ -1,4 +1,4 @@
-"""Configuration (SPEC §1): the only reader of the environment."""
+"""Configuration (docs/reference.md §1): the only reader of the environment."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     # Seconds in-flight requests get to finish after SIGTERM, before the process exits.
     shutdown_timeout: float = Field(20.0, ge=0)
-    # Rate limits (SPEC §6; docs/operations.md): "N/period" in the `limits` notation
+    # Rate limits (docs/reference.md §6; docs/operations.md): "N/period" in the `limits` notation
     # ("10/10 minutes", "200/minute"), or "off".
     rate_limit_login_per_account: str = "10/10 minutes"  # failed sign-ins
     rate_limit_login_per_ip: str = "100/10 minutes"  # failed sign-ins

@@ -58,8 +58,9 @@ async def _purge(settings: Settings) -> tuple[int, dict[str, int]]:
 
 
 def purge_command() -> None:
-    """Revoke unused personal access tokens; delete expired and long-revoked codes,
-    tokens and sessions, and old security events.
+    """Revoke unused personal access tokens, then delete what stopped working long ago.
+
+    Deletes expired and long-revoked codes, tokens and sessions, and old security events.
 
     Works in short batches, so serving goes on; prints how many tokens it revoked and how
     many rows went from each table as one JSON object.

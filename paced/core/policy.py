@@ -12,7 +12,7 @@ from paced.core.passwords import DEFAULT, Hashing
 class Policy:
     access_token_ttl: timedelta = timedelta(seconds=7200)
     auth_code_ttl: timedelta = timedelta(seconds=600)
-    # None: no limit (SPEC §1 writes it as 0).
+    # None: no limit (docs/reference.md §1 writes it as 0).
     refresh_token_ttl: timedelta | None = None
     refresh_token_max_age: timedelta | None = None
     refresh_reuse_grace: timedelta = timedelta(0)

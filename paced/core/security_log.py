@@ -1,4 +1,4 @@
-"""The security log (SPEC §7 `/settings/security-log`, `paced audit`): an append-only
+"""The security log (docs/reference.md §7 `/settings/security-log`, `paced audit`): an append-only
 record of what happened to an account, with who did it, from where, and when.
 
 Each use case that changes an account's security records its event through the same

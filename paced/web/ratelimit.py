@@ -1,4 +1,4 @@
-"""Rate limits (SPEC §6): HTTP policy, kept at the edge with the `limits` library.
+"""Rate limits (docs/reference.md §6): HTTP policy, kept at the edge with the `limits` library.
 
     sign-in         failed sign-ins per account (or per trusted browser) and per address,
                     counted before the password is checked; also wrong current passwords
@@ -13,7 +13,7 @@ Counters use moving windows: "10 in 10 minutes" means exactly that, at any momen
 live in memory, or in Redis when PACED_REDIS_URL is set, so that every node shares them.
 An IPv6 address is counted by its /64, the block one subscriber is given.
 
-No limit may become a way to lock the rightful owner out (SPEC §6, OWASP's "Blocking
+No limit may become a way to lock the rightful owner out (docs/reference.md §6, OWASP's "Blocking
 Brute Force Attacks"):
 - a client that authenticates correctly is never refused by its client id's failures:
   those are only counted and answered on requests that fail to authenticate, and the
@@ -162,8 +162,8 @@ class Counters:
         """Count an attempt whose outcome is not known yet, unless the window's failures
         (its attempts less its successes) already fill the rule: None when it was counted,
         else the seconds until it will be. Counted before the outcome, concurrent attempts
-        cannot all pass and then all fail (SPEC §6); `succeeded` takes a success back out
-        by widening the room for attempts."""
+        cannot all pass and then all fail (docs/reference.md §6); `succeeded` takes a success
+        back out by widening the room for attempts."""
         item = rule.item
         if item is None:
             return None
@@ -350,8 +350,8 @@ class RateLimits:
         endpoint, and its failed client authentications. A claimed client id is anyone's
         to claim, so its failures are counted, and answered 429 once too many, only on
         requests that fail to authenticate: the client with its right secret never meets
-        them (SPEC §6). Likewise a client's request limit at the token endpoint counts the
-        tokens it was issued, which nobody else can make it spend."""
+        them (docs/reference.md §6). Likewise a client's request limit at the token endpoint
+        counts the tokens it was issued, which nobody else can make it spend."""
         address = ip_key(ip)
         client = (client_id or "")[:128]
         if token_endpoint:

@@ -1,4 +1,4 @@
-"""`paced purge` (SPEC §2): one JSON summary; its retention windows are settings."""
+"""`paced purge` (docs/reference.md §2): one JSON summary; its retention windows are settings."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Two `paced serve` nodes on one database, one secret key and one base URL form one
-service (SPEC §1): what one node issues the other accepts, and what one ends the other
+service (docs/reference.md §1): what one node issues the other accepts, and what one ends the other
 refuses from its very next request.
 
 On PostgreSQL this is the documented scale-out mode; on SQLite the two nodes share one

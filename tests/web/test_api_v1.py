@@ -1,4 +1,4 @@
-"""`/api/v1` through the app: every answer of SPEC §5, for personal and OAuth tokens."""
+"""`/api/v1` through the app: every answer of docs/reference.md §5, for personal and OAuth tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/settings/security-log (SPEC §7): this account's security events, newest first."""
+"""/settings/security-log (docs/reference.md §7): this account's security events, newest first."""
 
 from __future__ import annotations
 
