@@ -162,6 +162,22 @@ class AccessLog:
         )
 
 
+class StartupChatter(logging.Filter):
+    """Drops uvicorn's start and stop steps, which `paced serve`'s own lines say already
+    ("paced is serving <URL>"); keeps its process lines and whatever goes wrong."""
+
+    SAID = (
+        "Uvicorn running on",
+        "Waiting for application startup",
+        "Application startup complete",
+        "Waiting for application shutdown",
+        "Application shutdown complete",
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not str(record.msg).startswith(self.SAID)
+
+
 def resolve_format(setting: Literal["auto", "json", "text"]) -> Literal["json", "text"]:
     if setting != "auto":
         return setting
@@ -177,6 +193,7 @@ def logging_config(fmt: Literal["json", "text"], level: str = "INFO") -> dict[st
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"paced": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
+        "filters": {"chatter": {"()": f"{__name__}.StartupChatter"}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
@@ -187,7 +204,7 @@ def logging_config(fmt: Literal["json", "text"], level: str = "INFO") -> dict[st
         "loggers": {
             "paced": handler,
             "uvicorn": handler,
-            "uvicorn.error": {"level": level},
+            "uvicorn.error": {"level": level, "filters": ["chatter"]},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }

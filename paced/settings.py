@@ -1,4 +1,4 @@
-"""Configuration (SPEC §1): the only reader of the environment."""
+"""Configuration (docs/reference.md §1): the only reader of the environment."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     # Seconds in-flight requests get to finish after SIGTERM, before the process exits.
     shutdown_timeout: float = Field(20.0, ge=0)
-    # Rate limits (SPEC §6; docs/operations.md): "N/period" in the `limits` notation
+    # Rate limits (docs/reference.md §6; docs/operations.md): "N/period" in the `limits` notation
     # ("10/10 minutes", "200/minute"), or "off".
     rate_limit_login_per_account: str = "10/10 minutes"  # failed sign-ins
     rate_limit_login_per_ip: str = "100/10 minutes"  # failed sign-ins
@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     rate_limit_token_failure_cost: int = Field(10, ge=1)
     # Invalid Bearer tokens; counted in each process's memory, whatever PACED_REDIS_URL.
     rate_limit_bearer_failures_per_ip: str = "1000/minute"
+    # Reports of leaked credentials (POST /api/v1/credentials/revoke), each counted.
+    rate_limit_credential_reports_per_ip: str = "60/minute"
     # Prepended to every rate-limit key in Redis, so that services can share one server.
     redis_key_prefix: str = "paced"
     # Retention: what `paced purge` deletes, in days after a thing stopped working.
@@ -83,6 +85,9 @@ class Settings(BaseSettings):
     purge_personal_tokens_after_days: int = Field(90, ge=0)
     purge_security_events_after_days: int = Field(365, ge=1)
     purge_batch_size: int = Field(1000, ge=1, le=10_000)
+    # Seconds without use (since creation, if never used) after which `paced purge`
+    # revokes a personal access token and tells its owner; 0: never.
+    pat_unused_revoke_after: int = Field(31_536_000, ge=0)
     # Input limits (docs/operations.md): a request's body, and its request line and
     # headers together, in bytes.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -97,6 +102,7 @@ class Settings(BaseSettings):
         "rate_limit_token_per_client",
         "rate_limit_token_per_ip",
         "rate_limit_bearer_failures_per_ip",
+        "rate_limit_credential_reports_per_ip",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -194,6 +200,7 @@ class Settings(BaseSettings):
             refresh_token_max_age=optional(self.refresh_token_max_age),
             refresh_reuse_grace=timedelta(seconds=self.refresh_reuse_grace),
             session_idle=timedelta(days=self.session_idle_days),
+            personal_token_unused_revoke_after=optional(self.pat_unused_revoke_after),
             password_hashing=Hashing(
                 time_cost=self.password_time_cost,
                 memory_kib=self.password_memory_kib,

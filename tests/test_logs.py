@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from paced.logs import REQUEST_ID, JsonFormatter, TextFormatter, logging_config, resolve_format
+from paced.logs import (
+    REQUEST_ID,
+    JsonFormatter,
+    StartupChatter,
+    TextFormatter,
+    logging_config,
+    resolve_format,
+)
 
 
 def record(message: str = "GET %s %d", *args: object, **fields: object) -> logging.LogRecord:
@@ -84,3 +91,29 @@ def test_uvicorns_access_log_is_silenced_and_paced_logs_through_one_handler() ->
     assert config["loggers"]["paced"]["handlers"] == ["stderr"]
     assert config["formatters"]["paced"]["()"] == "paced.logs.JsonFormatter"
     assert logging_config("text")["formatters"]["paced"]["()"] == "paced.logs.TextFormatter"
+
+
+@pytest.mark.parametrize(
+    ("message", "level", "kept"),
+    [
+        ("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", logging.INFO, False),
+        ("Waiting for application startup.", logging.INFO, False),
+        ("Application startup complete.", logging.INFO, False),
+        ("Started server process [%d]", logging.INFO, True),
+        ("Shutting down", logging.INFO, True),
+        ("Application startup failed. Exiting.", logging.ERROR, True),
+    ],
+    ids=[
+        "the URL uvicorn binds, which paced's own line says",
+        "a start-up step",
+        "the end of start-up",
+        "the process line",
+        "the stop",
+        "a failure",
+    ],
+)
+def test_uvicorns_start_up_chatter_is_dropped(message: str, level: int, kept: bool) -> None:
+    chatter = StartupChatter()
+    made = logging.LogRecord("uvicorn.error", level, __file__, 1, message, None, None)
+    assert chatter.filter(made) is kept
+    assert logging_config("json")["loggers"]["uvicorn.error"]["filters"] == ["chatter"]

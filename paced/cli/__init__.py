@@ -1,1 +1,2 @@
-"""The `paced` command line (SPEC §2): calls the core and storage, never the web layer."""
+"""The `paced` command line (docs/reference.md §2): calls the core and storage, never the
+web layer."""

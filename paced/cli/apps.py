@@ -1,4 +1,4 @@
-"""`paced apps create | list` (SPEC §2)."""
+"""`paced apps create | list` (docs/reference.md §2)."""
 
 from __future__ import annotations
 

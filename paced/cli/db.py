@@ -22,11 +22,16 @@ async def upgrade_database(url: str) -> None:
 
 
 @app.command("upgrade")
-def upgrade_command() -> None:
+def upgrade_command(
+    quiet: bool = typer.Option(
+        False, "--quiet", hidden=True, help="Say nothing on success (`paced serve` logs it)."
+    ),
+) -> None:
     """Apply pending migrations."""
     settings = load_settings()
     try:
         asyncio.run(upgrade_database(settings.database_url))
     except OSError as error:
         fail(f"cannot reach the database: {error}")
-    typer.echo("database is up to date", err=True)
+    if not quiet:
+        typer.echo("database is up to date", err=True)

@@ -1,16 +1,21 @@
-"""`paced purge` (SPEC §2): delete expired and long-revoked codes, tokens and sessions."""
+"""`paced purge` (docs/reference.md): revoke personal access tokens unused for too long,
+then delete expired and long-revoked codes, tokens and sessions."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.cli.common import fail, load_settings, now, print_json
+from paced.core import unused_tokens
 from paced.settings import Settings
 from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.purge import Retention, purge
+from paced.storage.unit_of_work import unit_of_work
 
 
 def retention(settings: Settings) -> Retention:
@@ -23,29 +28,52 @@ def retention(settings: Settings) -> Retention:
     )
 
 
-async def _purge(settings: Settings) -> dict[str, int]:
+async def revoke_unused(engine: AsyncEngine, settings: Settings, at: datetime) -> int:
+    """Revoke the personal access tokens unused for PACED_PAT_UNUSED_REVOKE_AFTER, a
+    batch per transaction; how many."""
+    unused_for = settings.policy().personal_token_unused_revoke_after
+    if unused_for is None:
+        return 0
+    revoked = 0
+    while True:
+        async with unit_of_work(engine) as store:
+            batch = await unused_tokens.revoke_unused(
+                store, at, at - unused_for, limit=settings.purge_batch_size
+            )
+        revoked += len(batch)
+        if len(batch) < settings.purge_batch_size:
+            return revoked
+
+
+async def _purge(settings: Settings) -> tuple[int, dict[str, int]]:
     engine = create_engine(settings.database_url, pool_size=2, timeout=settings.db_timeout)
     try:
         await upgrade(engine)
-        return await purge(engine, retention(settings), now(), batch_size=settings.purge_batch_size)
+        at = now()
+        revoked = await revoke_unused(engine, settings, at)
+        deleted = await purge(engine, retention(settings), at, batch_size=settings.purge_batch_size)
+        return revoked, deleted
     finally:
         await dispose(engine)
 
 
 def purge_command() -> None:
-    """Delete expired and long-revoked codes, tokens and sessions, and old security events.
+    """Revoke unused personal access tokens, then delete what stopped working long ago.
 
-    Works in short batches, so serving goes on; prints how many rows went from each table
-    as one JSON object.
+    Deletes expired and long-revoked codes, tokens and sessions, and old security events.
+
+    Works in short batches, so serving goes on; prints how many tokens it revoked and how
+    many rows went from each table as one JSON object.
     """
     settings = load_settings()
     started = time.monotonic()
     try:
-        deleted = asyncio.run(_purge(settings))
+        revoked, deleted = asyncio.run(_purge(settings))
     except OSError as error:
         fail(f"cannot reach the database: {error}")
     print_json(
         {
+            "revoked": {"unused_personal_tokens": revoked},
             "deleted": deleted,
             "total": sum(deleted.values()),
             "seconds": round(time.monotonic() - started, 3),

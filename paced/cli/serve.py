@@ -33,17 +33,29 @@ def serve(
         settings.resolved_secret_key()
     except ConfigError as error:
         fail(str(error))
-    # In a process of its own, so that the server never holds Alembic in memory.
-    migrated = subprocess.run([sys.executable, "-m", "paced", "db", "upgrade"], check=False)
+    # From here on, every line is a log record in the one format (JSON or text).
+    log_format = resolve_format(settings.log_format)
+    log_config = logging_config(log_format)
+    logging.config.dictConfig(log_config)
+    log = logging.getLogger("paced.serve")
+    database = _describe(settings)
+    # In a process of its own, so that the server never holds Alembic in memory; what it
+    # says is logged here, so that it is a record like the others.
+    migrated = subprocess.run(
+        [sys.executable, "-m", "paced", "db", "upgrade", "--quiet"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if migrated.returncode != 0:
+        said = migrated.stderr.strip() or f"exit status {migrated.returncode}"
+        log.error("the database could not be migrated: %s", said)
         raise typer.Exit(migrated.returncode)
+    log.info("database is up to date", extra={"fields": {"database": database}})
     # Workers build their app from the environment: hand them the resolved origin.
     os.environ["PACED_BASE_URL"] = settings.base_url
     if not access_log:
         os.environ["PACED_ACCESS_LOG"] = "false"
-    log_config = logging_config(resolve_format(settings.log_format))
-    logging.config.dictConfig(log_config)
-    log = logging.getLogger("paced.serve")
     with ExitStack() as stack:
         try:
             metrics_url = stack.enter_context(
@@ -52,7 +64,13 @@ def serve(
         except OSError as error:
             where = f"{settings.metrics_host}:{settings.metrics_port}"
             fail(f"cannot serve metrics on {where}: {error}")
-        log.info("paced is serving %s (database: %s)", settings.base_url, _describe(settings))
+        # The URL to open: in the words of a text line, and as a field of a JSON one too.
+        url = {"url": settings.base_url} if log_format == "json" else {}
+        log.info(
+            "paced is serving %s",
+            settings.base_url,
+            extra={"fields": {**url, "database": database}},
+        )
         if metrics_url:
             log.info("metrics at %s", metrics_url)
         # uvicorn re-raises the stopping signal once it has shut down gracefully; let that

@@ -1,4 +1,4 @@
-"""`paced tokens create | list | revoke` (SPEC §2)."""
+"""`paced tokens create | list | revoke` (docs/reference.md §2)."""
 
 from __future__ import annotations
 

@@ -233,7 +233,7 @@ _NOT_CURRENT = "That is not your current password."
 
 class WrongCurrentPassword(Invalid):
     """A password change whose current password is wrong: a failed guess at the
-    account's password, which the edge counts toward the sign-in limits (SPEC §6)."""
+    account's password, which the edge counts toward the sign-in limits (docs/reference.md §6)."""
 
     def __init__(self) -> None:
         super().__init__(fields={"current_password": _NOT_CURRENT})

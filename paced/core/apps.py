@@ -141,7 +141,7 @@ async def register(
         name=form.name,
         description=form.description,
         homepage_url=form.homepage_url,
-        # SPEC §3: public, random, no prefix.
+        # docs/reference.md §3: public, random, no prefix.
         client_id=random_base62(CLIENT_ID_LENGTH),
         redirect_uris=_uris(form.redirect_uris),
         public=public,

@@ -115,7 +115,7 @@ async def authenticate(
 ) -> App:
     """The app these credentials prove, else InvalidClient (RFC 6749 §5.2)."""
     client_id, secret = credentials.client_id, credentials.secret
-    # A secret that fails its checksum needs no database read (SPEC §3).
+    # A secret that fails its checksum needs no database read (docs/reference.md §3).
     if secret is not None and not token_format.is_well_formed(secret, token_format.CLIENT_SECRET):
         raise InvalidClient(FAILED, debug="malformed client secret")
     if not client_id or len(client_id) > MAX_CLIENT_ID or has_controls(client_id):

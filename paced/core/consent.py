@@ -26,7 +26,7 @@ from paced.core.records import Grant, User
 from paced.core.security_log import Origin
 from paced.core.store import ConsentStore, SecurityLog
 
-# 256 bits; opaque to the client (SPEC §3).
+# 256 bits; opaque to the client (docs/reference.md §3).
 CODE_BYTES = 32
 
 

@@ -1,4 +1,4 @@
-"""What a user has granted to applications, and taking it back (SPEC §6, §7).
+"""What a user has granted to applications, and taking it back (docs/reference.md §6, §7).
 
 An app appears once however many approvals the user gave it: with the union of their
 scopes, the first approval's time, and the latest use of any of them. Revoking an app

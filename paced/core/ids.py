@@ -1,4 +1,4 @@
-"""Public ids and random secrets in base62 (SPEC §3)."""
+"""Public ids and random secrets in base62 (docs/reference.md §3)."""
 
 from __future__ import annotations
 

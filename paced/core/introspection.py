@@ -65,7 +65,7 @@ async def introspect(
 ) -> Introspection:
     params = parse_form(request.content_type, request.body)
     credentials = client_auth.read_credentials(request.authorization, params, request.query)
-    # RFC 7662 §2.1: the caller authenticates; only confidential clients (SPEC §6).
+    # RFC 7662 §2.1: the caller authenticates; only confidential clients (docs/reference.md §6).
     app = await client_auth.authenticate(store, credentials, now, policy, allow_public=False)
     token = value(params, "token")
     # RFC 7662 §2.1: `token` is required (`token_type_hint` is only a hint).

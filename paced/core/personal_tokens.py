@@ -1,4 +1,5 @@
-"""Personal access tokens (SPEC §3, §4): named, scoped, optionally expiring, shown once.
+"""Personal access tokens (docs/reference.md §3, §4): named, scoped, optionally expiring,
+shown once.
 
 The secret is `pt_secret_` + 30 random base62 characters + a CRC-32 checksum
 (`paced.core.token_format`); only its SHA-256 digest is stored.
@@ -56,7 +57,8 @@ def check_name(name: str) -> str:
 
 
 def check_scopes(requested: Iterable[str] | None) -> tuple[str, ...]:
-    """The scopes chosen, in canonical order; none named means all of them (SPEC §4)."""
+    """The scopes chosen, in canonical order; none named means all of them
+    (docs/reference.md §4)."""
     if requested is None:
         return scope_rules.ALL
     try:
@@ -119,7 +121,7 @@ class NewToken:
     """
 
     name: str
-    scopes: Sequence[str] | None = None  # None: all of them (SPEC §4)
+    scopes: Sequence[str] | None = None  # None: all of them (docs/reference.md §4)
     expires_at: datetime | None = None
     expiration: str | None = None
     expiration_date: str = ""

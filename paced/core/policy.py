@@ -12,7 +12,7 @@ from paced.core.passwords import DEFAULT, Hashing
 class Policy:
     access_token_ttl: timedelta = timedelta(seconds=7200)
     auth_code_ttl: timedelta = timedelta(seconds=600)
-    # None: no limit (SPEC §1 writes it as 0).
+    # None: no limit (docs/reference.md §1 writes it as 0).
     refresh_token_ttl: timedelta | None = None
     refresh_token_max_age: timedelta | None = None
     refresh_reuse_grace: timedelta = timedelta(0)
@@ -20,3 +20,5 @@ class Policy:
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
     password_hashing: Hashing = DEFAULT
+    # A personal access token unused this long is revoked by `paced purge`; None: never.
+    personal_token_unused_revoke_after: timedelta | None = timedelta(days=365)

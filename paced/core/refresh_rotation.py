@@ -4,7 +4,7 @@ Every refresh replaces the refresh token. A replaced one presented again means t
 parties hold it, and the server cannot tell which is the thief: the whole grant is
 revoked (committed although the request fails), and both must ask the user again.
 Within `Policy.refresh_reuse_grace` after the replacement, the same client presenting it
-again is only refused, for clients that race themselves (SPEC §1).
+again is only refused, for clients that race themselves (docs/reference.md §1).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ async def refresh(
     # RFC 6749 §6: `refresh_token` is required.
     if request.refresh_token is None:
         raise InvalidRequest("The refresh_token parameter is missing.")
-    # SPEC §3: a malformed token is refused without a database read.
+    # docs/reference.md §3: a malformed token is refused without a database read.
     if not token_format.is_well_formed(request.refresh_token, token_format.REFRESH):
         raise InvalidGrant(INVALID, debug="malformed refresh token")
     token = await store.refresh_token_by_digest(digest(request.refresh_token))
@@ -82,7 +82,7 @@ async def refresh(
     # RFC 9700 §4.14: a replaced refresh token presented again revokes the grant.
     if token.rotated_at is not None:
         await _reused(store, token, app, token.rotated_at, now, policy, origin)
-    # SPEC §1: PACED_REFRESH_TOKEN_TTL since the last rotation, and
+    # docs/reference.md §1: PACED_REFRESH_TOKEN_TTL since the last rotation, and
     # PACED_REFRESH_TOKEN_MAX_AGE since the authorization.
     expiry = token_issuance.refresh_token_expiry(token, policy)
     if expiry is not None and now >= expiry:
@@ -128,7 +128,7 @@ async def _reused(
     policy: Policy,
     origin: Origin,
 ) -> NoReturn:
-    # SPEC §1: the same client, within the grace after rotation, is only refused.
+    # docs/reference.md §1: the same client, within the grace after rotation, is only refused.
     if now - rotated_at < policy.refresh_reuse_grace:
         raise InvalidGrant(REUSED, debug=f"reuse within the grace; grant {token.grant.id} kept")
     await store.revoke_grant(token.grant.id, now)

@@ -38,7 +38,8 @@ async def revoke(
     """What was revoked (for the edge's counters); None when nothing was."""
     params = parse_form(request.content_type, request.body)
     credentials = client_auth.read_credentials(request.authorization, params, request.query)
-    # RFC 7009 §2.1: the client authenticates; SPEC §6: a public one by client_id alone.
+    # RFC 7009 §2.1: the client authenticates; a public one by client_id alone
+    # (docs/reference.md §6).
     app = await client_auth.authenticate(store, credentials, now, policy)
     token = value(params, "token")
     # RFC 7009 §2.1: `token` is required. (`token_type_hint` is only a hint, and our

@@ -1,4 +1,4 @@
-"""Scopes (SPEC §4): `read` and `write`; a request that names none gets `read`."""
+"""Scopes (docs/reference.md §4): `read` and `write`; a request that names none gets `read`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The security log (SPEC §7 `/settings/security-log`, `paced audit`): an append-only
+"""The security log (docs/reference.md §7 `/settings/security-log`, `paced audit`): an append-only
 record of what happened to an account, with who did it, from where, and when.
 
 Each use case that changes an account's security records its event through the same
@@ -37,6 +37,9 @@ EventName = Literal[
     "grant_revoked",
     "refresh_token_reused",
     "authorization_code_replayed",
+    "credential_leaked",
+    "client_secret_leaked",
+    "personal_token_unused_revoked",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -58,6 +61,9 @@ TITLES: dict[str, str] = {
     "grant_revoked": "Application access revoked",
     "refresh_token_reused": "Refresh token used twice: access revoked",
     "authorization_code_replayed": "Authorization code used twice: access revoked",
+    "credential_leaked": "Credential reported leaked: revoked",
+    "client_secret_leaked": "Client secret reported leaked: generate a new one",
+    "personal_token_unused_revoked": "Personal access token revoked: unused for too long",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.

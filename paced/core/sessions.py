@@ -42,7 +42,7 @@ async def touch(store: SessionStore, session: Session, now: datetime) -> None:
 
 
 async def expect_reveal(store: SessionStore, session_id: str) -> str:
-    """A one-time nonce for the next new secret this session is shown (SPEC §7: once);
+    """A one-time nonce for the next new secret this session is shown (docs/reference.md §7: once);
     it replaces any earlier one not yet shown."""
     nonce = secrets.token_urlsafe(16)
     await store.expect_reveal(digest(session_id), nonce)

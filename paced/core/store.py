@@ -239,6 +239,24 @@ class PersonalTokenStore(Protocol):
         ...
 
 
+class UnusedPersonalTokens(Protocol):
+    """`paced purge`: personal access tokens nobody has used for long."""
+
+    async def unused_personal_tokens(
+        self, unused_since: datetime, now: datetime, *, limit: int
+    ) -> list[PersonalToken]:
+        """Live tokens (not revoked, not expired at `now`) last used, or if never used
+        created, before `unused_since`; oldest first."""
+        ...
+
+    async def revoke_unused_personal_token(
+        self, token_id: str, now: datetime, *, unused_since: datetime
+    ) -> bool:
+        """Revoke unless revoked already or used since `unused_since` (the condition holds
+        in the write, so a token used meanwhile is kept); True when this call revoked it."""
+        ...
+
+
 class BearerStore(Protocol):
     """What the Bearer check of every API request needs: one indexed read by digest, and
     a rare, coarse write of the last use. The read must not take a write lock."""

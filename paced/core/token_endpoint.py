@@ -135,7 +135,7 @@ async def token(
         return await refresh_rotation.refresh(
             store, credentials, refresh, now, policy, origin=request.origin
         )
-    # RFC 6749 §5.2: only the two grants of SPEC §6.
+    # RFC 6749 §5.2: only the two grants of docs/reference.md §6.
     raise UnsupportedGrantType(
         "Use grant_type authorization_code or refresh_token.",
         debug=f"grant_type {grant_type[:40]!r}",

@@ -1,4 +1,4 @@
-"""The shape of every secret paced hands out (SPEC §3).
+"""The shape of every secret paced hands out (docs/reference.md §3).
 
     <prefix> + 30 random base62 characters + 6 base62 characters of CRC-32(random part)
 
@@ -45,7 +45,7 @@ def is_well_formed(token: str, prefix: Prefix) -> bool:
 
 
 def hint(secret: str) -> str:
-    """The public hint of a secret (SPEC §3): its prefix, `…`, and its last four
+    """The public hint of a secret (docs/reference.md §3): its prefix, `…`, and its last four
     characters, e.g. `pt_secret_…x9Qa`. Pages, listings and the security log show it so
     that a person can tell which credential a leaked value is; four base62 characters
     (of the checksum, for a well-formed token) reveal nothing of the random part."""

@@ -22,7 +22,7 @@ TOKEN_TYPE = "bearer"  # noqa: S105 (the token type, not a secret)
 
 @dataclass(frozen=True, slots=True)
 class IssuedTokens:
-    """What a successful token request answers (RFC 6749 §5.1, SPEC §6)."""
+    """What a successful token request answers (RFC 6749 §5.1, docs/reference.md §6)."""
 
     access_token: str
     refresh_token: str
@@ -36,7 +36,8 @@ class IssuedTokens:
             "token_type": TOKEN_TYPE,
             "expires_in": self.expires_in,
             "refresh_token": self.refresh_token,
-            # Always present, although RFC 6749 §5.1 lets it go when unchanged (SPEC §6).
+            # Always present, although RFC 6749 §5.1 lets it go when unchanged
+            # (docs/reference.md §6).
             "scope": scope_rules.render(self.scopes),
             "created_at": int(self.created_at.timestamp()),
         }
@@ -45,7 +46,7 @@ class IssuedTokens:
 def refresh_expiry(created_at: datetime, grant: Grant, policy: Policy) -> datetime | None:
     """When a refresh token created at `created_at` stops working under `policy`: its
     unused lifetime counted from its creation (the last rotation), capped by the grant's
-    maximum age counted from the authorization (SPEC §1). None: never."""
+    maximum age counted from the authorization (docs/reference.md §1). None: never."""
     limits = []
     if policy.refresh_token_ttl is not None:
         limits.append(created_at + policy.refresh_token_ttl)

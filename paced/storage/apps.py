@@ -97,6 +97,18 @@ class AppRows:
             TOUCH_CLIENT_SECRET, {"secret_id": secret_id, "now": now, "stale_before": unused_since}
         )
 
+    # --- leaked credentials (paced.core.leaks) ----------------------------------------
+
+    async def app_of_client_secret(self, digest: str) -> App | None:
+        row = (
+            await self.connection.execute(
+                select(*APP_COLUMNS)
+                .join(client_secrets, client_secrets.c.app_id == apps.c.id)
+                .where(client_secrets.c.digest == digest)
+            )
+        ).first()
+        return app_from(row) if row else None
+
     # --- AppStore -------------------------------------------------------------------
 
     async def add_app(self, app: App) -> None:

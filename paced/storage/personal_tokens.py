@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 
 from paced.core import scopes
 from paced.core.records import PersonalToken
@@ -61,6 +61,14 @@ class PersonalTokenRows:
         ).first()
         return personal_token_from(row) if row else None
 
+    async def personal_token_by_digest(self, digest: str) -> PersonalToken | None:
+        row = (
+            await self.connection.execute(
+                select(*COLUMNS).where(personal_tokens.c.digest == digest)
+            )
+        ).first()
+        return personal_token_from(row) if row else None
+
     async def personal_tokens_of(self, user_id: str) -> list[PersonalToken]:
         rows = await self.connection.execute(
             select(*COLUMNS)
@@ -76,3 +84,37 @@ class PersonalTokenRows:
             .values(revoked_at=now)
         )
         return result.rowcount == 1
+
+    # --- UnusedPersonalTokens --------------------------------------------------------
+
+    async def unused_personal_tokens(
+        self, unused_since: datetime, now: datetime, *, limit: int
+    ) -> list[PersonalToken]:
+        t = personal_tokens.c
+        rows = await self.connection.execute(
+            select(*COLUMNS)
+            .where(
+                t.revoked_at.is_(None),
+                or_(t.expires_at.is_(None), t.expires_at > now),
+                _unused_since(unused_since),
+            )
+            .order_by(t.created_at, t.id)
+            .limit(limit)
+        )
+        return [personal_token_from(row) for row in rows]
+
+    async def revoke_unused_personal_token(
+        self, token_id: str, now: datetime, *, unused_since: datetime
+    ) -> bool:
+        t = personal_tokens.c
+        result = await self.connection.execute(
+            update(personal_tokens)
+            .where(t.id == token_id, t.revoked_at.is_(None), _unused_since(unused_since))
+            .values(revoked_at=now)
+        )
+        return result.rowcount == 1
+
+
+def _unused_since(since: datetime) -> ColumnElement[bool]:
+    t = personal_tokens.c
+    return func.coalesce(t.last_used_at, t.created_at) < since

@@ -1,4 +1,5 @@
-"""`paced purge` (SPEC §2): delete what stopped working long enough ago, a batch at a time.
+"""`paced purge` (docs/reference.md §2): delete what stopped working long enough ago, a
+batch at a time.
 
 Each table is walked in primary-key order: a batch of ids is read on a read-only
 connection (on SQLite it takes no lock), then deleted in a short transaction of its own

@@ -25,11 +25,20 @@ from paced.logs import AccessLog, resolve_format
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
 from paced.storage.engine import create_engine, dispose
-from paced.web import bearer, errors, templating
+from paced.web import bearer, errors, openapi, templating
 from paced.web.cookies import Cookies
 from paced.web.edge import Edge
 from paced.web.ratelimit import RateLimits
-from paced.web.routers import api_v1, bench, health, oauth_authorize, oauth_tokens, well_known
+from paced.web.routers import (
+    api_v1,
+    bench,
+    credentials,
+    docs,
+    health,
+    oauth_authorize,
+    oauth_tokens,
+    well_known,
+)
 from paced.web.routers.pages import (
     account,
     accounts,
@@ -123,14 +132,20 @@ def create_app(
         title="Paced Email API",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # paced.web.routers.docs serves /docs, offline
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.paced = state
     app.state.access_log = access_log
     # The JSON endpoints, each declared once (paced.web.endpoints), served by Edge.
-    declared = [api_v1.api, oauth_tokens.oauth, well_known.well_known, health.health]
+    declared = [
+        api_v1.api,
+        credentials.reports,
+        oauth_tokens.oauth,
+        well_known.well_known,
+        health.health,
+    ]
     if settings.bench_floor:
         declared.append(bench.floor)
     app.add_middleware(
@@ -154,9 +169,15 @@ def create_app(
     app.include_router(security_log.router)
     app.include_router(developer.router)
     app.include_router(applications.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
+    app.mount(docs.ASSETS, StaticFiles(directory=docs.swagger_ui_files()), name="docs-assets")
     bearer.declare_scheme(
-        app, [route for endpoints in declared for route in endpoints.documented()]
+        app,
+        [
+            *(route for endpoints in declared for route in endpoints.documented()),
+            *openapi.authorization_endpoint(),
+        ],
     )
     return app
 

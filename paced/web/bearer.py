@@ -2,7 +2,7 @@
 declared with `scope="read"` (paced.web.endpoints) runs before its handler.
 
 Only the `Authorization` header counts: a token in the query string or a cookie
-authenticates nothing (SPEC §5); the core parses the header. The route answers with
+authenticates nothing (docs/reference.md §5); the core parses the header. The route answers with
 `api_json`, which adds `X-OAuth-Scopes` (what the token holds) and
 `X-Accepted-OAuth-Scopes` (what the route needs).
 
@@ -51,7 +51,7 @@ def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     async def principal(request: Request) -> Principal:
         state: AppState = request.app.state.paced
         gate = state.rate_limits.bearer
-        # SPEC §6: an address that sent too many invalid tokens is refused before any
+        # docs/reference.md §6: an address that sent too many invalid tokens is refused before any
         # lookup. Only failures count, so a valid token costs one check of an empty dict.
         if gate.blocking:
             gate.check(client_ip(request))

@@ -156,7 +156,7 @@ def safe_next(next_path: str | None, default: str = "/settings/developer") -> st
 
 
 def redirect(context: ViewerContext, location: str, *, flash: str | None = None) -> Response:
-    """The 303 that answers every successful form POST (SPEC §7)."""
+    """The 303 that answers every successful form POST (docs/reference.md §7)."""
     response = Response(status_code=303, headers={"Location": location})
     context.finish(response)
     if flash:

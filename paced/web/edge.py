@@ -9,7 +9,9 @@ answers are small enough for those wrappers to matter):
   saying so (chunked) as soon as the route reads past it (`BodyTooLarge`); 413 either
   way, in the error shape of its endpoint. A GET, HEAD or OPTIONS request is not
   counted: no route reads its body;
-- the security headers (`paced.web.headers`), made once as bytes;
+- the security headers (`paced.web.headers`), made once as bytes, and on every answer
+  in the API's shape (under `/api/`) `Cache-Control: no-store` (an API answer is about
+  one account, now);
 - the declared JSON endpoints (`paced.web.endpoints`) are served from here, by their
   path, without the page routes' framework around them; every other request goes on
   to the app. A request to a declared endpoint, or under a path prefix that a group of
@@ -36,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paced.logs import REQUEST_ID, AccessLog
 from paced.web import metrics
-from paced.web.headers import DOCS_PATHS, RawHeaders, security_headers
+from paced.web.headers import RawHeaders, security_headers
 from paced.web.limits import BodyTooLarge, declared_length
 
 Refusal = Callable[[Request, int], Awaitable[Response]]
@@ -48,6 +50,8 @@ _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The scope key of a request's error shape ("api" or "oauth"); absent for a page.
 SHAPE = "paced.shape"
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
 
 # A made id need not be secret, only unique: a random prefix per process and a counter
 # cost less than reading the system's random source on every request.
@@ -95,8 +99,7 @@ class Edge:
         self.claims = tuple(claims)
         self.max_body_bytes = max_body_bytes
         self.refuse = refuse
-        self.headers: RawHeaders = security_headers(https=https, docs=False)
-        self.docs_headers: RawHeaders = security_headers(https=https, docs=True)
+        self.headers: RawHeaders = security_headers(https=https)
         self.log = access_log
         self.metrics = metrics
 
@@ -107,10 +110,14 @@ class Edge:
         incoming = _incoming_id(scope["headers"])
         request_id = incoming.decode("ascii") if incoming else new_request_id()
         REQUEST_ID.set(request_id)
-        added = [
-            (HEADER, incoming or request_id.encode("ascii")),
-            *(self.docs_headers if scope["path"] in DOCS_PATHS else self.headers),
-        ]
+        endpoint = self._endpoint(scope)
+        shape = getattr(endpoint, "shape", None) or self._claimed(scope["path"])
+        if shape is not None:
+            scope[SHAPE] = shape
+        added = [(HEADER, incoming or request_id.encode("ascii")), *self.headers]
+        api = shape == "api"
+        if api:
+            added.append(_NO_STORE)
         status = 500  # if the app fails before answering, the server answers 500
 
         async def answer(message: Message) -> None:
@@ -118,16 +125,15 @@ class Edge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.setdefault("headers", [])
+                if api:  # no-store replaces whatever the answer said
+                    headers = [h for h in headers if h[0].lower() != _CACHE_CONTROL]
+                    message["headers"] = headers
                 if isinstance(headers, list):
                     headers.extend(added)
                 else:
                     message["headers"] = [*headers, *added]
             await send(message)
 
-        endpoint = self._endpoint(scope)
-        shape = getattr(endpoint, "shape", None) or self._claimed(scope["path"])
-        if shape is not None:
-            scope[SHAPE] = shape
         if scope["method"] not in _BODILESS:
             declared = declared_length(scope)
             if declared is not None and declared > self.max_body_bytes:

@@ -376,6 +376,11 @@ def install(app: FastAPI) -> None:
             ),
             405: ("Method not allowed", "This address does not accept that kind of request."),
         }
+        if _is_api(request):  # a program reads it: no browser's words
+            messages = {
+                404: ("", "No endpoint at this path. The API is described at /openapi.json."),
+                405: ("", "This endpoint does not accept that method."),
+            }
         title, message = messages.get(error.status_code, ("Error", str(error.detail)))
         response = await error_page(request, error.status_code, title, message)
         for name, value in (error.headers or {}).items():

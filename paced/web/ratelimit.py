@@ -1,4 +1,4 @@
-"""Rate limits (SPEC §6): HTTP policy, kept at the edge with the `limits` library.
+"""Rate limits (docs/reference.md §6): HTTP policy, kept at the edge with the `limits` library.
 
     sign-in         failed sign-ins per account (or per trusted browser) and per address,
                     counted before the password is checked; also wrong current passwords
@@ -7,12 +7,13 @@
                     per client id only for requests that fail it
     token endpoint  requests per address; tokens issued per client
     Bearer          invalid tokens per address, in this process's memory only
+    leak reports    reports of leaked credentials per address, each counted
 
 Counters use moving windows: "10 in 10 minutes" means exactly that, at any moment. They
 live in memory, or in Redis when PACED_REDIS_URL is set, so that every node shares them.
 An IPv6 address is counted by its /64, the block one subscriber is given.
 
-No limit may become a way to lock the rightful owner out (SPEC §6, OWASP's "Blocking
+No limit may become a way to lock the rightful owner out (docs/reference.md §6, OWASP's "Blocking
 Brute Force Attacks"):
 - a client that authenticates correctly is never refused by its client id's failures:
   those are only counted and answered on requests that fail to authenticate, and the
@@ -157,13 +158,12 @@ class Counters:
             return None
         return _retry_after(stats.reset_time)
 
-
     async def attempt(self, rule: Rule, key: str) -> int | None:
         """Count an attempt whose outcome is not known yet, unless the window's failures
         (its attempts less its successes) already fill the rule: None when it was counted,
         else the seconds until it will be. Counted before the outcome, concurrent attempts
-        cannot all pass and then all fail (SPEC §6); `succeeded` takes a success back out
-        by widening the room for attempts."""
+        cannot all pass and then all fail (docs/reference.md §6); `succeeded` takes a success
+        back out by widening the room for attempts."""
         item = rule.item
         if item is None:
             return None
@@ -282,6 +282,9 @@ class RateLimits:
         self.token_ip = Rule.parse("token-ip", s.rate_limit_token_per_ip)
         self.token_failure_cost = s.rate_limit_token_failure_cost
         self.bearer = FailureGate(Rule.parse("bearer-ip", s.rate_limit_bearer_failures_per_ip))
+        self.credential_reports_ip = Rule.parse(
+            "credential-reports-ip", s.rate_limit_credential_reports_per_ip
+        )
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -322,6 +325,18 @@ class RateLimits:
     async def signed_up(self, ip: str) -> None:
         await self._counters.hit(self.signup_ip, ip_key(ip))
 
+    # --- leaked credentials ------------------------------------------------------------
+
+    async def credential_report(self, ip: str) -> None:
+        """Count one report of leaked credentials; RateLimited when the address sent
+        too many. Each report may hold a thousand values to look up."""
+        wait = await self._counters.hit(self.credential_reports_ip, ip_key(ip))
+        if wait is not None:
+            raise RateLimited(
+                f"Too many reports from your network. Try again in {_in_words(wait)}.",
+                retry_after=wait,
+            )
+
     # --- OAuth clients ---------------------------------------------------------------
 
     @asynccontextmanager
@@ -335,8 +350,8 @@ class RateLimits:
         endpoint, and its failed client authentications. A claimed client id is anyone's
         to claim, so its failures are counted, and answered 429 once too many, only on
         requests that fail to authenticate: the client with its right secret never meets
-        them (SPEC §6). Likewise a client's request limit at the token endpoint counts the
-        tokens it was issued, which nobody else can make it spend."""
+        them (docs/reference.md §6). Likewise a client's request limit at the token endpoint
+        counts the tokens it was issued, which nobody else can make it spend."""
         address = ip_key(ip)
         client = (client_id or "")[:128]
         if token_endpoint:

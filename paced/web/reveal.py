@@ -1,4 +1,4 @@
-"""Showing a new secret once (SPEC §7): never in a URL, never again on reload.
+"""Showing a new secret once (docs/reference.md §7): never in a URL, never again on reload.
 
 The POST that makes a secret answers 303 to the page that shows it, and carries the
 secret there in a short-lived cookie: encrypted (AES-GCM), bound to the session and to that page,

@@ -21,7 +21,7 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     # Full precision, so that what is made within one second keeps its order (two client
-    # secrets, say); every answer shows times to the second (SPEC §5).
+    # secrets, say); every answer shows times to the second (docs/reference.md §5).
     return datetime.now(UTC)
 
 

@@ -1,4 +1,4 @@
-"""`paced apps create | list` as SPEC §2 writes them."""
+"""`paced apps create | list` as docs/reference.md §2 writes them."""
 
 from __future__ import annotations
 

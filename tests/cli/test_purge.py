@@ -1,4 +1,4 @@
-"""`paced purge` (SPEC §2): one JSON summary; its retention windows are settings."""
+"""`paced purge` (docs/reference.md §2): one JSON summary; its retention windows are settings."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     summary = json.loads(result.stdout)
-    assert list(summary) == ["deleted", "total", "seconds"]
+    assert list(summary) == ["revoked", "deleted", "total", "seconds"]
+    assert summary["revoked"] == {"unused_personal_tokens": 0}  # used within the year
     assert summary["deleted"] == {
         "authorization_codes": 0,
         "access_tokens": 0,
@@ -80,3 +81,43 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
             await dispose(engine)
 
     run_sync(gone())
+
+
+def test_purge_revokes_tokens_unused_past_the_setting(database_url: str) -> None:
+    now = datetime.now(UTC)
+    made: list[str] = []
+
+    async def old_token() -> None:
+        engine = create_engine(database_url)
+        try:
+            user = await add_user(engine, now - timedelta(days=400))
+            made.append(
+                (await add_personal_token(engine, user, now - timedelta(days=400))).token.id
+            )
+        finally:
+            await dispose(engine)
+
+    run_sync(old_token())
+    env = {"PACED_DATABASE_URL": database_url}
+    never = CliRunner().invoke(app, ["purge"], env={**env, "PACED_PAT_UNUSED_REVOKE_AFTER": "0"})
+    assert never.exit_code == 0, never.stderr
+    assert json.loads(never.stdout)["revoked"] == {"unused_personal_tokens": 0}
+
+    by_default = CliRunner().invoke(app, ["purge"], env=env)  # a year
+    assert by_default.exit_code == 0, by_default.stderr
+    assert json.loads(by_default.stdout)["revoked"] == {"unused_personal_tokens": 1}
+
+    async def revoked() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                found = (
+                    await connection.execute(
+                        select(personal_tokens.c.revoked_at).where(personal_tokens.c.id == made[0])
+                    )
+                ).scalar_one()
+                assert found is not None
+        finally:
+            await dispose(engine)
+
+    run_sync(revoked())

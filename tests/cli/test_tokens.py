@@ -1,4 +1,4 @@
-"""`paced tokens create | list | revoke` as SPEC §2 writes them."""
+"""`paced tokens create | list | revoke` as docs/reference.md §2 writes them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`paced users create` as SPEC §2 writes it."""
+"""`paced users create` as docs/reference.md §2 writes it."""
 
 from __future__ import annotations
 

@@ -249,7 +249,7 @@ async def test_a_valid_request_with_s256_pkce() -> None:
         ("read read", ("read",)),
     ],
     ids=[
-        "no scope means read (SPEC section 4)",
+        "no scope means read (docs/reference.md §4)",
         "an empty scope means read",
         "a blank scope means read",
         "write alone is write alone",

@@ -1,4 +1,4 @@
-"""The authorized-applications list and revoking an app (SPEC §6, §7)."""
+"""The authorized-applications list and revoking an app (docs/reference.md §6, §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Authorization server metadata (RFC 8414 §2) as SPEC §6 lists it."""
+"""Authorization server metadata (RFC 8414 §2) as docs/reference.md §6 lists it."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def assert_client_safe(error: PacedError) -> None:
     assert len(error.description) <= 300
 
 
-# --- token format (SPEC §3) -----------------------------------------------------------
+# --- token format (docs/reference.md §3) -----------------------------------------------------------
 
 
 @FUZZ
@@ -263,7 +263,7 @@ def test_matching_never_fails(registered: list[str], requested: str) -> None:
     assert redirect_uris.matches(registered, requested) in (True, False)
 
 
-# --- scopes (SPEC §4, RFC 6749 §3.3) ----------------------------------------------------
+# --- scopes (docs/reference.md §4, RFC 6749 §3.3) ----------------------------------------------------
 
 
 @FUZZ

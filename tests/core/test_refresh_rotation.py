@@ -1,5 +1,5 @@
 """The refresh_token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
-§4.14), lifetimes and the reuse grace of SPEC §1, on every database."""
+§4.14), lifetimes and the reuse grace of docs/reference.md §1, on every database."""
 
 from __future__ import annotations
 

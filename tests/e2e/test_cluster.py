@@ -1,5 +1,5 @@
 """Two `paced serve` nodes on one database, one secret key and one base URL form one
-service (SPEC §1): what one node issues the other accepts, and what one ends the other
+service (docs/reference.md §1): what one node issues the other accepts, and what one ends the other
 refuses from its very next request.
 
 On PostgreSQL this is the documented scale-out mode; on SQLite the two nodes share one
@@ -145,6 +145,30 @@ def test_a_token_made_on_one_node_works_on_the_other_and_a_revocation_there_hold
     refused = me(cluster.a, token)
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_token"
+
+
+def test_a_token_reported_leaked_on_one_node_is_dead_on_the_other_at_once(
+    cluster: Cluster,
+) -> None:
+    email = new_email()
+    with httpx.Client() as browser:
+        sign_up(browser, cluster.a, email)
+        form = f"{cluster.a}/settings/developer/tokens/new"
+        created = post_form(browser, form, form, name="leaky", scopes=["read"], expiration="30")
+        token = _SECRET.findall(browser.get(f"{cluster.a}{created}").text)[0]
+        assert me(cluster.b, token).status_code == 200
+
+        # Pasted into the endpoint by a stranger (a secret scanner), on node A.
+        report = httpx.post(f"{cluster.a}/api/v1/credentials/revoke", json={"credentials": [token]})
+        assert (report.status_code, report.json()) == (202, {})
+        refused = me(cluster.b, token)
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "invalid_token"
+
+        log = browser.get(f"{cluster.b}/settings/security-log").text
+        assert "Credential reported leaked" in log
+        assert html.escape(f"pt_secret_\u2026{token[-4:]}") in log
+        assert token not in log
 
 
 def test_a_code_issued_by_one_node_is_exchanged_at_the_other(cluster: Cluster) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +16,9 @@ from tests.e2e.server import paced_serve
 from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.e2e
+
+# `12:00:00 INFO  message key=value …` (paced.logs.TextFormatter)
+TEXT_LINE = re.compile(r"\d\d:\d\d:\d\d (DEBUG|INFO |WARNING|ERROR|CRITICAL) ")
 
 
 def test_serve_migrates_an_empty_database_and_signs_up_over_http(
@@ -87,3 +93,57 @@ def test_serve_refuses_a_short_key_file_in_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "paced.db.secret-key" in result.stderr and "32 bytes" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def _output(node_log: Path) -> list[str]:
+    return [line for line in node_log.read_text().splitlines() if line.strip()]
+
+
+def test_serve_logs_json_throughout_when_told_to(database_url: str, tmp_path: Path) -> None:
+    from tests.e2e.server import paced_node
+
+    with paced_node(database_url, tmp_path, env={"PACED_LOG_FORMAT": "json"}) as node:
+        httpx.get(f"{node.base}/healthz")
+    lines = _output(node.log)
+    records = [json.loads(line) for line in lines]  # every line, or this fails
+    messages = [r["message"] for r in records]
+    assert "database is up to date" in messages
+    (serving,) = [r for r in records if r["message"].startswith("paced is serving")]
+    assert serving["url"] == node.base
+    assert not any("Uvicorn running" in m for m in messages)  # said once, by paced
+
+
+def test_serve_logs_text_throughout_when_told_to(database_url: str, tmp_path: Path) -> None:
+    from tests.e2e.server import paced_node
+
+    with paced_node(database_url, tmp_path, env={"PACED_LOG_FORMAT": "text"}) as node:
+        httpx.get(f"{node.base}/healthz")
+    lines = _output(node.log)
+    assert all(TEXT_LINE.match(line) for line in lines), lines
+    assert any(
+        line.endswith(f"INFO  paced is serving {node.base} database=" + line.split("database=")[-1])
+        for line in lines
+    )
+    assert not any(line.lstrip().startswith("{") for line in lines)
+    assert len(lines) <= 8, lines  # a few lines, not a wall
+
+
+def test_a_migration_failure_is_one_log_record(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "paced", "serve", "--port", "1"],
+        env={
+            "PATH": "/usr/bin",
+            "PACED_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "PACED_SECRET_KEY": "a-secret-key-long-enough-for-paced-to-take",
+            "PACED_LOG_FORMAT": "json",
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    (record,) = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    assert record["level"] == "error"
+    assert record["message"].startswith("the database could not be migrated:")

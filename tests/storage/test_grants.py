@@ -228,7 +228,7 @@ async def test_revoke_grant_ends_the_grant_and_every_token_of_it(
             NOW,
             NOW,
         ]
-        # Another approval of the same app by the same user is untouched (SPEC §6).
+        # Another approval of the same app by the same user is untouched (docs/reference.md §6).
         assert await revoked_at(engine, table, sibling.id) == [None, None]
     assert await revoked_at(engine, grants, sibling.id) == [None]
 

@@ -1,5 +1,5 @@
 """What every page owes the person reading it, checked on the rendered HTML of every page:
-the sign-out button and the `Developer settings` link when signed in (SPEC §7), a label on
+the sign-out button and the `Developer settings` link when signed in (docs/reference.md §7), a label on
 every field, errors beside their fields with the focus on the first one, times written
 "3 hours ago" with the exact time on hover, destructive buttons only behind a
 confirmation, empty states that say what to do next."""

@@ -1,4 +1,4 @@
-"""`/api/v1` through the app: every answer of SPEC §5, for personal and OAuth tokens."""
+"""`/api/v1` through the app: every answer of docs/reference.md §5, for personal and OAuth tokens."""
 
 from __future__ import annotations
 
@@ -314,7 +314,7 @@ async def test_unknown_api_paths_answer_in_the_api_error_shape(client: httpx.Asy
     assert response.status_code == 404
     assert response.json() == {
         "error": "not_found",
-        "error_description": "There is nothing at this address. Check the link, or go back.",
+        "error_description": "No endpoint at this path. The API is described at /openapi.json.",
     }
     response = await client.post("/api/v1/me")
     assert response.status_code == 405

@@ -1,4 +1,4 @@
-"""Developer settings: creating, listing and revoking personal access tokens (SPEC §7)."""
+"""Developer settings: creating, listing and revoking personal access tokens (docs/reference.md §7)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from paced.storage.engine import dispose
 from paced.web.app import create_app
 from paced.web.edge import Edge
 from tests.conftest import Clock
+from tests.token_rows import add_personal_token, add_user
 
 GENERATED = re.compile(r"[0-9a-f]{16}")
 
@@ -37,7 +38,9 @@ async def logged(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[], list[dict[str, object]]]]]:
     """A client of an app whose JSON access log the test reads."""
     stream = io.StringIO()
-    app = create_app(settings.model_copy(update={"log_format": "json"}), clock=clock, log_stream=stream)
+    app = create_app(
+        settings.model_copy(update={"log_format": "json"}), clock=clock, log_stream=stream
+    )
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -175,7 +178,9 @@ async def test_an_access_line_reads_as_the_logging_formatters_would_write_it(
         "duration_ms": 1.23,
         "client": "203.0.113.5",
     }
-    record = logging.LogRecord("paced.access", logging.INFO, __file__, 1, "GET /api/v1/me 200", (), None)
+    record = logging.LogRecord(
+        "paced.access", logging.INFO, __file__, 1, "GET /api/v1/me 200", (), None
+    )
     record.fields = fields
     token = REQUEST_ID.set("req-7")
     try:
@@ -293,3 +298,43 @@ async def test_forwarded_headers_count_only_from_a_trusted_proxy(
 def test_a_trusted_proxy_that_is_no_address_is_refused() -> None:
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6"):
         Settings(_env_file=None, trusted_proxies="10.0.0.1, proxy.internal")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/api/v1/me", {}),
+        ("GET", "/api/v1/me", {"Authorization": "Bearer pt_secret_nope"}),
+        ("GET", "/api/v1/me", {"Authorization": "Bearer"}),
+        ("POST", "/api/v1/me", {}),
+        ("GET", "/api/v1/nothing-here", {}),
+        ("GET", "/api/v2", {}),
+        ("POST", "/api/v1/credentials/revoke", {}),
+    ],
+    ids=[
+        "no credentials",
+        "a malformed token",
+        "a malformed header",
+        "a wrong method",
+        "an unknown path",
+        "an unknown version",
+        "a malformed report",
+    ],
+)
+async def test_every_api_answer_is_not_stored(
+    client: httpx.AsyncClient, method: str, path: str, headers: dict[str, str]
+) -> None:
+    response = await client.request(method, path, headers=headers)
+    assert response.status_code >= 400
+    assert response.headers.get_list("cache-control") == ["no-store"]
+    assert set(response.json()) == {"error", "error_description"}
+
+
+async def test_a_successful_api_answer_is_not_stored_either(
+    client: httpx.AsyncClient, app: FastAPI, clock: Clock
+) -> None:
+    user = await add_user(app.state.paced.engine, clock())
+    token = await add_personal_token(app.state.paced.engine, user, clock())
+    response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.secret}"})
+    assert response.status_code == 200
+    assert response.headers.get_list("cache-control") == ["no-store"]

@@ -157,3 +157,14 @@ def test_which_errors_mean_the_database_is_away(
 ) -> None:
     assert is_unavailable(error) is unavailable
     assert is_bad_data(error) is bad_data
+
+
+async def test_an_unknown_api_path_answers_like_an_api(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["error"] == "not_found"
+    assert "go back" not in body["error_description"].lower()
+    assert "/openapi.json" in body["error_description"]
+    page = await client.get("/nothing-here")  # a page keeps the words for people
+    assert page.status_code == 404 and "go back" in page.text

@@ -1,4 +1,4 @@
-"""Security headers (SPEC §7) on every kind of answer: pages, forms with errors, error
+"""Security headers (docs/reference.md §7) on every kind of answer: pages, forms with errors, error
 pages, redirects, the consent screen, the API, the OAuth endpoints, static files; and
 `Cache-Control: no-store` on every page that shows a secret."""
 

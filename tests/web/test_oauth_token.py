@@ -1,4 +1,4 @@
-"""`POST /oauth/token` over HTTP: SPEC §6's body and headers, RFC 6749 §5.2's errors, and
+"""`POST /oauth/token` over HTTP: docs/reference.md §6's body and headers, RFC 6749 §5.2's errors, and
 single use under concurrent requests."""
 
 from __future__ import annotations

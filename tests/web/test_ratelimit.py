@@ -1,4 +1,4 @@
-"""Rate limits (SPEC §6) over HTTP: brute force gets 429 with `Retry-After` in the shape of
+"""Rate limits (docs/reference.md §6) over HTTP: brute force gets 429 with `Retry-After` in the shape of
 its endpoint; only failures count; counts are shared through Redis."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`/api/v1`: the Bearer-protected API (SPEC §5)."""
+"""`/api/v1`: the Bearer-protected API (docs/reference.md §5)."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ async def form_request(request: Request) -> FormRequest:
 def limited(
     state: AppState, form: FormRequest, *, token: bool = False
 ) -> AbstractAsyncContextManager[None]:
-    """The rate limits around one client's request (SPEC §6; `paced.web.ratelimit`)."""
+    """The rate limits around one client's request (docs/reference.md §6; `paced.web.ratelimit`)."""
     client_id = token_endpoint.claimed_client_id(form)
     return state.rate_limits.client_request(form.origin.ip, client_id, token_endpoint=token)
 

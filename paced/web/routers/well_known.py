@@ -15,6 +15,14 @@ well_known = Endpoints("oauth", tags=["OAuth 2"])
 @well_known.get(
     "/.well-known/oauth-authorization-server",
     summary="OAuth 2 authorization server metadata (RFC 8414)",
+    responses={
+        200: {
+            "description": "The server's endpoints and what they support.",
+            "content": {
+                "application/json": {"example": metadata.server_metadata("https://paced.example")}
+            },
+        }
+    },
 )
 async def authorization_server_metadata(request: Request) -> Response:
     # A public document: browser-based clients may read it from any origin.

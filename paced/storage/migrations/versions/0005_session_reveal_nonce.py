@@ -2,7 +2,7 @@
 
 `paced.web.reveal` carries a new secret to its page in a cookie; the session row now
 holds that cookie's one-time nonce, cleared when the page shows it, so that the same
-cookie sent again shows nothing (SPEC §7: shown once).
+cookie sent again shows nothing (docs/reference.md §7: shown once).
 
 Revision ID: 0005
 Revises: 0004

@@ -62,8 +62,8 @@ async def change_password(request: Request, context: SignedIn) -> Response:
     assert context.user is not None and context.session_id is not None
     state = context.state
     origin = origin_of(request)
-    # SPEC §6: the current password is a guess at the account's password like a sign-in,
-    # counted before it is checked, so that a stolen session cannot brute-force it.
+    # docs/reference.md §6: the current password is a guess at the account's password like
+    # a sign-in, counted before it is checked, so that a stolen session cannot brute-force it.
     limit_key = account_key(context.user.email)
     try:
         await state.rate_limits.sign_in_attempt(origin.ip, limit_key)

@@ -1,4 +1,4 @@
-"""Sign-up, log-in and log-out (SPEC §7)."""
+"""Sign-up, log-in and log-out (docs/reference.md §7)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ async def login(request: Request, context: Viewer) -> Response:
     origin = origin_of(request)
     async with reading(state.engine) as store:
         credentials = await accounts.find_credentials(store, email)
-    # SPEC §6: a browser that signed in to the account before counts its failures apart
+    # docs/reference.md §6: a browser that signed in to the account before counts its failures apart
     # from everyone else's (paced.web.device).
     device = device_cookie.trusted(request, state, credentials.user.id) if credentials else None
     limit_key = device_key(device) if device else account_key(email)

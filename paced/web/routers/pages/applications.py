@@ -1,4 +1,4 @@
-"""OAuth applications in Developer settings (SPEC §7): register, show, edit, rotate
+"""OAuth applications in Developer settings (docs/reference.md §7): register, show, edit, rotate
 secrets, delete. Another user's application is a 404 on every page and action."""
 
 from __future__ import annotations

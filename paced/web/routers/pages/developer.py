@@ -1,4 +1,5 @@
-"""Developer settings (SPEC §7): personal access tokens, and the OAuth applications section.
+"""Developer settings (docs/reference.md §7): personal access tokens, and the OAuth
+applications section.
 
 A new token is shown once, through `paced.web.reveal`: never in a URL, a log line or the
 database, and never again on reload.

@@ -1,4 +1,4 @@
-"""/settings/security-log (SPEC §7): this account's security events, newest first."""
+"""/settings/security-log (docs/reference.md §7): this account's security events, newest first."""
 
 from __future__ import annotations
 
@@ -31,7 +31,15 @@ class Line:
     alarm: bool
 
 
-ALARMS = frozenset({"sign_in_failed", "refresh_token_reused", "authorization_code_replayed"})
+ALARMS = frozenset(
+    {
+        "sign_in_failed",
+        "refresh_token_reused",
+        "authorization_code_replayed",
+        "credential_leaked",
+        "client_secret_leaked",
+    }
+)
 
 
 def _about(event: SecurityEvent) -> str:
@@ -40,6 +48,8 @@ def _about(event: SecurityEvent) -> str:
     parts = []
     if isinstance(name := detail.get("name"), str) and name:
         parts.append(f"\u201c{name}\u201d")
+    if isinstance(hint := detail.get("hint"), str) and hint:
+        parts.append(hint)
     if isinstance(scopes := detail.get("scopes"), list) and scopes:
         parts.append("scopes: " + ", ".join(str(s) for s in scopes))
     if isinstance(email := detail.get("email"), str) and email:

@@ -1,0 +1,260 @@
+"""Leaked credentials reported by anyone: revoked at once, owners told (on every database)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from paced.core import leaks, personal_tokens, token_format
+from paced.core.errors import InvalidRequest
+from paced.core.ids import digest
+from paced.core.security_log import ANONYMOUS
+from paced.core.token_issuance import IssuedTokens
+from paced.storage.engine import create_engine, dispose
+from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import ORIGIN, forget_statements, listen_statements
+from tests.oauth_helpers import (
+    NOW,
+    Client,
+    Person,
+    add_client,
+    add_code,
+    add_user,
+    exchange_code,
+    refresh,
+    row,
+    rows,
+)
+
+LATER = NOW + timedelta(minutes=5)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await dispose(engine)
+
+
+@pytest.fixture
+async def ann(engine: AsyncEngine) -> Person:
+    return await add_user(engine)
+
+
+@pytest.fixture
+async def zapier(engine: AsyncEngine, ann: Person) -> Client:
+    return await add_client(engine, ann)
+
+
+async def personal_token(
+    engine: AsyncEngine, ann: Person, **fields: object
+) -> personal_tokens.IssuedToken:
+    async with unit_of_work(engine) as store:
+        return await personal_tokens.create(
+            store,
+            ann.id,
+            personal_tokens.NewToken(name="deploy script", **fields),  # type: ignore[arg-type]
+            NOW,
+            origin=ORIGIN,
+        )
+
+
+async def issued(engine: AsyncEngine, client: Client, ann: Person) -> tuple[str, IssuedTokens]:
+    code = await add_code(engine, client, ann)
+    return code.grant_id, await exchange_code(engine, client, code)
+
+
+async def report(
+    engine: AsyncEngine, *credentials: str, notify: leaks.Notify | None = None
+) -> list[leaks.Revoked]:
+    async with unit_of_work(engine) as store:
+        return await leaks.revoke_leaked(store, credentials, LATER, ORIGIN, notify=notify)
+
+
+async def leak_events(engine: AsyncEngine, user_id: str) -> list[dict[str, Any]]:
+    """The leak events of the account, each with its detail read."""
+    return [
+        {**event, "detail": json.loads(str(event["detail"]))}
+        for event in await rows(engine, "security_events", user_id=user_id)
+        if str(event["event"]).endswith("_leaked")
+    ]
+
+
+async def test_a_leaked_personal_token_is_revoked_and_its_owner_told(
+    engine: AsyncEngine, ann: Person
+) -> None:
+    token = await personal_token(engine, ann)
+    found = await report(engine, token.secret)
+    assert [r.kind for r in found] == ["personal_token"]
+    assert (await row(engine, "personal_tokens", id=token.token.id))["revoked_at"] == LATER
+    (event,) = await leak_events(engine, ann.id)
+    assert event["event"] == "credential_leaked"
+    assert event["actor"] == ANONYMOUS
+    assert event["ip"] == ORIGIN.ip
+    assert event["detail"] == {
+        "kind": "personal_token",
+        "hint": token_format.hint(token.secret),
+        "id": token.token.id,
+        "name": "deploy script",
+        "app_id": None,
+    }
+
+
+async def test_a_leaked_access_token_is_revoked_alone(
+    engine: AsyncEngine, zapier: Client, ann: Person
+) -> None:
+    grant_id, tokens = await issued(engine, zapier, ann)
+    found = await report(engine, tokens.access_token)
+    assert [r.kind for r in found] == ["oauth_access_token"]
+    access = await row(engine, "access_tokens", digest=digest(tokens.access_token))
+    assert access["revoked_at"] == LATER
+    assert (await row(engine, "grants", id=grant_id))["revoked_at"] is None
+    # As after RFC 7009 revocation of an access token, the integration refreshes on.
+    await refresh(engine, zapier, tokens.refresh_token, when=LATER)
+    (event,) = await leak_events(engine, ann.id)
+    assert event["detail"]["hint"] == token_format.hint(tokens.access_token)
+    assert event["detail"]["app_id"] == zapier.app_id
+
+
+@pytest.mark.parametrize("rotated", [False, True], ids=["the current one", "a replaced one"])
+async def test_a_leaked_refresh_token_ends_its_whole_grant(
+    engine: AsyncEngine, zapier: Client, ann: Person, rotated: bool
+) -> None:
+    grant_id, first = await issued(engine, zapier, ann)
+    second = await refresh(engine, zapier, first.refresh_token, when=NOW + timedelta(minutes=1))
+    leaked = first.refresh_token if rotated else second.refresh_token
+    found = await report(engine, leaked)
+    assert [r.kind for r in found] == ["oauth_grant"]
+    assert (await row(engine, "grants", id=grant_id))["revoked_at"] == LATER
+    family = await rows(engine, "access_tokens", grant_id=grant_id)
+    assert [token["revoked_at"] for token in family] == [LATER, LATER]
+
+
+async def test_a_leaked_client_secret_is_kept_and_its_owner_told(
+    engine: AsyncEngine, zapier: Client, ann: Person
+) -> None:
+    assert zapier.secret is not None
+    found = await report(engine, zapier.secret)
+    assert [(r.kind, r.name) for r in found] == [("client_secret", "Zapier")]
+    assert len(await rows(engine, "client_secrets", app_id=zapier.app_id)) == 1
+    (event,) = await leak_events(engine, ann.id)
+    assert event["event"] == "client_secret_leaked"
+    assert event["detail"]["hint"] == token_format.hint(zapier.secret)
+    assert zapier.secret not in json.dumps(event["detail"])
+
+
+async def test_what_is_not_live_is_passed_over_without_a_word(
+    engine: AsyncEngine, zapier: Client, ann: Person
+) -> None:
+    revoked = await personal_token(engine, ann)
+    async with unit_of_work(engine) as store:
+        await personal_tokens.revoke(store, revoked.token.id, NOW, owner_id=None, origin=ORIGIN)
+    expired = await personal_token(engine, ann, expires_at=NOW + timedelta(minutes=1))
+    _, tokens = await issued(engine, zapier, ann)
+    await report(engine, tokens.refresh_token)  # the grant ends
+    found = await report(
+        engine,
+        revoked.secret,
+        expired.secret,
+        tokens.access_token,
+        tokens.refresh_token,
+        token_format.generate(token_format.PERSONAL),  # unknown
+    )
+    assert found == []
+    assert len(await leak_events(engine, ann.id)) == 1  # the first report's only
+
+
+async def test_the_same_token_twice_in_a_report_is_told_once(
+    engine: AsyncEngine, ann: Person
+) -> None:
+    token = await personal_token(engine, ann)
+    found = await report(
+        engine,
+        *leaks.parse_report(f'{{"credentials": ["{token.secret}", "{token.secret}"]}}'.encode()),
+    )
+    assert len(found) == 1
+    assert len(await leak_events(engine, ann.id)) == 1
+
+
+async def test_malformed_values_are_skipped_without_a_database_read(
+    engine: AsyncEngine, ann: Person
+) -> None:
+    genuine = token_format.generate(token_format.PERSONAL)
+    mangled = [
+        genuine[:-1] + ("A" if genuine[-1] != "A" else "B"),  # the checksum fails
+        genuine[:12] + ("x" if genuine[12] != "x" else "y") + genuine[13:],  # a typo
+        genuine + "0",  # too long
+        "pt_oauth_" + "!" * 36,  # outside the alphabet
+        "ghp_" + "a" * 36,  # somebody else's
+        "",
+        "x" * 100_000,
+    ]
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    listen_statements(engine, record)
+    try:
+        found = await report(engine, *mangled)
+        assert found == []
+        assert not [s for s in statements if "SELECT" in s.upper()]
+        await report(engine, genuine)  # well formed, so looked up (and unknown)
+        assert [s for s in statements if "SELECT" in s.upper()]
+    finally:
+        forget_statements(engine, record)
+
+
+async def test_the_notice_hook_hears_of_each_revocation(engine: AsyncEngine, ann: Person) -> None:
+    token = await personal_token(engine, ann)
+    heard: list[leaks.Revoked] = []
+
+    async def notify(revoked: leaks.Revoked, now: object) -> None:
+        heard.append(revoked)
+
+    await report(engine, token.secret, notify=notify)
+    assert [(r.user_id, r.hint) for r in heard] == [(ann.id, token_format.hint(token.secret))]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"\xff\xfe",
+        b"[]",
+        b'"pt_secret_"',
+        b"{}",
+        b'{"credentials": "pt_secret_x"}',
+        b'{"credentials": [1]}',
+        b'{"credentials": [null]}',
+        b'{"credentials": [["pt_secret_x"]]}',
+        ('{"credentials": [' + ",".join(['"x"'] * 1001) + "]}").encode(),
+    ],
+    ids=[
+        "not JSON",
+        "not text",
+        "a list, not an object",
+        "a string, not an object",
+        "no credentials",
+        "credentials not a list",
+        "a number",
+        "a null",
+        "a nested list",
+        "more than a thousand",
+    ],
+)
+def test_a_malformed_report_is_refused(body: bytes) -> None:
+    with pytest.raises(InvalidRequest):
+        leaks.parse_report(body)
+
+
+def test_a_thousand_credentials_are_accepted() -> None:
+    body = '{"credentials": [' + ",".join(f'"v{i}"' for i in range(1000)) + "]}"
+    assert len(leaks.parse_report(body.encode())) == 1000
