@@ -40,6 +40,8 @@ def _about(event: SecurityEvent) -> str:
     parts = []
     if isinstance(name := detail.get("name"), str) and name:
         parts.append(f"\u201c{name}\u201d")
+    if isinstance(hint := detail.get("hint"), str) and hint:
+        parts.append(hint)
     if isinstance(scopes := detail.get("scopes"), list) and scopes:
         parts.append("scopes: " + ", ".join(str(s) for s in scopes))
     if isinstance(email := detail.get("email"), str) and email:
