@@ -33,10 +33,11 @@ async def _purge(settings: Settings) -> dict[str, int]:
 
 
 def purge_command() -> None:
-    """Delete expired and long-revoked codes, tokens and sessions, and old security events.
+    """Delete expired and long-revoked codes, tokens and sessions.
 
-    Works in short batches, so serving goes on; prints how many rows went from each table
-    as one JSON object.
+    Old security events go too (PACED_PURGE_SECURITY_EVENTS_AFTER_DAYS). Works in short
+    batches, so serving goes on; prints how many rows went from each table as one JSON
+    object.
     """
     settings = load_settings()
     started = time.monotonic()
