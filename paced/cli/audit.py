@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import UTC, datetime
 
 import typer
@@ -49,21 +50,23 @@ async def _audit(settings: Settings, email: str | None, query: AuditQuery) -> in
                 raise NotFound(f"unknown user: {email}")
             query = AuditQuery(user.id, query.event, query.since, query.until)
         count = 0
-        async for event, user_email in store.audit(query):
-            print_json(
-                {
-                    "id": event.id,
-                    "time": iso(event.created_at),
-                    "event": event.event,
-                    "user_id": event.user_id,
-                    "email": user_email,
-                    "actor": event.actor,
-                    "ip": event.ip,
-                    "user_agent": event.user_agent,
-                    "detail": dict(event.detail),
-                }
-            )
-            count += 1
+        # Closed before the store is, even when the reader of stdout left (a closed pipe).
+        async with aclosing(store.audit(query)) as events:
+            async for event, user_email in events:
+                print_json(
+                    {
+                        "id": event.id,
+                        "time": iso(event.created_at),
+                        "event": event.event,
+                        "user_id": event.user_id,
+                        "email": user_email,
+                        "actor": event.actor,
+                        "ip": event.ip,
+                        "user_agent": event.user_agent,
+                        "detail": dict(event.detail),
+                    }
+                )
+                count += 1
         return count
 
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select
-from typer.testing import CliRunner
 
-from paced.cli.main import app
 from paced.core.ids import random_base62
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import personal_tokens, sessions
-from tests.cli.test_users import paced
+from tests.cli.conftest import invoke
 from tests.databases import run_sync
 from tests.token_rows import add_personal_token, add_user
 
 
 def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
-    database_url: str, tmp_path: Path
+    database_url: str,
 ) -> None:
     now = datetime.now(UTC)
 
@@ -47,8 +44,8 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
             await dispose(engine)
 
     run_sync(old_rows())
-    result = paced("purge", database_url=database_url, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = invoke(database_url, "purge")
+    assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     summary = json.loads(result.stdout)
     assert list(summary) == ["deleted", "total", "seconds"]
@@ -63,11 +60,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     }
     assert summary["total"] == 1
 
-    shorter = CliRunner().invoke(
-        app,
-        ["purge"],
-        env={"PACED_DATABASE_URL": database_url, "PACED_PURGE_PERSONAL_TOKENS_AFTER_DAYS": "7"},
-    )
+    shorter = invoke(database_url, "purge", env={"PACED_PURGE_PERSONAL_TOKENS_AFTER_DAYS": "7"})
     assert shorter.exit_code == 0, shorter.stderr
     assert json.loads(shorter.stdout)["deleted"]["personal_tokens"] == 1
 
