@@ -1,6 +1,6 @@
 """The real console script, in a process of its own: for the few tests that need one
-(the entry point itself, a closed pipe). It runs this tree's `paced`, whatever the
-virtualenv installed."""
+(the entry point itself, a closed pipe). tests/conftest.py puts this tree first on
+PYTHONPATH, so that it runs the code under test."""
 
 from __future__ import annotations
 
@@ -9,17 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import paced
 from tests.helpers import CHEAP_HASHING_ENV
 
-SOURCE = Path(paced.__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).with_name("paced")
 
 
 def environment(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACED_")}
     env.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(extra or {})})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
     return env
 
 
