@@ -17,6 +17,7 @@ from paced.core import token_format
 from paced.core.ids import digest
 from paced.settings import Settings
 from paced.storage.engine import dispose
+from paced.storage.models import personal_tokens
 from tests.conftest import Clock
 from tests.helpers import csrf_token, sign_up, submit
 
@@ -386,3 +387,15 @@ async def test_the_same_cookie_sent_twice_at_once_shows_the_token_once(
     page = response.headers["location"]
     pages = await asyncio.gather(*(client.get(page) for _ in range(4)))
     assert sum(bool(TOKEN.search(shown.text)) for shown in pages) == 1
+
+
+async def test_a_token_made_before_hints_were_kept_shows_the_bare_prefix(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await sign_up(client)
+    secret = await create_token(client, "old one")
+    async with engine_of(app).begin() as connection:
+        await connection.execute(personal_tokens.update().values(hint=None))  # as 0006 left it
+    page = (await client.get("/settings/developer")).text
+    assert '<td data-label="Token"><code class="credential-hint">pt_secret_…</code></td>' in page
+    assert token_format.hint(secret) not in page

@@ -46,9 +46,7 @@ def _user(context: ViewerContext) -> User:
 
 
 @router.get("/settings/developer")
-async def developer_settings(
-    context: SignedIn, tokens: str = Query("all", max_length=10)
-) -> Response:
+async def developer_settings(context: SignedIn, tokens: str = Query("all")) -> Response:
     """`?tokens=active` hides revoked and expired tokens (a link, so no JavaScript)."""
     user, now = _user(context), context.state.clock()
     values: dict[str, Any] = {"now": now, "hide_inactive": tokens == "active"}
