@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,11 +10,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+import paced
 from paced.settings import Settings
 from paced.storage.engine import dispose
 from paced.web.app import create_app
 from tests import databases
 from tests.helpers import CHEAP_HASHING
+
+# The processes tests start (`paced serve`, the console script) run this tree's paced,
+# not the copy the virtualenv installed, which may be another checkout's.
+SOURCE = Path(paced.__file__).resolve().parents[1]
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")])
+)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,4 +1,6 @@
-"""`paced apps create | list` (docs/reference.md §2)."""
+"""`paced apps create | list | show | rotate-secret | delete`: OAuth applications, for
+operators. Each command calls the core use case the Developer settings page calls, on
+behalf of the app's owner."""
 
 from __future__ import annotations
 
@@ -6,14 +8,16 @@ from typing import Any
 
 import typer
 
-from paced.cli.common import fail, iso, now, print_json, run
+from paced.cli.common import Command, fail, iso, now, print_json, print_table, public_id, read, run
 from paced.core import accounts, apps, redirect_uris
 from paced.core.errors import NotFound
-from paced.core.records import App, User
+from paced.core.records import App, ClientSecret, User
 from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
 
 app = typer.Typer(help="Manage OAuth applications.", no_args_is_help=True)
+
+LISTING = "paced apps list --owner EMAIL"
 
 
 async def _owner(store: Store, email: str) -> User:
@@ -23,12 +27,32 @@ async def _owner(store: Store, email: str) -> User:
     return user
 
 
-def app_json(registered: App) -> dict[str, Any]:
+async def _app(store: Store, app_id: str) -> App:
+    try:
+        return await apps.by_id(store, app_id)
+    except NotFound:
+        raise NotFound(f"unknown application: {app_id}") from None
+
+
+def secret_json(secret: ClientSecret) -> dict[str, Any]:
+    return {
+        "id": secret.id,
+        "hint": secret.hint,
+        "created_at": iso(secret.created_at),
+        "last_used_at": iso(secret.last_used_at),
+    }
+
+
+def app_json(registered: App, secrets: list[ClientSecret]) -> dict[str, Any]:
+    """An app as `list --json` and `show --json` print it: its secrets by their hints."""
     return {
         "id": registered.id,
         "name": registered.name,
         "client_id": registered.client_id,
         "redirect_uris": list(registered.redirect_uris),
+        "public": registered.public,
+        "client_secrets": [secret_json(s) for s in secrets],
+        "created_at": iso(registered.created_at),
     }
 
 
@@ -45,16 +69,23 @@ def _check_uris(uris: list[str], *, public: bool) -> str:
 
 @app.command("create")
 def create(
-    owner: str = typer.Option(..., "--owner", help="The owner's email address."),
-    name: str = typer.Option(..., "--name", help="Shown to people asked to authorize it."),
+    owner: str = typer.Option(..., "--owner", metavar="EMAIL", help="The owner's email address."),
+    name: str = typer.Option(
+        ..., "--name", metavar="NAME", help="Shown to people asked to authorize it."
+    ),
     redirect_uri: list[str] = typer.Option(
-        ..., "--redirect-uri", help="Where authorization answers go; repeat for several."
+        ...,
+        "--redirect-uri",
+        metavar="URI",
+        help="Where authorization answers go; repeat for several.",
     ),
     public: bool = typer.Option(
         False, "--public", help="A native or single-page app: no client secret, PKCE required."
     ),
 ) -> None:
-    """Register an app; prints it, with its client secret, as JSON (the only time it is shown)."""
+    """Register an app; print it, with its secret, as JSON.
+
+    The client secret is shown this once only."""
     uris = _check_uris(redirect_uri, public=public)
     moment = now()
 
@@ -84,32 +115,115 @@ def create(
 
 @app.command("list")
 def list_apps(
-    owner: str = typer.Option(..., "--owner", help="The owner's email address."),
-    as_json: bool = typer.Option(False, "--json", help="A JSON array instead of a table."),
+    owner: str = typer.Option(..., "--owner", metavar="EMAIL", help="The owner's email address."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table."),
 ) -> None:
-    """List a user's apps, newest first (never their secrets)."""
+    """List a user's apps, newest first.
 
-    async def use_case(store: Store) -> list[App]:
-        return await apps.list_owned(store, (await _owner(store, owner)).id)
+    Each with its client secrets' hints (pt_client_…x9Qa), never the secrets."""
 
-    owned = run(use_case)
+    async def use_case(store: Store) -> list[tuple[App, list[ClientSecret]]]:
+        owned = await apps.list_owned(store, (await _owner(store, owner)).id)
+        return [(a, await apps.secrets(store, a)) for a in owned]
+
+    owned = read(use_case)
     if as_json:
-        print_json([{**app_json(a), "created_at": iso(a.created_at)} for a in owned])
+        print_json([app_json(a, secrets) for a, secrets in owned])
         return
-    rows = [("ID", "NAME", "CLIENT ID", "TYPE", "CREATED", "REDIRECT URIS")]
+    rows = [("ID", "NAME", "CLIENT ID", "TYPE", "SECRETS", "CREATED", "REDIRECT URIS")]
     rows += [
         (
             a.id,
             a.name,
             a.client_id,
             "public" if a.public else "confidential",
+            " ".join(s.hint or "pt_client_…" for s in secrets) or "-",
             iso(a.created_at) or "",
             " ".join(a.redirect_uris),
         )
-        for a in owned
+        for a, secrets in owned
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        typer.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+    print_table(rows)
+
+
+@app.command("show", cls=Command)
+def show(
+    app_id: str = typer.Argument(..., metavar="ID", help="The app's id, app_…"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object instead of text."),
+) -> None:
+    """Show an app, its owner and its secrets' hints."""
+    app_id = public_id(app_id, "app", listing=LISTING)
+
+    async def use_case(store: Store) -> tuple[App, str, list[ClientSecret]]:
+        found = await _app(store, app_id)
+        owner = await store.user_by_id(found.owner_id)
+        return found, owner.email if owner else "", await apps.secrets(store, found)
+
+    found, owner, secrets = read(use_case)
+    shown = {**app_json(found, secrets), "owner": owner, "updated_at": iso(found.updated_at)}
+    if as_json:
+        print_json(shown)
+        return
+    lines = [
+        ("id", found.id),
+        ("name", found.name),
+        ("owner", owner),
+        ("client id", found.client_id),
+        ("type", "public" if found.public else "confidential"),
+        ("created", iso(found.created_at) or ""),
+        ("updated", iso(found.updated_at) or ""),
+        *(("redirect URI", uri) for uri in found.redirect_uris),
+        *(
+            (
+                "client secret",
+                f"{s.hint or 'pt_client_…'} (created {iso(s.created_at)},"
+                f" last used {iso(s.last_used_at) or 'never'})",
+            )
+            for s in secrets
+        ),
+    ]
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        typer.echo(f"{label.ljust(width)}  {value}")
+
+
+@app.command("rotate-secret", cls=Command)
+def rotate_secret(
+    app_id: str = typer.Argument(..., metavar="ID", help="The app's id, app_…"),
+) -> None:
+    """Give an app a new client secret; print it as JSON.
+
+    The secret is shown this once only. The newest of the app's current secrets keeps
+    working until the next rotation; with two already, the oldest is deleted first."""
+    app_id = public_id(app_id, "app", listing=LISTING)
+    moment = now()
+
+    async def use_case(store: Store) -> apps.Rotation:
+        found = await _app(store, app_id)
+        return await apps.rotate_secret(
+            store, found.owner_id, found.id, moment, origin=COMMAND_LINE
         )
+
+    rotation = run(use_case)
+    for deleted in rotation.deleted:
+        typer.echo(f"deleted the oldest client secret, {deleted.hint or deleted.id}", err=True)
+    created = rotation.created.secret
+    print_json({"id": app_id, "client_secret": rotation.created.value, "hint": created.hint})
+
+
+@app.command("delete", cls=Command)
+def delete(
+    app_id: str = typer.Argument(..., metavar="ID", help="The app's id, app_…"),
+) -> None:
+    """Delete an app, ending every grant of it.
+
+    Every code and token issued to it stops working at once."""
+    app_id = public_id(app_id, "app", listing=LISTING)
+    moment = now()
+
+    async def use_case(store: Store) -> App:
+        found = await _app(store, app_id)
+        return await apps.delete(store, found.owner_id, found.id, moment, origin=COMMAND_LINE)
+
+    deleted = run(use_case)
+    typer.echo(f"deleted {deleted.id} ({deleted.name}): every grant of it has ended", err=True)

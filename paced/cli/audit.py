@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
+from contextlib import aclosing
 from datetime import UTC, datetime
 
 import typer
 
-from paced.cli.common import fail, iso, load_settings, print_json
+from paced.cli.common import (
+    fail,
+    iso,
+    load_settings,
+    missing_database,
+    print_json,
+    reporting,
+    store_for,
+)
 from paced.core import accounts
+from paced.core.errors import NotFound
 from paced.core.security_log import EVENTS
 from paced.settings import Settings
-from paced.storage.engine import create_engine, dispose
-from paced.storage.migrate import upgrade
 from paced.storage.security_log import AuditQuery
-from paced.storage.unit_of_work import reading
 
 
 def _time(value: str | None) -> datetime | None:
@@ -38,17 +43,16 @@ def _event(value: str | None) -> str | None:
 
 
 async def _audit(settings: Settings, email: str | None, query: AuditQuery) -> int:
-    engine = create_engine(settings.database_url, pool_size=2, timeout=settings.db_timeout)
-    try:
-        await upgrade(engine)
-        async with reading(engine) as store:
-            if email is not None:
-                user = await store.user_by_email(accounts.email_key(email))
-                if user is None:
-                    fail(f"unknown user: {email}")
-                query = AuditQuery(user.id, query.event, query.since, query.until)
-            count = 0
-            async for event, user_email in store.audit(query):
+    async with store_for(settings, write=False) as store:
+        if email is not None:
+            user = await store.user_by_email(accounts.email_key(email))
+            if user is None:
+                raise NotFound(f"unknown user: {email}")
+            query = AuditQuery(user.id, query.event, query.since, query.until)
+        count = 0
+        # Closed before the store is, even when the reader of stdout left (a closed pipe).
+        async with aclosing(store.audit(query)) as events:
+            async for event, user_email in events:
                 print_json(
                     {
                         "id": event.id,
@@ -63,20 +67,29 @@ async def _audit(settings: Settings, email: str | None, query: AuditQuery) -> in
                     }
                 )
                 count += 1
-            return count
-    finally:
-        await dispose(engine)
+        return count
 
 
 def audit(
-    user: str | None = typer.Option(None, "--user", help="Only this account's events (email)."),
+    user: str | None = typer.Option(
+        None, "--user", metavar="EMAIL", help="Only this account's events."
+    ),
     event: str | None = typer.Option(
-        None, "--event", callback=_event, help=f"Only this event: {', '.join(EVENTS)}."
+        None,
+        "--event",
+        metavar="EVENT",
+        callback=_event,
+        help=f"Only this event: {', '.join(EVENTS)}.",
     ),
     since: str | None = typer.Option(
-        None, "--since", help="From this time on (ISO 8601; UTC unless it says otherwise)."
+        None,
+        "--since",
+        metavar="TIME",
+        help="From this time on (ISO 8601; UTC unless it says otherwise).",
     ),
-    until: str | None = typer.Option(None, "--until", help="Before this time (ISO 8601)."),
+    until: str | None = typer.Option(
+        None, "--until", metavar="TIME", help="Before this time (ISO 8601)."
+    ),
 ) -> None:
     """Print the security log as JSON lines, oldest first.
 
@@ -85,8 +98,6 @@ def audit(
     """
     query = AuditQuery(event=event, since=_time(since), until=_time(until))
     settings = load_settings()
-    try:
-        asyncio.run(_audit(settings, user, query))
-    except OSError as error:
-        print(f"cannot reach the database: {error}", file=sys.stderr)
-        raise typer.Exit(1) from None
+    if problem := missing_database(settings):
+        fail(problem)
+    reporting(lambda: _audit(settings, user, query))

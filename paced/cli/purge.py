@@ -58,12 +58,13 @@ async def _purge(settings: Settings) -> tuple[int, dict[str, int]]:
 
 
 def purge_command() -> None:
-    """Revoke unused personal access tokens, then delete what stopped working long ago.
+    """Revoke unused tokens and delete old records.
 
-    Deletes expired and long-revoked codes, tokens and sessions, and old security events.
-
-    Works in short batches, so serving goes on; prints how many tokens it revoked and how
-    many rows went from each table as one JSON object.
+    Revokes personal access tokens unused for PACED_PAT_UNUSED_REVOKE_AFTER seconds, then
+    deletes expired and long-revoked codes, tokens and sessions, and old security events
+    (PACED_PURGE_SECURITY_EVENTS_AFTER_DAYS). Works in short batches, so serving goes on;
+    prints how many tokens it revoked and how many rows went from each table as one JSON
+    object.
     """
     settings = load_settings()
     started = time.monotonic()

@@ -21,10 +21,16 @@ from paced.settings import ConfigError
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port", min=0, max=65535),
-    workers: int = typer.Option(1, "--workers", min=1),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", metavar="ADDRESS", help="Listen on this address."
+    ),
+    port: int = typer.Option(
+        8000, "--port", metavar="PORT", min=0, max=65535, help="Listen on this port."
+    ),
+    workers: int = typer.Option(1, "--workers", metavar="N", min=1, help="Worker processes."),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="Write one log line per request."
+    ),
 ) -> None:
     """Apply pending migrations, then serve HTTP."""
     settings = load_settings().with_port(host, port)

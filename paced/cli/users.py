@@ -1,12 +1,13 @@
-"""`paced users create`."""
+"""`paced users create | list`."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
-from paced.cli.common import iso, load_settings, now, print_json, reporting, run
+from paced.cli.common import iso, load_settings, now, print_json, print_table, read, reporting, run
 from paced.core import accounts
 from paced.core.records import User
 from paced.core.security_log import COMMAND_LINE
@@ -17,14 +18,16 @@ app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 
 @app.command("create")
 def create(
-    email: str = typer.Option(..., "--email", help="The account's email address."),
+    email: str = typer.Option(..., "--email", metavar="EMAIL", help="The account's email address."),
     password: str | None = typer.Option(
-        None, "--password", help="Else PACED_PASSWORD, else a prompt."
+        None, "--password", metavar="PASSWORD", help="Else PACED_PASSWORD, else a prompt."
     ),
-    name: str = typer.Option("", "--name"),
-    time_zone: str = typer.Option("UTC", "--time-zone", help="An IANA time zone name."),
+    name: str = typer.Option("", "--name", metavar="NAME", help="The person's name."),
+    time_zone: str = typer.Option(
+        "UTC", "--time-zone", metavar="TZ", help="An IANA time zone name, such as Europe/Paris."
+    ),
 ) -> None:
-    """Create an account; prints it as JSON."""
+    """Create an account; print it as JSON."""
     secret = password or os.environ.get("PACED_PASSWORD")
     if secret is None:
         secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -37,13 +40,32 @@ def create(
     async def use_case(store: Store) -> User:
         return await accounts.sign_up(store, account, now(), origin=COMMAND_LINE)
 
-    user = run(use_case)
-    print_json(
-        {
-            "id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "time_zone": user.time_zone,
-            "created_at": iso(user.created_at),
-        }
-    )
+    print_json(user_json(run(use_case)))
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "time_zone": user.time_zone,
+        "created_at": iso(user.created_at),
+    }
+
+
+@app.command("list")
+def list_users(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table."),
+) -> None:
+    """List every account, oldest first."""
+
+    async def use_case(store: Store) -> list[User]:
+        return await store.all_users()
+
+    users = read(use_case)
+    if as_json:
+        print_json([user_json(u) for u in users])
+        return
+    rows = [("ID", "EMAIL", "NAME", "TIME ZONE", "CREATED")]
+    rows += [(u.id, u.email, u.name, u.time_zone, iso(u.created_at) or "") for u in users]
+    print_table(rows)

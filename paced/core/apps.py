@@ -149,16 +149,25 @@ async def register(
         updated_at=now,
     )
     await store.add_app(app)
-    await _record(store, "app_created", app, now, origin, redirect_uris=list(app.redirect_uris))
-    if public:
-        return Registered(app, None)
-    created = await _add_secret(store, app, now)
-    return Registered(app, created.value)
+    created = None if public else await _add_secret(store, app, now)
+    extra: dict[str, str | list[str]] = {"redirect_uris": list(app.redirect_uris)}
+    if created is not None and created.secret.hint:
+        extra["hint"] = created.secret.hint
+    await _record(store, "app_created", app, now, origin, **extra)
+    return Registered(app, created.value if created else None)
 
 
 async def owned(store: AppStore, owner_id: str, app_id: str) -> App:
     """The app, if `owner_id` owns it; anyone else's app is NotFound, never Forbidden."""
     app = await store.app_of_owner(app_id, owner_id)
+    if app is None:
+        raise NotFound(NOT_FOUND)
+    return app
+
+
+async def by_id(store: AppStore, app_id: str) -> App:
+    """Any owner's app, for the operator's command line."""
+    app = await store.app_by_id(app_id)
     if app is None:
         raise NotFound(NOT_FOUND)
     return app
@@ -225,14 +234,53 @@ async def new_secret(
         # RFC 6749 §2.1: a public client cannot keep a secret, so it gets none.
         raise Invalid("A public application has no client secret: it uses PKCE instead.")
     created = await _add_secret(store, app, now)
-    await _record(store, "client_secret_created", app, now, origin, secret_id=created.secret.id)
+    await _record(
+        store,
+        "client_secret_created",
+        app,
+        now,
+        origin,
+        secret_id=created.secret.id,
+        **_hint(created.secret),
+    )
     return created
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    created: NewSecret
+    deleted: tuple[ClientSecret, ...]  # the oldest, when the app had MAX_SECRETS
+
+
+async def rotate_secret(
+    store: AuditedAppStore, owner_id: str, app_id: str, now: datetime, *, origin: Origin
+) -> Rotation:
+    """Two-secret rotation in one step (`paced apps rotate-secret`): a new secret beside
+    the newest one, which keeps working until the next rotation. At the limit the oldest
+    is deleted first, as the page asks its owner to do."""
+    app = await owned(store, owner_id, app_id)
+    deleted: list[ClientSecret] = []
+    if not app.public:
+        current = await store.client_secrets(app.id)
+        for oldest in current[: max(0, len(current) - MAX_SECRETS + 1)]:
+            await delete_secret(store, owner_id, app_id, oldest.id, now, origin=origin)
+            deleted.append(oldest)
+    created = await new_secret(store, owner_id, app_id, now, origin=origin)
+    return Rotation(created, tuple(deleted))
+
+
+def _hint(secret: ClientSecret) -> dict[str, str]:
+    return {"hint": secret.hint} if secret.hint else {}
 
 
 async def _add_secret(store: AppStore, app: App, now: datetime) -> NewSecret:
     value = token_format.generate(token_format.CLIENT_SECRET)
     secret = ClientSecret(
-        id=f"secret_{random_base62(24)}", app_id=app.id, created_at=now, last_used_at=None
+        id=f"secret_{random_base62(24)}",
+        app_id=app.id,
+        created_at=now,
+        last_used_at=None,
+        hint=token_format.hint(value),
     )
     if not await store.add_client_secret(secret, digest(value), limit=MAX_SECRETS):
         raise Conflict(
@@ -253,6 +301,9 @@ async def delete_secret(
 ) -> None:
     """The secret stops working at once."""
     app = await owned(store, owner_id, app_id)
-    if not await store.delete_client_secret(app.id, secret_id):
+    secret = next((s for s in await store.client_secrets(app.id) if s.id == secret_id), None)
+    if secret is None or not await store.delete_client_secret(app.id, secret_id):
         raise NotFound("There is no such client secret.")
-    await _record(store, "client_secret_deleted", app, now, origin, secret_id=secret_id)
+    await _record(
+        store, "client_secret_deleted", app, now, origin, secret_id=secret_id, **_hint(secret)
+    )

@@ -162,6 +162,7 @@ async def create(
         expires_at=_expiry(request, now),
         last_used_at=None,
         revoked_at=None,
+        hint=token_format.hint(secret),
     )
     await store.add_personal_token(token, digest(secret))
     await security_log.record(
@@ -171,7 +172,14 @@ async def create(
 
 
 def _detail(token: PersonalToken) -> security_log.Detail:
-    return {"token_id": token.id, "name": token.name, "scopes": list(token.scopes)}
+    detail: dict[str, str | list[str]] = {
+        "token_id": token.id,
+        "name": token.name,
+        "scopes": list(token.scopes),
+    }
+    if token.hint:
+        detail["hint"] = token.hint
+    return detail
 
 
 @dataclass(frozen=True, slots=True)

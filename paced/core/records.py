@@ -44,6 +44,9 @@ class PersonalToken:
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # The secret's public hint (`pt_secret_…x9Qa`); None for a token made before hints
+    # were kept.
+    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class ClientSecret:
     app_id: str
     created_at: datetime
     last_used_at: datetime | None
+    hint: str | None = None  # as PersonalToken.hint
 
 
 TokenKind = Literal["personal", "oauth"]

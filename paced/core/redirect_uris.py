@@ -32,6 +32,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.uri:  # the field is empty: there is no line to name
+            return self.message
         shown = self.uri if len(self.uri) <= 80 else self.uri[:77] + "..."
         return f"Line {self.line} ({shown}): {self.message}"
 

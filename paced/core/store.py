@@ -37,6 +37,10 @@ class UserStore(Protocol):
 
     async def user_by_id(self, user_id: str) -> User | None: ...
 
+    async def all_users(self) -> list[User]:
+        """Every account, oldest first: for the operator's `paced users list`."""
+        ...
+
     async def set_password_hash(self, user_id: str, password_hash: str, now: datetime) -> None: ...
 
     async def update_profile(
@@ -104,6 +108,10 @@ class AppStore(ClientStore, Protocol):
     """Registering and managing OAuth applications (Developer settings, `paced apps`)."""
 
     async def add_app(self, app: App) -> None: ...
+
+    async def app_by_id(self, app_id: str) -> App | None:
+        """Whoever owns it: for the operator's command line."""
+        ...
 
     async def app_of_owner(self, app_id: str, owner_id: str) -> App | None:
         """The app when `owner_id` owns it, else None: another's app looks absent."""

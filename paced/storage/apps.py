@@ -127,6 +127,12 @@ class AppRows:
             )
         )
 
+    async def app_by_id(self, app_id: str) -> App | None:
+        row = (
+            await self.connection.execute(select(*APP_COLUMNS).where(apps.c.id == app_id))
+        ).first()
+        return app_from(row) if row else None
+
     async def app_of_owner(self, app_id: str, owner_id: str) -> App | None:
         row = (
             await self.connection.execute(
@@ -167,6 +173,7 @@ class AppRows:
                 client_secrets.c.app_id,
                 client_secrets.c.created_at,
                 client_secrets.c.last_used_at,
+                client_secrets.c.hint,
             )
             .where(client_secrets.c.app_id == app_id)
             .order_by(client_secrets.c.created_at, client_secrets.c.id)
@@ -177,6 +184,7 @@ class AppRows:
                 app_id=row.app_id,
                 created_at=row.created_at,
                 last_used_at=row.last_used_at,
+                hint=row.hint,
             )
             for row in rows
         ]
@@ -205,6 +213,7 @@ class AppRows:
                 digest=digest,
                 created_at=secret.created_at,
                 last_used_at=secret.last_used_at,
+                hint=secret.hint,
             )
         )
         return True

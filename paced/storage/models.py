@@ -108,6 +108,9 @@ personal_tokens = Table(
     _at("expires_at", nullable=True),
     _at("last_used_at", nullable=True),
     _at("revoked_at", nullable=True),
+    # The secret's public hint (paced.core.token_format.hint); NULL on rows made before
+    # it was kept.
+    Column("hint", String(32), nullable=True),
 )
 
 apps = Table(
@@ -133,6 +136,7 @@ client_secrets = Table(
     _digest(),
     _at("created_at"),
     _at("last_used_at", nullable=True),
+    Column("hint", String(32), nullable=True),  # as personal_tokens.hint
 )
 
 # One row per approval on the consent screen: the family that a code, and every access

@@ -21,6 +21,7 @@ COLUMNS = (
     personal_tokens.c.expires_at,
     personal_tokens.c.last_used_at,
     personal_tokens.c.revoked_at,
+    personal_tokens.c.hint,
 )
 
 
@@ -34,6 +35,7 @@ def personal_token_from(row: Any) -> PersonalToken:
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        hint=row.hint,
     )
 
 
@@ -52,6 +54,7 @@ class PersonalTokenRows:
                 expires_at=token.expires_at,
                 last_used_at=token.last_used_at,
                 revoked_at=token.revoked_at,
+                hint=token.hint,
             )
         )
 

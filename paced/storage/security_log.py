@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, insert, select
+from sqlalchemy.ext.asyncio import AsyncResult
 
 from paced.core.records import SecurityEvent
 from paced.storage.inline import StorageConnection
@@ -78,12 +79,21 @@ class SecurityEventRows:
         )
         return [security_event_from(row) for row in rows]
 
-    async def audit(self, query: AuditQuery) -> AsyncIterator[tuple[SecurityEvent, str | None]]:
+    async def audit(
+        self, query: AuditQuery
+    ) -> AsyncGenerator[tuple[SecurityEvent, str | None], None]:
         """Every matching event, oldest first, with its account's email; streamed, so
-        that a year of events never sits in memory."""
+        that a year of events never sits in memory. Close it (`contextlib.aclosing`) when
+        leaving early: its cursor must close before the connection does."""
         result = await self.connection.stream(_audit_statement(query))
-        async for row in result:
-            yield security_event_from(row), row.email
+        try:
+            async for row in result:
+                yield security_event_from(row), row.email
+        finally:
+            if isinstance(result, AsyncGenerator):  # the SQLite twin's rows
+                await result.aclose()
+            else:  # SQLAlchemy's AsyncResult
+                await cast(AsyncResult[Any], result).close()
 
 
 def _audit_statement(query: AuditQuery) -> Select[Any]:

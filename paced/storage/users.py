@@ -68,6 +68,12 @@ class UserRows:
         ).first()
         return user_from(row) if row else None
 
+    async def all_users(self) -> list[User]:
+        rows = await self.connection.execute(
+            select(*USER_COLUMNS).order_by(users.c.created_at, users.c.id)
+        )
+        return [user_from(row) for row in rows]
+
     async def user_by_email(self, email_key: str) -> User | None:
         row = (
             await self.connection.execute(

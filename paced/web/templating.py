@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
@@ -24,6 +25,21 @@ def iso_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_date(value: datetime | None, time_zone: str = "UTC") -> str:
+    """'5 January 2027': the day `value` falls on in the reader's time zone."""
+    if value is None:
+        return ""
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    day = value.astimezone(zone)
+    months = (
+        "January February March April May June July August September October November December"
+    ).split()
+    return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
@@ -51,5 +67,6 @@ def configure(env: jinja2.Environment) -> None:
     env.filters["exact_time"] = exact_time
     env.filters["iso_time"] = iso_time
     env.filters["ago"] = relative_time
+    env.filters["local_date"] = local_date
     env.globals["scope_descriptions"] = scopes.DESCRIPTIONS
     env.globals["all_scopes"] = scopes.ALL

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from paced.cli.main import app
 from paced.core import accounts, personal_tokens, security_log
 from paced.core.security_log import COMMAND_LINE, Origin
 from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
-from tests.cli.test_users import paced
+from tests.cli.conftest import invoke
 from tests.core.test_accounts import CHEAP
 from tests.databases import run_sync
-from tests.helpers import CHEAP_HASHING_ENV
 
 WEB = Origin(ip="203.0.113.7", user_agent="Firefox")
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -71,17 +67,14 @@ def logged(database_url: str) -> str:
 
 def audit(database_url: str, *args: str) -> tuple[int, list[dict[str, object]], str]:
     """`paced audit ARGS…` in this process: (exit status, the JSON lines, stderr)."""
-    env = {"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV}
-    result = CliRunner().invoke(app, ["audit", *args], env=env)
+    result = invoke(database_url, "audit", *args)
     found = [json.loads(line) for line in result.stdout.splitlines()]
     return result.exit_code, found, " ".join(result.stderr.replace("│", " ").split())
 
 
-def test_every_event_is_one_json_line_oldest_first(logged: str, tmp_path: Path) -> None:
-    # The real console script, once.
-    result = paced("audit", database_url=logged, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    found = [json.loads(line) for line in result.stdout.splitlines()]
+def test_every_event_is_one_json_line_oldest_first(logged: str) -> None:
+    status, found, errors = audit(logged)
+    assert status == 0, errors
     assert [(e["event"], e["email"], e["actor"]) for e in found] == [
         ("account_created", "ann@example.com", "operator"),
         ("account_created", "bob@example.com", "operator"),

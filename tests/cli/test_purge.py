@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select
-from typer.testing import CliRunner
 
-from paced.cli.main import app
 from paced.core.ids import random_base62
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import personal_tokens, sessions
-from tests.cli.test_users import paced
+from tests.cli.conftest import invoke
 from tests.databases import run_sync
 from tests.token_rows import add_personal_token, add_user
 
 
 def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
-    database_url: str, tmp_path: Path
+    database_url: str,
 ) -> None:
     now = datetime.now(UTC)
 
@@ -47,8 +44,8 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
             await dispose(engine)
 
     run_sync(old_rows())
-    result = paced("purge", database_url=database_url, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = invoke(database_url, "purge")
+    assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     summary = json.loads(result.stdout)
     assert list(summary) == ["revoked", "deleted", "total", "seconds"]
@@ -64,11 +61,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     }
     assert summary["total"] == 1
 
-    shorter = CliRunner().invoke(
-        app,
-        ["purge"],
-        env={"PACED_DATABASE_URL": database_url, "PACED_PURGE_PERSONAL_TOKENS_AFTER_DAYS": "7"},
-    )
+    shorter = invoke(database_url, "purge", env={"PACED_PURGE_PERSONAL_TOKENS_AFTER_DAYS": "7"})
     assert shorter.exit_code == 0, shorter.stderr
     assert json.loads(shorter.stdout)["deleted"]["personal_tokens"] == 1
 
@@ -98,12 +91,11 @@ def test_purge_revokes_tokens_unused_past_the_setting(database_url: str) -> None
             await dispose(engine)
 
     run_sync(old_token())
-    env = {"PACED_DATABASE_URL": database_url}
-    never = CliRunner().invoke(app, ["purge"], env={**env, "PACED_PAT_UNUSED_REVOKE_AFTER": "0"})
+    never = invoke(database_url, "purge", env={"PACED_PAT_UNUSED_REVOKE_AFTER": "0"})
     assert never.exit_code == 0, never.stderr
     assert json.loads(never.stdout)["revoked"] == {"unused_personal_tokens": 0}
 
-    by_default = CliRunner().invoke(app, ["purge"], env=env)  # a year
+    by_default = invoke(database_url, "purge")  # a year
     assert by_default.exit_code == 0, by_default.stderr
     assert json.loads(by_default.stdout)["revoked"] == {"unused_personal_tokens": 1}
 

@@ -1,100 +1,85 @@
-"""`paced users create` as docs/reference.md §2 writes it."""
+"""`paced users create | list`."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.helpers import CHEAP_HASHING_ENV
+from tests.cli.conftest import Cli, invoke
 
 
-def paced(
-    *args: str,
-    database_url: str,
-    cwd: Path,
-    extra: dict[str, str] | None = None,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACED_")}
-    env.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(extra or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "paced", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
+def test_users_create_prints_the_json_object(cli: Cli) -> None:
+    result = cli(
+        "users", "create", "--email", "cli@example.com", "--password", "x" * 10, "--name", "Cli"
     )
-
-
-def test_users_create_prints_the_spec_json(database_url: str, tmp_path: Path) -> None:
-    result = paced(
-        "users",
-        "create",
-        "--email",
-        "cli@example.com",
-        "--password",
-        "x" * 10,
-        "--name",
-        "Cli",
-        database_url=database_url,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     user = json.loads(result.stdout)
-    assert set(user) == {"id", "email", "name", "time_zone", "created_at"}
+    assert list(user) == ["id", "email", "name", "time_zone", "created_at"]
     assert user["id"].startswith("user_") and len(user["id"]) == 29
     assert user["email"] == "cli@example.com" and user["name"] == "Cli"
     assert user["time_zone"] == "UTC" and user["created_at"].endswith("Z")
     assert "x" * 10 not in result.stdout + result.stderr
 
-    again = paced(
-        "users",
-        "create",
-        "--email",
-        "CLI@example.com",
-        "--password",
-        "y" * 10,
-        database_url=database_url,
-        cwd=tmp_path,
-    )
-    assert again.returncode == 1
+    again = cli("users", "create", "--email", "CLI@example.com", "--password", "y" * 10)
+    assert again.exit_code == 1
     assert again.stdout == ""
     assert again.stderr.strip() == "An account with this email already exists."
 
 
-def test_password_from_the_environment(database_url: str, tmp_path: Path) -> None:
-    result = paced(
+def test_password_from_the_environment_or_a_prompt(cli: Cli) -> None:
+    from_env = cli(
         "users",
         "create",
         "--email",
         "env@example.com",
-        database_url=database_url,
-        cwd=tmp_path,
-        extra={"PACED_PASSWORD": "from-the-environment"},
+        env={"PACED_PASSWORD": "from-the-environment"},
     )
-    assert result.returncode == 0, result.stderr
+    assert from_env.exit_code == 0, from_env.stderr
+    prompted = cli(
+        "users", "create", "--email", "ask@example.com", stdin="typed-twice\ntyped-twice\n"
+    )
+    assert prompted.exit_code == 0, prompted.stderr
+    assert "typed-twice" not in prompted.stdout
 
 
-def test_bad_input_exits_1_with_one_line(database_url: str, tmp_path: Path) -> None:
-    result = paced(
-        "users",
-        "create",
-        "--email",
-        "bad",
-        "--password",
-        "short",
-        database_url=database_url,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 1
+def test_bad_input_exits_1_with_one_line(cli: Cli) -> None:
+    result = cli("users", "create", "--email", "bad", "--password", "short")
+    assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_wrong_usage_exits_2(database_url: str, tmp_path: Path) -> None:
-    result = paced("users", "create", database_url=database_url, cwd=tmp_path)
-    assert result.returncode == 2
+def test_wrong_usage_exits_2(cli: Cli) -> None:
+    assert cli("users", "create").exit_code == 2
+    assert cli("users", "list", "--all").exit_code == 2
+
+
+def test_users_list_as_a_table_and_as_json(cli: Cli) -> None:
+    assert json.loads(cli("users", "list", "--json").stdout) == []
+    for email in ("ann@example.com", "bob@example.com"):
+        assert cli("users", "create", "--email", email, "--password", "x" * 10).exit_code == 0
+    listed = cli("users", "list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    users = json.loads(listed.stdout)
+    assert [u["email"] for u in users] == ["ann@example.com", "bob@example.com"]  # oldest first
+    assert list(users[0]) == ["id", "email", "name", "time_zone", "created_at"]
+    table = cli("users", "list").stdout.splitlines()
+    assert table[0].split() == ["ID", "EMAIL", "NAME", "TIME", "ZONE", "CREATED"]
+    assert "ann@example.com" in table[1] and "bob@example.com" in table[2]
+
+
+def test_reading_commands_never_create_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "paced.db"
+    for args in (
+        ("users", "list"),
+        ("users", "list", "--json"),
+        ("tokens", "list", "--user", "ann@example.com"),
+        ("apps", "list", "--owner", "ann@example.com"),
+        ("apps", "show", "app_000000000000000000000000"),
+        ("audit",),
+    ):
+        result = invoke(f"sqlite:///{missing}", *args)
+        assert result.exit_code == 1, args
+        assert result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"no database at {missing}"), line
+    assert not missing.parent.exists()

@@ -92,6 +92,8 @@ def test_each_bad_line_gets_its_own_message_with_its_line_number() -> None:
 
 def test_at_least_one_and_at_most_ten() -> None:
     assert problems("  \n\n", public=False)[0].message == "Enter at least one redirect URI."
+    # An empty field has no line to name: never "Line 1 ()".
+    assert str(problems("", public=False)[0]) == "Enter at least one redirect URI."
     many = "\n".join(f"https://example.com/{n}" for n in range(11))
     assert [p.line for p in problems(many, public=False)] == [11]
     assert problems(many.rsplit("\n", 1)[0], public=False) == []

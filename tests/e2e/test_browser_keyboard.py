@@ -57,7 +57,7 @@ def test_sign_up_create_and_revoke_a_token_and_authorize_an_app_by_keyboard(
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
-    tab_to(page, page.get_by_role("link", name="Generate new token"))
+    tab_to(page, page.get_by_role("link", name="Create a token"))
     enter(page)
     expect(page.get_by_label("Name")).to_be_focused()
     page.keyboard.type("ci")

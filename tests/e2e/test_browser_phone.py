@@ -38,7 +38,7 @@ def test_the_main_pages_fit_a_phone_screen(page: Page, server: str) -> None:
             wide[heading] = overflow(page)
 
     check("Developer settings")
-    page.get_by_role("link", name="Generate new token").click()
+    page.get_by_role("link", name="Create a token").click()
     check("Create a token")
     page.get_by_role("button", name="Create a token").click()
     expect(page.get_by_text("Give the token a name")).to_be_visible()

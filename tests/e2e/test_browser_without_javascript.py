@@ -30,7 +30,7 @@ def test_create_see_and_revoke_a_token_and_authorize_without_javascript(
 ) -> None:
     app = register_app(server)
     sign_up_in_browser(page, server, "Ann", "ann@example.com")
-    page.get_by_role("link", name="Generate new token").click()
+    page.get_by_role("link", name="Create a token").click()
     page.get_by_label("Name").fill("cron job")
     page.get_by_label("read: Read your account data").uncheck()
     page.get_by_role("button", name="Create a token").click()

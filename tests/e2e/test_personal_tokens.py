@@ -39,7 +39,7 @@ def curl(server: str, *headers: str) -> tuple[int, dict[str, str], dict[str, str
 def test_sign_up_create_a_token_copy_it_and_call_the_api(page: Page, server: str) -> None:
     sign_up(page, server)
     expect(page.get_by_text("You have no personal access tokens yet.")).to_be_visible()
-    page.get_by_role("link", name="Generate new token").click()
+    page.get_by_role("link", name="Create a token").click()
     expect(page.get_by_role("heading", name="Create a token")).to_be_visible()
     expect(page.get_by_label("Expiration", exact=True)).to_have_value("30")
     page.get_by_label("Name").fill("my laptop")

@@ -47,7 +47,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_developer_settings_and_the_consent_screen(page: Page, server: str, folder: Path) -> None:
     sign_up_in_browser(page, server, "Ann Example", "ann@example.com")
-    page.get_by_role("link", name="Generate new token").click()
+    page.get_by_role("link", name="Create a token").click()
     page.get_by_label("Name").fill("Backup script on my laptop")
     page.get_by_role("button", name="Create a token").click()
     page.goto(f"{server}/settings/developer/applications/new")

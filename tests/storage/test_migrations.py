@@ -11,11 +11,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
+from paced.core import personal_tokens, token_format
 from paced.core.accounts import email_key
 from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.models import metadata, users
+from paced.storage.unit_of_work import reading, unit_of_work
 from tests import databases
+from tests.helpers import ORIGIN
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:
@@ -105,3 +108,50 @@ async def test_migration_0004_rekeys_emails_by_nfkc_casefold_and_the_older_claim
         "dan@example.com",
         "ann@example.com",
     }
+
+
+async def test_migration_0006_leaves_older_credentials_without_a_hint(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A hint comes from the secret, which is gone: rows made before 0006 keep NULL, and
+    the rows made after carry theirs."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with databases.empty_database(backend, tmp_path) as fresh:
+        engine = create_engine(fresh)
+        try:
+            await upgrade(engine, "0005")
+            async with engine.begin() as connection:
+                await connection.execute(
+                    insert(users).values(
+                        id="user_old",
+                        email="old@example.com",
+                        email_key="old@example.com",
+                        name="",
+                        time_zone="UTC",
+                        password_hash="x",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO personal_tokens (id, user_id, name, digest, scopes, created_at)"
+                        " VALUES ('pat_old', 'user_old', 'old', :digest, 'read', :now)"
+                    ),
+                    {"digest": "d" * 64, "now": now},
+                )
+            await upgrade(engine)
+            async with unit_of_work(engine) as store:
+                old = await store.personal_token_by_id("pat_old")
+                user = await store.user_by_id("user_old")
+                assert user is not None
+                new = await personal_tokens.create(
+                    store, user.id, personal_tokens.NewToken(name="new"), now, origin=ORIGIN
+                )
+            async with reading(engine) as store:
+                listed = {t.name: t.hint for t in await store.personal_tokens_of(user.id)}
+        finally:
+            await dispose(engine)
+    assert old is not None and old.hint is None
+    assert listed == {"old": None, "new": token_format.hint(new.secret)}

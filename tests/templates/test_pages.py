@@ -21,6 +21,9 @@ CONTROLS = {"input", "select", "textarea"}
 UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
 UNIT = r"\d+ (?:minute|hour|day|month|year)s?"
 RELATIVE_TIME = re.compile(rf"\bjust now\b|\bin a moment\b|\bin {UNIT}\b|\b{UNIT} ago\b")
+EXACT_DAY = re.compile(
+    r"\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}"
+)
 
 
 class Page(HTMLParser):
@@ -139,7 +142,8 @@ async def test_every_time_is_relative_with_the_exact_time_on_hover(
         assert not page.loose_times, f"{path} shows a time outside <time>: {page.loose_times}"
         for attrs, text in page.times:
             shown += 1
-            assert RELATIVE_TIME.search(text), (path, text)
+            # A relative time (`when`), or a day people plan by (`on_date`).
+            assert RELATIVE_TIME.search(text) or EXACT_DAY.fullmatch(text), (path, text)
             assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", attrs["title"]), path
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", attrs["datetime"]), path
     assert shown >= 10
@@ -147,12 +151,15 @@ async def test_every_time_is_relative_with_the_exact_time_on_hover(
 
 def test_the_templates_show_every_time_through_the_when_macro() -> None:
     """A timestamp (`…_at`) is written by `when(…)`, which gives the relative time and
-    the exact one on hover; only screen-reader text may spell a time out exactly."""
+    the exact one on hover, or by `on_date(…)` for a day people plan by (an expiry);
+    only screen-reader text may spell a time out exactly."""
     offenders = []
     for template in TEMPLATES.rglob("*.html"):
         for expression in re.findall(r"{{(.*?)}}", template.read_text(), re.S):
             expression = expression.strip()
-            if re.search(r"\w_at\b", expression) and not expression.startswith("when("):
+            if re.search(r"\w_at\b", expression) and not expression.startswith(
+                ("when(", "on_date(")
+            ):
                 if "| exact_time" not in expression:
                     offenders.append(f"{template.name}: {{{{ {expression} }}}}")
             if "| ago" in expression and template.name != "_macros.html":
@@ -179,7 +186,7 @@ async def test_destructive_buttons_stand_behind_a_confirmation(pages: dict[str, 
 async def test_empty_states_say_what_to_do_next(client: httpx.AsyncClient) -> None:
     await sign_up(client)
     developer = Page((await client.get("/settings/developer")).text)
-    assert ("/settings/developer/tokens/new", "Generate a new token") in developer.links
+    assert ("/settings/developer/tokens/new", "Create a token") in developer.links
     assert ("/settings/developer/applications/new", "Register an application") in developer.links
     authorized = (await client.get("/settings/authorized-applications")).text
     assert "You have not authorized any application. When an application asks" in authorized

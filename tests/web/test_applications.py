@@ -146,8 +146,8 @@ async def test_a_public_app_gets_no_secret(client: httpx.AsyncClient) -> None:
     assert "has no client secret" in shown.text and "PKCE" in shown.text
     assert "Generate a new client secret" not in shown.text
     refused = await submit(client, page, f"{page}/secrets")
-    assert refused.status_code == 400
-    assert "uses PKCE instead" in refused.text
+    assert refused.status_code == 303 and refused.headers["location"] == page
+    assert "uses PKCE instead" in (await client.get(page)).text
 
 
 async def test_each_bad_redirect_uri_line_gets_its_own_message_and_nothing_is_saved(
@@ -171,6 +171,15 @@ async def test_each_bad_redirect_uri_line_gets_its_own_message_and_nothing_is_sa
     )
 
 
+async def test_an_empty_redirect_uri_field_asks_for_one(client: httpx.AsyncClient) -> None:
+    await sign_up(client)
+    response = await submit(client, NEW, name="App", redirect_uris="  \n", client_type="public")
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    assert "Enter at least one redirect URI." in text
+    assert "Line 1" not in text
+
+
 async def test_rotation_two_secrets_both_work_then_only_the_second(
     client: httpx.AsyncClient, clock: Clock
 ) -> None:
@@ -189,12 +198,21 @@ async def test_rotation_two_secrets_both_work_then_only_the_second(
     assert await auth(client, client_id, first, clock)
     assert await auth(client, client_id, second, clock)
 
-    refused = await submit(client, page, f"{page}/secrets")
-    assert refused.status_code == 409
-    assert "already has 2 client secrets" in refused.text
-    assert not _SECRET.search(refused.text)
-
+    # At the limit the page offers no new secret, and says why; each secret shows its hint
+    # (oldest first) instead of "older" and "newer".
     listed = (await client.get(page)).text
+    assert "Generate a new client secret" not in listed
+    assert "has 2 client secrets, the most it can have" in listed
+    hints = re.findall(r'<code class="credential-hint">([^<]+)</code>', listed)
+    assert hints == [token_format.hint(first), token_format.hint(second)]
+    assert "(older)" not in listed and "(newer)" not in listed
+    # A POST at the limit anyway (an old tab) goes back to the page with the reason.
+    refused = await client.post(f"{page}/secrets", data={"csrf_token": csrf_token(listed)})
+    assert refused.status_code == 303 and refused.headers["location"] == page
+    back = (await client.get(page)).text
+    assert "already has 2 client secrets" in back
+    assert not _SECRET.search(back)
+
     delete_links = re.findall(rf'href="({page}/secrets/secret_[0-9A-Za-z]+/delete)"', listed)
     assert len(delete_links) == 2
     confirm = await client.get(delete_links[0])

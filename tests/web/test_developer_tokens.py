@@ -13,14 +13,22 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from paced.core import token_format
 from paced.core.ids import digest
 from paced.settings import Settings
 from paced.storage.engine import dispose
+from paced.storage.models import personal_tokens
 from tests.conftest import Clock
 from tests.helpers import csrf_token, sign_up, submit
 
 NEW = "/settings/developer/tokens/new"
 TOKEN = re.compile(r"pt_secret_[0-9A-Za-z]{36}")
+
+
+def on_day(iso: str, day: str) -> str:
+    """An expiry as the pages write it: the day, with the exact time on hover."""
+    exact = iso.replace("T", " ").replace("Z", " UTC")
+    return f'<time datetime="{iso}" title="{exact}">{day}</time>'
 
 
 def engine_of(app: FastAPI) -> AsyncEngine:
@@ -65,7 +73,7 @@ async def test_the_empty_state_says_what_to_do(client: httpx.AsyncClient) -> Non
     assert page.status_code == 200
     assert "You have no personal access tokens yet." in page.text
     assert 'href="/settings/developer/tokens/new"' in page.text
-    assert "Generate new token" in page.text
+    assert "Create a token" in page.text
     assert 'href="/settings/developer">Developer settings</a>' in page.text
     assert "OAuth applications" in page.text
     assert 'href="/settings/developer/applications/new"' in page.text
@@ -84,14 +92,16 @@ async def test_the_form_offers_name_scopes_and_expiry_with_30_days_preselected(
         assert f'name="scopes" value="{scope}" checked' in page.text
         assert words in page.text
     options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]+)</option>', page.text)
+    # Each choice says the day it ends on (the clock reads 15 January 2026, 12:00 UTC).
     assert options == [
-        ("7", "", "7 days"),
-        ("30", " selected", "30 days"),
-        ("60", "", "60 days"),
-        ("90", "", "90 days"),
+        ("7", "", "7 days: expires on 22 January 2026"),
+        ("30", " selected", "30 days: expires on 14 February 2026"),
+        ("60", "", "60 days: expires on 16 March 2026"),
+        ("90", "", "90 days: expires on 15 April 2026"),
         ("custom", "", "Custom date"),
-        ("none", "", "No expiration"),
+        ("none", "", "No expiration (not recommended)"),
     ]
+    assert "is a deliberate choice" in page.text
     assert '<label for="expiration_date">Custom expiration date</label>' in page.text
     assert 'type="date"' in page.text
 
@@ -128,10 +138,13 @@ async def test_a_new_token_is_shown_once_and_never_again(
     # Reloading the page shows it no more, nor does the list.
     again = await client.get(response.headers["location"])
     assert again.status_code == 200 and again.headers["cache-control"] == "no-store"
-    assert "pt_secret_" not in again.text
+    assert not TOKEN.search(again.text) and secret not in again.text
     assert "This token is no longer shown" in again.text
     listing = await client.get("/settings/developer")
-    assert "pt_secret_" not in listing.text and "laptop" in listing.text
+    assert not TOKEN.search(listing.text) and "laptop" in listing.text
+    # The list shows its hint, so that a person can tell which token a leaked value is.
+    assert token_format.hint(secret) in listing.text and token_format.hint(secret) in shown.text
+    assert f"It expires on {on_day('2026-01-22T12:00:00Z', '22 January 2026')}" in shown.text
 
 
 async def test_a_replayed_cookie_shows_nothing_to_another_user_or_after_five_minutes(
@@ -164,7 +177,7 @@ async def test_the_list_shows_each_token_with_its_state(
     await client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     clock.advance(days=8)
     page = (await client.get("/settings/developer")).text
-    rows = dict(re.findall(r'<tr id="(pat_[0-9A-Za-z]{24})">(.*?)</tr>', page, re.S))
+    rows = dict(re.findall(r'<tr id="(pat_[0-9A-Za-z]{24})"[^>]*>(.*?)</tr>', page, re.S))
     assert len(rows) == 2
     ci = next(row for row in rows.values() if "ci deploys" in row)
     forever = next(row for row in rows.values() if "forever" in row)
@@ -176,10 +189,56 @@ async def test_the_list_shows_each_token_with_its_state(
     assert '<td data-label="Last used"><time datetime="2026-01-15T12:00:00Z"' in ci
     assert 'title="2026-01-15 12:00:00 UTC"' in ci
     assert '<td data-label="Last used">never</td>' in forever
-    assert '<td data-label="Expires">never</td>' in forever
-    assert '<td data-label="Expires"><time datetime="2026-01-22T12:00:00Z"' in ci
-    # Only active tokens offer to be revoked.
+    # Expiry is the exact day, in the user's time zone; no expiration stands out.
+    assert '<td data-label="Expiry"><span class="badge warning">No expiration</span>' in forever
+    expired = (
+        f'<td data-label="Expiry">Expired on {on_day("2026-01-22T12:00:00Z", "22 January 2026")}'
+    )
+    assert expired in ci
+    # Only active tokens offer to be revoked; the others are greyed.
     assert "/revoke" in forever and "/revoke" not in ci
+    assert re.search(r'<tr id="pat_\w+" class="inactive">\s*<td data-label="Name">ci deploys', page)
+    assert re.search(r'<tr id="pat_\w+">\s*<td data-label="Name">forever', page)
+
+
+async def test_revoked_and_expired_tokens_can_be_hidden_without_javascript(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
+    await sign_up(client)
+    await create_token(client, "short", expiration="7")
+    await create_token(client, "kept", expiration="30")
+    page = (await client.get("/settings/developer")).text
+    assert "revoked and expired" not in page  # nothing to hide yet
+    clock.advance(days=8)
+    page = (await client.get("/settings/developer")).text
+    assert (
+        '<a href="/settings/developer?tokens=active">Hide revoked and expired tokens (1)</a>'
+        in page
+    )
+    assert ">short</td>" in page and ">kept</td>" in page
+    hidden = (await client.get("/settings/developer?tokens=active")).text
+    assert ">short</td>" not in hidden and ">kept</td>" in hidden
+    assert '<a href="/settings/developer">Show revoked and expired tokens (1)</a>' in hidden
+
+
+async def test_expiry_dates_are_days_in_the_users_time_zone(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
+    """12:00 UTC on 15 January is already the 16th in Auckland (UTC+13)."""
+    await sign_up(client)
+    response = await submit(
+        client,
+        "/settings/account",
+        "/settings/account/profile",
+        name="Ann",
+        time_zone="Pacific/Auckland",
+    )
+    assert response.status_code == 303
+    form = (await client.get(NEW)).text
+    assert "7 days: expires on 23 January 2026" in form and "Pacific/Auckland" in form
+    await create_token(client, "ci", expiration="7")
+    page = (await client.get("/settings/developer")).text
+    assert f"Expires on {on_day('2026-01-22T12:00:00Z', '23 January 2026')}" in page
 
 
 @pytest.mark.parametrize(
@@ -228,7 +287,7 @@ async def test_a_custom_date_sets_the_expiry(client: httpx.AsyncClient) -> None:
     await sign_up(client)
     await create_token(client, expiration="custom", expiration_date="2026-02-01")
     page = (await client.get("/settings/developer")).text
-    assert '<td data-label="Expires"><time datetime="2026-02-02T00:00:00Z"' in page
+    assert f"Expires on {on_day('2026-02-02T00:00:00Z', '2 February 2026')}" in page
 
 
 async def test_the_form_needs_a_csrf_token(client: httpx.AsyncClient) -> None:
@@ -328,3 +387,15 @@ async def test_the_same_cookie_sent_twice_at_once_shows_the_token_once(
     page = response.headers["location"]
     pages = await asyncio.gather(*(client.get(page) for _ in range(4)))
     assert sum(bool(TOKEN.search(shown.text)) for shown in pages) == 1
+
+
+async def test_a_token_made_before_hints_were_kept_shows_the_bare_prefix(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await sign_up(client)
+    secret = await create_token(client, "old one")
+    async with engine_of(app).begin() as connection:
+        await connection.execute(personal_tokens.update().values(hint=None))  # as 0006 left it
+    page = (await client.get("/settings/developer")).text
+    assert '<td data-label="Token"><code class="credential-hint">pt_secret_…</code></td>' in page
+    assert token_format.hint(secret) not in page

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.core import security_log
+from paced.core import security_log, token_format
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
 from paced.storage.security_log import AuditQuery
@@ -137,7 +137,17 @@ async def test_personal_tokens_created_and_revoked_are_recorded_without_their_se
         ("personal_token_created", ann, ann),
         ("personal_token_revoked", ann, ann),
     ]
-    assert dict(recorded[1].detail) == {"token_id": token_id, "name": "backup", "scopes": ["read"]}
+    hint = token_format.hint(secret.group(0))
+    assert dict(recorded[1].detail) == {
+        "token_id": token_id,
+        "name": "backup",
+        "scopes": ["read"],
+        "hint": hint,
+    }
+    assert recorded[2].detail["hint"] == hint
+    # The page names the token by its hint, so that its owner can tell which one it was.
+    log = (await http.get("/settings/security-log")).text
+    assert log.count(hint) == 2
     assert secret.group(0) not in json.dumps([dict(e.detail) for e in recorded])
     for event in recorded:
         assert_from_the_browser(event)
@@ -185,7 +195,10 @@ async def test_an_apps_life_is_recorded_in_its_owners_log(
         "name": "Zapier",
         "client_id": client_id,
         "redirect_uris": [REDIRECT],
+        "hint": token_format.hint(first_secret),
     }
+    assert recorded[2].detail["hint"] == token_format.hint(second_secret.group(0))
+    assert recorded[3].detail["hint"] == token_format.hint(second_secret.group(0))
     assert recorded[1].detail["redirect_uris"] == [REDIRECT, "https://evil.example/cb"]
     assert recorded[-1].detail["name"] == "Zapier 2"
     text = json.dumps([dict(e.detail) for e in recorded])

@@ -64,7 +64,6 @@ async def _show(
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-    secret_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     async with reading(context.state.engine) as store:
@@ -75,7 +74,6 @@ async def _show(
         "max_secrets": apps.MAX_SECRETS,
         "values": values or _values(app),
         "errors": errors or {},
-        "secret_error": secret_error,
         "issuer": context.state.issuer,
     }
     return await reveal.render(
@@ -175,8 +173,9 @@ async def new_secret(app_id: str, request: Request, context: SignedIn) -> Respon
                 store, _owner(context).id, app_id, state.clock(), origin=origin_of(request)
             )
     except (Conflict, Invalid) as error:
-        app = await _owned(context, app_id)
-        return await _show(context, app, secret_error=error.description, status_code=error.status)
+        # Back to the page (a 303, so that a reload does not post again), saying why.
+        await _owned(context, app_id)
+        return redirect(context, page_of(app_id), flash=error.description)
     metrics.issued("client_secret")
     page = page_of(app_id)
     response = redirect(

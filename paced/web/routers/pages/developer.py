@@ -8,10 +8,10 @@ database, and never again on reload.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from paced.core import personal_tokens, scopes
@@ -47,12 +47,16 @@ def _user(context: ViewerContext) -> User:
 
 
 @router.get("/settings/developer")
-async def developer_settings(context: SignedIn) -> Response:
+async def developer_settings(context: SignedIn, tokens: str = Query("all")) -> Response:
+    """`?tokens=active` hides revoked and expired tokens (a link, so no JavaScript)."""
     user, now = _user(context), context.state.clock()
-    values: dict[str, Any] = {"now": now}
+    values: dict[str, Any] = {"now": now, "hide_inactive": tokens == "active"}
     async with reading(context.state.engine) as store:
         for load in SECTIONS:
             values.update(await load(store, user, now))
+    listed: list[personal_tokens.Listed] = values["tokens"]
+    values["active_count"] = sum(1 for row in listed if row.state == "active")
+    values["inactive_count"] = len(listed) - values["active_count"]
     return context.render("developer/index.html", values)
 
 
@@ -75,6 +79,11 @@ def _form_page(
             "values": {**defaults, **(values or {})},
             "errors": errors or {},
             "expiry_days": personal_tokens.EXPIRY_DAYS,
+            # What each choice means today: the exact date it expires on.
+            "expiry_dates": {
+                days: context.state.clock() + timedelta(days=days)
+                for days in personal_tokens.EXPIRY_DAYS
+            },
             "max_name": personal_tokens.MAX_NAME,
             "time_zone": _user(context).time_zone,
         },
