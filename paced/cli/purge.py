@@ -7,10 +7,12 @@ import time
 from datetime import timedelta
 
 from paced.cli.common import fail, load_settings, now, print_json
+from paced.core import token_expiry
 from paced.settings import Settings
 from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.storage.purge import Retention, purge
+from paced.storage.unit_of_work import unit_of_work
 
 
 def retention(settings: Settings) -> Retention:
@@ -23,11 +25,23 @@ def retention(settings: Settings) -> Retention:
     )
 
 
-async def _purge(settings: Settings) -> dict[str, int]:
+async def _purge(settings: Settings) -> tuple[dict[str, int], int]:
     engine = create_engine(settings.database_url, pool_size=2, timeout=settings.db_timeout)
     try:
         await upgrade(engine)
-        return await purge(engine, retention(settings), now(), batch_size=settings.purge_batch_size)
+        when = now()
+        deleted = await purge(
+            engine, retention(settings), when, batch_size=settings.purge_batch_size
+        )
+        # Owners of tokens that expire within a week are told, once per token; the
+        # running server's sender mails what is queued here.
+        notified = 0
+        while True:
+            async with unit_of_work(engine) as store:
+                told = await token_expiry.notify_batch(store, when, settings.policy())
+            notified += told
+            if told < token_expiry.BATCH:
+                return deleted, notified
     finally:
         await dispose(engine)
 
@@ -36,18 +50,20 @@ def purge_command() -> None:
     """Delete expired and long-revoked codes, tokens and sessions, and old security events.
 
     Works in short batches, so serving goes on; prints how many rows went from each table
-    as one JSON object.
+    as one JSON object. Also queues, once per token, a message to the owner of each
+    personal access token that expires within 7 days.
     """
     settings = load_settings()
     started = time.monotonic()
     try:
-        deleted = asyncio.run(_purge(settings))
+        deleted, notified = asyncio.run(_purge(settings))
     except OSError as error:
         fail(f"cannot reach the database: {error}")
     print_json(
         {
             "deleted": deleted,
             "total": sum(deleted.values()),
+            "expiry_notices": notified,
             "seconds": round(time.monotonic() - started, 3),
         }
     )

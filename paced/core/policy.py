@@ -20,3 +20,18 @@ class Policy:
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
     password_hashing: Hashing = DEFAULT
+    # One-time links mailed to an account's address.
+    email_verification_ttl: timedelta = timedelta(hours=24)
+    password_reset_ttl: timedelta = timedelta(hours=1)
+    # A personal access token's owner is told this long before it expires.
+    token_expiry_notice: timedelta = timedelta(days=7)
+    # The waits between a message's attempts; it is given up after the last (the sum is
+    # well over ten minutes: a mail server restarting is waited for).
+    mail_retry_delays: tuple[timedelta, ...] = (
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=4),
+    )

@@ -37,6 +37,14 @@ EventName = Literal[
     "grant_revoked",
     "refresh_token_reused",
     "authorization_code_replayed",
+    "email_verification_sent",
+    "email_verified",
+    "password_reset_requested",
+    "password_reset_link_created",
+    "password_reset",
+    "account_disabled",
+    "account_enabled",
+    "account_unlocked",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -58,6 +66,14 @@ TITLES: dict[str, str] = {
     "grant_revoked": "Application access revoked",
     "refresh_token_reused": "Refresh token used twice: access revoked",
     "authorization_code_replayed": "Authorization code used twice: access revoked",
+    "email_verification_sent": "Verification link sent to the email address",
+    "email_verified": "Email address verified",
+    "password_reset_requested": "Password reset link requested",
+    "password_reset_link_created": "Password reset link made by an operator",
+    "password_reset": "Password reset from a mailed link",
+    "account_disabled": "Account disabled by an operator",
+    "account_enabled": "Account enabled by an operator",
+    "account_unlocked": "Sign-in limit cleared by an operator",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.
