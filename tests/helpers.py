@@ -69,10 +69,10 @@ class MemoryMail:
     """The mail queue of a fake store: the messages it was given, in order."""
 
     async def queue_mail(self, mail: Mail, *, message_id: str) -> None:
-        self.__dict__.setdefault("mails", []).append(mail)
+        self.__dict__.setdefault("queued_mail", []).append(mail)
 
     def mails(self) -> list[Mail]:
-        found: list[Mail] = self.__dict__.get("mails", [])
+        found: list[Mail] = self.__dict__.get("queued_mail", [])
         return found
 
 

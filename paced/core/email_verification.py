@@ -32,7 +32,6 @@ async def send_link(
         store, user.id, "verify_email", now, policy.email_verification_ttl
     )
     await mail.queue(store, user.id, "verify_email", now, origin, {"link": link_path(token)})
-    await security_log.record(store, "email_verification_sent", now, origin, user_id=user.id)
 
 
 async def verify(store: VerificationStore, token: str, now: datetime, *, origin: Origin) -> bool:

@@ -51,7 +51,8 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     summary = json.loads(result.stdout)
-    assert list(summary) == ["deleted", "total", "seconds"]
+    assert list(summary) == ["deleted", "total", "expiry_notices", "seconds"]
+    assert summary["expiry_notices"] == 0
     assert summary["deleted"] == {
         "authorization_codes": 0,
         "access_tokens": 0,

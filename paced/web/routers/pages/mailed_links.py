@@ -25,8 +25,10 @@ from paced.web.origin import origin_of
 
 router = APIRouter(include_in_schema=False)
 
-# A page whose address holds a one-time token: kept out of caches and of referrers.
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# A page whose address holds a one-time token is kept out of caches; every page already
+# sends `Referrer-Policy: no-referrer` (paced.web.headers), so the token never leaves in
+# a Referer either.
+PRIVATE = {"Cache-Control": "no-store"}
 SENT = "/password/forgot/sent"
 
 

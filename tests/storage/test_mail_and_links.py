@@ -1,0 +1,140 @@
+"""The outbox and the one-time links on the real databases: one winner under
+concurrency, claims that never overlap, a link blanked once sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from paced.core import mail, one_time_links, password_reset
+from paced.core.errors import Invalid
+from paced.core.security_log import Origin
+from paced.storage.engine import create_engine, dispose
+from paced.storage.models import mail_queue
+from paced.storage.models import one_time_links as links_table
+from paced.storage.unit_of_work import reading, unit_of_work
+from tests.storage.test_grants import add_user
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await dispose(engine)
+
+
+async def test_a_reset_link_is_used_by_exactly_one_of_many_concurrent_requests(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    user_id = await add_user(engine, "ann@example.com")
+    async with unit_of_work(engine) as store:
+        token = await one_time_links.issue(
+            store, user_id, "password_reset", NOW, timedelta(hours=1)
+        )
+    # Several engines: on PostgreSQL, connections racing as nodes would.
+    engines = [create_engine(database_url) for _ in range(4)]
+
+    async def attempt(index: int) -> bool:
+        try:
+            async with unit_of_work(engines[index % 4]) as store:
+                await password_reset.reset(store, token, f"hash-{index}", NOW, origin=ORIGIN)
+        except Invalid:
+            return False
+        return True
+
+    try:
+        outcomes = await asyncio.gather(*(attempt(i) for i in range(12)))
+    finally:
+        for other in engines:
+            await dispose(other)
+    assert outcomes.count(True) == 1
+    async with reading(engine) as store:
+        credentials = await store.credentials_by_email("ann@example.com")
+        kinds = (await store.connection.execute(select(mail_queue.c.kind))).scalars().all()
+    assert credentials is not None
+    assert credentials.password_hash == f"hash-{outcomes.index(True)}"
+    assert credentials.user.email_verified_at == NOW
+    assert kinds == ["password_changed"]  # one message, from the one winner
+
+
+async def test_only_a_digest_of_the_link_is_stored(engine: AsyncEngine) -> None:
+    user_id = await add_user(engine, "ann@example.com")
+    async with unit_of_work(engine) as store:
+        token = await one_time_links.issue(store, user_id, "verify_email", NOW, timedelta(days=1))
+    async with reading(engine) as store:
+        rows = (await store.connection.execute(select(links_table))).all()
+    assert len(rows) == 1 and token not in str(rows[0])
+
+
+async def queue(engine: AsyncEngine, user_id: str, count: int) -> None:
+    async with unit_of_work(engine) as store:
+        for number in range(count):
+            await mail.queue(store, user_id, "verify_email", NOW, ORIGIN, {"link": f"/l/{number}"})
+
+
+async def test_concurrent_senders_never_claim_the_same_message(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    user_id = await add_user(engine, "ann@example.com")
+    await queue(engine, user_id, 30)
+    engines = [create_engine(database_url) for _ in range(3)]
+
+    async def claim(other: AsyncEngine) -> list[int]:
+        async with unit_of_work(other) as store:
+            found = await store.claim_due_mail(NOW, hold_until=NOW + timedelta(minutes=5), limit=20)
+        return [queued.id for queued in found]
+
+    try:
+        claims = await asyncio.gather(*(claim(other) for other in engines * 2))
+    finally:
+        for other in engines:
+            await dispose(other)
+    claimed = [mail_id for found in claims for mail_id in found]
+    assert len(claimed) == len(set(claimed)) == 30
+
+
+async def test_a_claimed_message_is_due_again_after_its_hold_and_sent_once(
+    engine: AsyncEngine,
+) -> None:
+    user_id = await add_user(engine, "ann@example.com")
+    await queue(engine, user_id, 1)
+    hold = NOW + timedelta(minutes=5)
+    async with unit_of_work(engine) as store:
+        (first,) = await store.claim_due_mail(NOW, hold_until=hold, limit=5)
+        assert await store.claim_due_mail(NOW, hold_until=hold, limit=5) == []
+    assert first.recipient == "ann@example.com" and first.detail == {"link": "/l/0"}
+    async with unit_of_work(engine) as store:  # its sender died: another takes it over
+        (again,) = await store.claim_due_mail(hold, hold_until=hold + timedelta(minutes=5), limit=5)
+        await store.mail_sent(again.id, hold)
+    async with reading(engine) as store:
+        row = (await store.connection.execute(select(mail_queue))).one()
+    assert row.sent_at == hold and row.next_attempt_at is None and row.attempts == 1
+    assert json.loads(row.detail) == {}  # the link is not kept once sent
+
+
+async def test_a_failed_message_keeps_its_error_and_waits_for_its_retry(
+    engine: AsyncEngine,
+) -> None:
+    user_id = await add_user(engine, "ann@example.com")
+    await queue(engine, user_id, 1)
+    async with unit_of_work(engine) as store:
+        (queued,) = await store.claim_due_mail(NOW, hold_until=NOW + timedelta(minutes=5), limit=5)
+        retry = NOW + timedelta(seconds=30)
+        await store.mail_failed(queued.id, NOW, retry_at=retry, error="SMTPResponseException: 451")
+        assert await store.claim_due_mail(NOW, hold_until=NOW, limit=5) == []
+        (again,) = await store.claim_due_mail(retry, hold_until=retry, limit=5)
+    assert again.attempts == 1
+    async with reading(engine) as store:
+        row = (await store.connection.execute(select(mail_queue))).one()
+    assert row.last_error == "SMTPResponseException: 451"
