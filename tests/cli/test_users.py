@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -98,3 +99,68 @@ def test_bad_input_exits_1_with_one_line(database_url: str, tmp_path: Path) -> N
 def test_wrong_usage_exits_2(database_url: str, tmp_path: Path) -> None:
     result = paced("users", "create", database_url=database_url, cwd=tmp_path)
     assert result.returncode == 2
+
+
+def make_user(database_url: str, tmp_path: Path, email: str = "ann@example.com") -> None:
+    made = paced(
+        "users",
+        "create",
+        "--email",
+        email,
+        "--password",
+        PASSWORD,
+        database_url=database_url,
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+
+
+PASSWORD = "correct horse battery"
+
+
+def test_disable_and_enable_print_the_account_and_an_unknown_email_exits_1(
+    database_url: str, tmp_path: Path
+) -> None:
+    make_user(database_url, tmp_path)
+    for command, disabled in (("disable", True), ("enable", False)):
+        result = paced("users", command, "ANN@example.com", database_url=database_url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        shown = json.loads(result.stdout)
+        assert shown["email"] == "ann@example.com" and shown["disabled"] is disabled
+        assert shown["id"].startswith("user_")
+    unknown = paced("users", "disable", "bob@example.com", database_url=database_url, cwd=tmp_path)
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    assert unknown.stderr.strip() == "no account has the email bob@example.com"
+    assert paced("users", "disable", database_url=database_url, cwd=tmp_path).returncode == 2
+
+
+def test_unlock_prints_when(database_url: str, tmp_path: Path) -> None:
+    make_user(database_url, tmp_path)
+    result = paced("users", "unlock", "ann@example.com", database_url=database_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["unlocked_at"].endswith("Z")
+
+
+def test_reset_password_prints_a_one_time_link_of_the_base_url(
+    database_url: str, tmp_path: Path
+) -> None:
+    make_user(database_url, tmp_path)
+    result = paced(
+        "users",
+        "reset-password",
+        "ann@example.com",
+        database_url=database_url,
+        cwd=tmp_path,
+        extra={"PACED_BASE_URL": "https://auth.paced.example"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    printed = json.loads(result.stdout)
+    assert list(printed) == ["reset_url"]
+    assert re.fullmatch(
+        r"https://auth\.paced\.example/password/reset/[\w-]{43}", printed["reset_url"]
+    )
+    unknown = paced(
+        "users", "reset-password", "bob@example.com", database_url=database_url, cwd=tmp_path
+    )
+    assert unknown.returncode == 1 and unknown.stdout == ""
