@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     purge_oauth_tokens_after_days: int = Field(30, ge=0)
     purge_personal_tokens_after_days: int = Field(90, ge=0)
     purge_security_events_after_days: int = Field(365, ge=1)
+    purge_mail_after_days: int = Field(30, ge=0)
     purge_batch_size: int = Field(1000, ge=1, le=10_000)
     # Mail (docs/accounts.md): SMTP when set, else one .eml file per message in the outbox.
     smtp_url: str = ""

@@ -22,6 +22,7 @@ def retention(settings: Settings) -> Retention:
         personal_tokens=timedelta(days=settings.purge_personal_tokens_after_days),
         session_idle=timedelta(days=settings.session_idle_days),
         security_events=timedelta(days=settings.purge_security_events_after_days),
+        mail=timedelta(days=settings.purge_mail_after_days),
     )
 
 

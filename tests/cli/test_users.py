@@ -1,10 +1,10 @@
-"""`paced users create` as SPEC §2 writes it."""
+"""`paced users`: create, disable, enable, unlock, reset-password."""
 
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

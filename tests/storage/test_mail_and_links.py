@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import mail, one_time_links, password_reset
 from paced.core.errors import Invalid
+from paced.core.ids import digest
 from paced.core.security_log import Origin
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import mail_queue
 from paced.storage.models import one_time_links as links_table
+from paced.storage.purge import Retention, purge
 from paced.storage.unit_of_work import reading, unit_of_work
 from tests.storage.test_grants import add_user
 
@@ -138,3 +140,25 @@ async def test_a_failed_message_keeps_its_error_and_waits_for_its_retry(
     async with reading(engine) as store:
         row = (await store.connection.execute(select(mail_queue))).one()
     assert row.last_error == "SMTPResponseException: 451"
+
+
+async def test_purge_deletes_used_links_and_old_sent_mail_only(engine: AsyncEngine) -> None:
+    user_id = await add_user(engine, "ann@example.com")
+    async with unit_of_work(engine) as store:
+        old = await one_time_links.issue(store, user_id, "password_reset", NOW, timedelta(hours=1))
+        await store.use_link(digest(old), "password_reset", NOW)
+        live = await one_time_links.issue(
+            store, user_id, "verify_email", NOW + timedelta(days=30), timedelta(days=1)
+        )
+    await queue(engine, user_id, 3)
+    async with unit_of_work(engine) as store:
+        first, second, _ = await store.claim_due_mail(NOW, hold_until=NOW, limit=3)
+        await store.mail_sent(first.id, NOW)
+        await store.mail_failed(second.id, NOW, retry_at=None, error="given up")
+    later = NOW + timedelta(days=31)
+    deleted = await purge(engine, Retention(), later)
+    assert deleted["one_time_links"] == 1 and deleted["mail_queue"] == 2
+    async with reading(engine) as store:
+        assert await store.link_by_digest(digest(live)) is not None
+        left = (await store.connection.execute(select(mail_queue.c.sent_at))).scalars().all()
+    assert left == [None]  # the message still due stays, however old
