@@ -3,8 +3,9 @@ again, and clear its failed-sign-in limit.
 
 A disabled account cannot sign in, its sessions end at once, and its tokens are refused
 from the very next request on every node: the Bearer check reads the flag with the token
-(`paced.storage.bearer`), so nothing has to be revoked, and enabling the account again
-brings its tokens back. Unlocking records the moment; sign-in failures counted before it
+(`paced.storage.bearer`). Its OAuth grants are revoked, so that no refresh token mints
+new access tokens for it; its personal access tokens are only refused, and work again
+once the account is enabled. Unlocking records the moment; sign-in failures counted before it
 no longer count (`paced.web.ratelimit.account_key`), on every node.
 """
 
@@ -18,10 +19,10 @@ from paced.core.accounts import AccountStore, find_credentials
 from paced.core.errors import NotFound
 from paced.core.records import User
 from paced.core.security_log import Origin
-from paced.core.store import AccountStatusStore, SessionStore
+from paced.core.store import AccountStatusStore, AuthorizedAppStore, SessionStore
 
 
-class StatusStore(AccountStore, SessionStore, AccountStatusStore, Protocol):
+class StatusStore(AccountStore, SessionStore, AccountStatusStore, AuthorizedAppStore, Protocol):
     pass
 
 
@@ -36,7 +37,17 @@ async def disable(store: StatusStore, email: str, now: datetime, *, origin: Orig
     user = await _user(store, email)
     await store.set_disabled(user.id, now)
     await sessions.end_all(store, user.id)
-    await security_log.record(store, "account_disabled", now, origin, user_id=user.id)
+    grants = await store.live_grants_with_apps(user.id)
+    for _, grant in grants:
+        await store.revoke_grant(grant.id, now)
+    await security_log.record(
+        store,
+        "account_disabled",
+        now,
+        origin,
+        user_id=user.id,
+        detail={"grants_revoked": len(grants)},
+    )
     return user
 
 

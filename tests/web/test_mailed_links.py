@@ -17,11 +17,12 @@ from paced.core import account_status
 from paced.core.security_log import COMMAND_LINE
 from paced.settings import Settings
 from paced.storage.engine import dispose
-from paced.storage.models import mail_queue, security_events
+from paced.storage.models import grants, mail_queue, security_events
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web.app import create_app
 from tests.conftest import Clock
 from tests.helpers import csrf_token, sign_up, submit
+from tests.token_rows import add_oauth_token, add_user
 from tests.web.test_api_v1 import assert_invalid_token, me
 
 PASSWORD = "correct horse battery"
@@ -318,3 +319,24 @@ async def test_unlock_clears_the_accounts_failed_sign_in_limit(
         opened = await submit(http, "/login", email="ann@example.com", password=PASSWORD)
         assert opened.status_code == 303
     assert "account_unlocked" in await event_names(strict_app)
+
+
+async def test_disabling_ends_the_accounts_oauth_grants_at_once(
+    client: httpx.AsyncClient, app: FastAPI, clock: Clock
+) -> None:
+    engine = app.state.paced.engine
+    user = await add_user(engine, clock())
+    oauth = await add_oauth_token(engine, user, clock())
+    assert (await me(client, f"Bearer {oauth.secret}")).status_code == 200
+    async with unit_of_work(engine) as store:
+        await account_status.disable(store, user.email, clock(), origin=COMMAND_LINE)
+    assert_invalid_token(
+        await me(client, f"Bearer {oauth.secret}"), "The access token was revoked."
+    )
+    async with reading(engine) as store:
+        revoked = (
+            await store.connection.execute(
+                select(grants.c.revoked_at).where(grants.c.id == oauth.grant_id)
+            )
+        ).scalar()
+    assert revoked == clock()
