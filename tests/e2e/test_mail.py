@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import insert, select
 
 from paced.storage.engine import create_engine, dispose
@@ -168,3 +168,48 @@ def test_a_message_queued_before_a_restart_is_sent_after_it(
     (message,) = inbox.messages
     assert message["Message-ID"] == "<left-by-a-dead-process@127.0.0.1>"
     assert message["Subject"] == "Your password was changed"
+
+
+@pytest.mark.browser
+def test_the_reset_pages_work_on_a_phone_without_javascript(
+    browser: Browser, server: str, tmp_path: Path
+) -> None:
+    signed_up_client(server, "Ann", "ann@example.com").close()
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, is_mobile=True, java_script_enabled=False
+    )
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+    wide: dict[str, int] = {}
+
+    def check(heading: str) -> None:
+        expect(phone.get_by_role("heading", level=1)).to_have_text(heading)
+        width: int = phone.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide[heading] = width
+
+    try:
+        phone.goto(f"{server}/login")
+        phone.get_by_role("link", name="Forgot your password?").click()
+        check("Reset your password")
+        phone.get_by_role("button", name="Send the link").click()
+        expect(phone.locator("#email-error")).to_be_visible()  # an empty address, beside it
+        phone.get_by_label("Email").fill("ann@example.com")
+        phone.get_by_role("button", name="Send the link").click()
+        check("Check your email")
+        outbox = tmp_path / "paced-outbox"
+        wait_for(lambda: outbox_messages(outbox, "Reset your password"), "reset message")
+        phone.goto(link_in(outbox_messages(outbox, "Reset your password")[0], server))
+        check("Choose a new password")
+        phone.get_by_label("New password").fill(NEW_PASSWORD)
+        phone.get_by_role("button", name="Set the new password").click()
+        expect(phone).to_have_url(f"{server}/login")
+        phone.get_by_label("Email").fill("ann@example.com")
+        phone.get_by_label("Password").fill(NEW_PASSWORD)
+        phone.get_by_role("button", name="Sign in").click()
+        expect(phone).to_have_url(f"{server}/settings/developer")
+        # Following a mailed link proved the address: no notice any more.
+        expect(phone.get_by_text("is not verified yet")).to_have_count(0)
+    finally:
+        context.close()
+    assert wide == {}

@@ -12,15 +12,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.core import mail, one_time_links, password_reset
+from paced.core import mail, one_time_links, password_reset, token_expiry
 from paced.core.errors import Invalid
 from paced.core.ids import digest
+from paced.core.policy import Policy
 from paced.core.security_log import Origin
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import mail_queue
 from paced.storage.models import one_time_links as links_table
 from paced.storage.purge import Retention, purge
 from paced.storage.unit_of_work import reading, unit_of_work
+from tests import token_rows
 from tests.storage.test_grants import add_user
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -162,3 +164,35 @@ async def test_purge_deletes_used_links_and_old_sent_mail_only(engine: AsyncEngi
         assert await store.link_by_digest(digest(live)) is not None
         left = (await store.connection.execute(select(mail_queue.c.sent_at))).scalars().all()
     assert left == [None]  # the message still due stays, however old
+
+
+async def test_owners_of_tokens_expiring_within_a_week_are_told_once(
+    engine: AsyncEngine,
+) -> None:
+    user = await token_rows.add_user(engine, NOW)
+    soon = await token_rows.add_personal_token(
+        engine, user, NOW, expires_at=NOW + timedelta(days=9)
+    )
+    await token_rows.add_personal_token(engine, user, NOW, expires_at=NOW + timedelta(days=30))
+    await token_rows.add_personal_token(engine, user, NOW)  # never expires
+    revoked = await token_rows.add_personal_token(
+        engine, user, NOW, expires_at=NOW + timedelta(days=9)
+    )
+    async with unit_of_work(engine) as store:
+        await store.revoke_personal_token(revoked.token.id, NOW)
+    later = NOW + timedelta(days=3)  # `soon` has six days left
+    assert [await told(engine, later) for _ in range(2)] == [1, 0]
+    expiring = [m for m in await queued_kinds(engine) if m[0] == "token_expiring"]
+    assert expiring == [("token_expiring", soon.token.id)]
+    assert await told(engine, NOW + timedelta(days=10)) == 0  # `soon` expired: told already
+
+
+async def told(engine: AsyncEngine, now: datetime) -> int:
+    async with unit_of_work(engine) as store:
+        return await token_expiry.notify_batch(store, now, Policy())
+
+
+async def queued_kinds(engine: AsyncEngine) -> list[tuple[str, object]]:
+    async with reading(engine) as store:
+        rows = (await store.connection.execute(select(mail_queue).order_by(mail_queue.c.id))).all()
+    return [(row.kind, json.loads(row.detail).get("token_id")) for row in rows]
