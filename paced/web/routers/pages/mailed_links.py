@@ -119,6 +119,11 @@ async def reset(token: str, request: Request, context: Viewer) -> Response:
     form = await checked_form(request, context)
     state = context.state
     password = text(form, "password", 4096)
+    # A link that cannot be used costs no password hash (nor lets anyone make us hash).
+    async with reading(state.engine) as store:
+        link = await one_time_links.valid(store, token, "password_reset", state.clock())
+    if link is None:
+        return _unusable(context, "accounts/reset.html")
     try:
         passwords.check_rules(password, field="password")
         new_hash = await passwords.hasher(state.policy.password_hashing).hash(password)
