@@ -3,6 +3,8 @@
 A message is claimed by a conditional UPDATE that moves its due time ahead (the row
 count names the sender that won), so several senders, on several nodes, never send one
 message twice while they run; one that dies holding a message leaves it due again later.
+On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so that concurrent senders
+share the due messages instead of queueing for the same ones.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class MailRows:
                 .where(_q.next_attempt_at <= now)
                 .order_by(_q.next_attempt_at, _q.id)
                 .limit(limit)
+                # PostgreSQL: pass over rows another sender is claiming, rather than all
+                # wait for the same ones (SQLite has one writer at a time anyway).
+                .with_for_update(skip_locked=True)
             )
         ).scalars()
         claimed = []
