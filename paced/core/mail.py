@@ -64,7 +64,8 @@ class QueuedMail:
 
 class MailQueue(Protocol):
     async def queue_mail(self, mail: Mail, *, message_id: str) -> None:
-        """Insert the message for the account's current address, due at once."""
+        """Insert the message for the account's current address, due at once; nothing
+        when there is no such account."""
         ...
 
 

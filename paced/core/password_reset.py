@@ -1,10 +1,13 @@
 """Setting a new password from a link mailed to the account's address.
 
-`/password/forgot` answers the same page whatever the address, and does the same work:
-an unknown address is hashed into a link token that is never stored, and recorded in the
-security log as an event of no account, as a failed sign-in is (OWASP Forgot Password
-Cheat Sheet). The link is valid an hour and once; setting a password from it ends every
-session of the account and every other reset link, is recorded, and is told by mail.
+`/password/forgot` answers the same page whatever the address, and does nearly the same
+work: for an unknown address a random link's digest is looked up and a message queued
+for no account (storage finds no address and stores nothing), and the request is
+recorded in the security log as an event of no account, as a failed sign-in is (OWASP
+Forgot Password Cheat Sheet).
+
+The link is valid an hour and once; setting a password from it ends every session of
+the account and every other reset link, is recorded, and is told by mail.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ async def request_link(
     work and nothing sent. The caller answers the same page either way."""
     credentials = await find_credentials(store, email)
     if credentials is None or credentials.disabled:
-        digest(secrets.token_urlsafe(32))  # the work of a link, for an equal answer time
+        # The statements of a link and its message, finding nothing, for an equal time.
+        await store.link_by_digest(digest(secrets.token_urlsafe(32)))
+        await mail.queue(store, "user_none", "password_reset", now, origin)
         await security_log.record(
             store,
             "password_reset_requested",
