@@ -96,6 +96,12 @@ def test_forgot_mail_reset_and_sign_in_in_a_browser(
     page.goto(link)  # once only
     expect(page.get_by_role("alert")).to_contain_text("This link cannot be used")
     wait_for(lambda: outbox_messages(outbox, "Your password was changed"), "notice")
+    # The link's token is in its message only: not in the server's log, nor in the notice.
+    token = link.rsplit("/", 1)[1]
+    (log,) = tmp_path.glob("serve-*.log")
+    assert "/password/reset/{token}" in log.read_text() and token not in log.read_text()
+    (notice,) = outbox_messages(outbox, "Your password was changed")
+    assert token not in notice.as_string()
 
 
 def test_sign_up_mail_arrives_over_smtp_and_its_link_verifies(
