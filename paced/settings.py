@@ -84,10 +84,20 @@ class Settings(BaseSettings):
     purge_oauth_tokens_after_days: int = Field(30, ge=0)
     purge_personal_tokens_after_days: int = Field(90, ge=0)
     purge_security_events_after_days: int = Field(365, ge=1)
+    purge_mail_after_days: int = Field(30, ge=0)
     purge_batch_size: int = Field(1000, ge=1, le=10_000)
     # Seconds without use (since creation, if never used) after which `paced purge`
     # revokes a personal access token and tells its owner; 0: never.
     pat_unused_revoke_after: int = Field(31_536_000, ge=0)
+    # Mail (docs/accounts.md): SMTP when set, else one .eml file per message in the outbox.
+    smtp_url: str = ""
+    mail_outbox: str = "./paced-outbox"
+    mail_from: str = ""  # default: Paced Email <no-reply@HOST of the base URL>
+    # Password reset links asked for, per address (whether or not it has an account) and
+    # per IP; verification links sent again, per account.
+    rate_limit_password_reset_per_account: str = "5/hour"  # noqa: S105 (a limit)
+    rate_limit_password_reset_per_ip: str = "20/hour"  # noqa: S105
+    rate_limit_verification_per_account: str = "5/hour"
     # Input limits (docs/operations.md): a request's body, and its request line and
     # headers together, in bytes.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -103,6 +113,9 @@ class Settings(BaseSettings):
         "rate_limit_token_per_ip",
         "rate_limit_bearer_failures_per_ip",
         "rate_limit_credential_reports_per_ip",
+        "rate_limit_password_reset_per_account",
+        "rate_limit_password_reset_per_ip",
+        "rate_limit_verification_per_account",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -117,6 +130,16 @@ class Settings(BaseSettings):
     def _redis(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://")):
             raise ValueError("PACED_REDIS_URL must start with redis:// or rediss://")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            urlsplit(value).scheme not in ("smtp", "smtps") or not urlsplit(value).hostname
+        ):
+            raise ValueError("PACED_SMTP_URL must be smtp://user:pass@host:587 or smtps://…:465")
         return value
 
     @field_validator("trusted_proxies")

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from paced.core.mail import Mail
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
 from paced.storage.engine import inline
@@ -62,6 +63,17 @@ class MemoryLog:
 
     def event_names(self) -> list[str]:
         return [event.event for event in self.__dict__.get("events", [])]
+
+
+class MemoryMail:
+    """The mail queue of a fake store: the messages it was given, in order."""
+
+    async def queue_mail(self, mail: Mail, *, message_id: str) -> None:
+        self.__dict__.setdefault("queued_mail", []).append(mail)
+
+    def mails(self) -> list[Mail]:
+        found: list[Mail] = self.__dict__.get("queued_mail", [])
+        return found
 
 
 def statement_engines(engine: AsyncEngine) -> list[Engine]:

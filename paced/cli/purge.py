@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.cli.common import fail, load_settings, now, print_json
-from paced.core import unused_tokens
+from paced.core import token_expiry, unused_tokens
 from paced.settings import Settings
 from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
@@ -25,6 +25,7 @@ def retention(settings: Settings) -> Retention:
         personal_tokens=timedelta(days=settings.purge_personal_tokens_after_days),
         session_idle=timedelta(days=settings.session_idle_days),
         security_events=timedelta(days=settings.purge_security_events_after_days),
+        mail=timedelta(days=settings.purge_mail_after_days),
     )
 
 
@@ -45,14 +46,22 @@ async def revoke_unused(engine: AsyncEngine, settings: Settings, at: datetime) -
             return revoked
 
 
-async def _purge(settings: Settings) -> tuple[int, dict[str, int]]:
+async def _purge(settings: Settings) -> tuple[int, dict[str, int], int]:
     engine = create_engine(settings.database_url, pool_size=2, timeout=settings.db_timeout)
     try:
         await upgrade(engine)
         at = now()
         revoked = await revoke_unused(engine, settings, at)
         deleted = await purge(engine, retention(settings), at, batch_size=settings.purge_batch_size)
-        return revoked, deleted
+        # Owners of tokens that expire within a week are told, once per token; the
+        # running server's sender mails what is queued here.
+        notified = 0
+        while True:
+            async with unit_of_work(engine) as store:
+                told = await token_expiry.notify_batch(store, at, settings.policy())
+            notified += told
+            if told < token_expiry.BATCH:
+                return revoked, deleted, notified
     finally:
         await dispose(engine)
 
@@ -65,11 +74,13 @@ def purge_command() -> None:
     (PACED_PURGE_SECURITY_EVENTS_AFTER_DAYS). Works in short batches, so serving goes on;
     prints how many tokens it revoked and how many rows went from each table as one JSON
     object.
+    Also queues, once per token, a message to the owner of each personal access token
+    that expires within 7 days.
     """
     settings = load_settings()
     started = time.monotonic()
     try:
-        revoked, deleted = asyncio.run(_purge(settings))
+        revoked, deleted, notified = asyncio.run(_purge(settings))
     except OSError as error:
         fail(f"cannot reach the database: {error}")
     print_json(
@@ -77,6 +88,7 @@ def purge_command() -> None:
             "revoked": {"unused_personal_tokens": revoked},
             "deleted": deleted,
             "total": sum(deleted.values()),
+            "expiry_notices": notified,
             "seconds": round(time.monotonic() - started, 3),
         }
     )

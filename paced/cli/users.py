@@ -1,4 +1,4 @@
-"""`paced users create | list`."""
+"""`paced users create | list | disable | enable | unlock | reset-password`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,18 @@ from typing import Any
 
 import typer
 
-from paced.cli.common import iso, load_settings, now, print_json, print_table, read, reporting, run
-from paced.core import accounts
+from paced.cli.common import (
+    Command,
+    iso,
+    load_settings,
+    now,
+    print_json,
+    print_table,
+    read,
+    reporting,
+    run,
+)
+from paced.core import account_status, accounts, password_reset
 from paced.core.records import User
 from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
@@ -69,3 +79,49 @@ def list_users(
     rows = [("ID", "EMAIL", "NAME", "TIME ZONE", "CREATED")]
     rows += [(u.id, u.email, u.name, u.time_zone, iso(u.created_at) or "") for u in users]
     print_table(rows)
+
+
+def _status(user: User, **extra: object) -> None:
+    print_json({"id": user.id, "email": user.email, **extra})
+
+
+@app.command("disable", cls=Command)
+def disable(email: str = typer.Argument(..., help="The account's email address.")) -> None:
+    """Disable an account and refuse its tokens.
+
+    It cannot sign in, its sessions end, and its tokens are refused from the very next
+    request."""
+    user = run(lambda store: account_status.disable(store, email, now(), origin=COMMAND_LINE))
+    _status(user, disabled=True)
+
+
+@app.command("enable", cls=Command)
+def enable(email: str = typer.Argument(..., help="The account's email address.")) -> None:
+    """Enable a disabled account again.
+
+    Its tokens that were not revoked work again."""
+    user = run(lambda store: account_status.enable(store, email, now(), origin=COMMAND_LINE))
+    _status(user, disabled=False)
+
+
+@app.command("unlock", cls=Command)
+def unlock(email: str = typer.Argument(..., help="The account's email address.")) -> None:
+    """Clear the account's failed-sign-in limit, on every node."""
+    when = now()
+    user = run(lambda store: account_status.unlock(store, email, when, origin=COMMAND_LINE))
+    _status(user, unlocked_at=iso(when))
+
+
+@app.command("reset-password", cls=Command)
+def reset_password(email: str = typer.Argument(..., help="The account's email address.")) -> None:
+    """Print a one-time password reset link.
+
+    The link is valid for 1 hour and sets a new password for the account."""
+    settings = load_settings()
+    policy = settings.policy()
+
+    async def use_case(store: Store) -> str:
+        return await password_reset.operator_link(store, email, now(), policy, origin=COMMAND_LINE)
+
+    path = run(use_case)
+    print_json({"reset_url": settings.with_port("127.0.0.1", 8000).base_url + path})

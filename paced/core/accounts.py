@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import available_timezones
 
-from paced.core import passwords, security_log, sessions
+from paced.core import notifications, passwords, security_log, sessions
 from paced.core.errors import Conflict, Invalid
 from paced.core.ids import new_id
+from paced.core.mail import MailQueue
 from paced.core.records import Credentials, User
 from paced.core.security_log import Origin
 from paced.core.store import SecurityLog, SessionStore, UserStore
@@ -32,8 +33,9 @@ class AccountStore(UserStore, SecurityLog, Protocol):
     """Accounts, with the security log their sign-ins and changes are recorded in."""
 
 
-class PasswordChangeStore(AccountStore, SessionStore, Protocol):
-    """Accounts with their sessions, which a new password ends."""
+class PasswordChangeStore(AccountStore, SessionStore, MailQueue, Protocol):
+    """Accounts with their sessions, which a new password ends, and the mail that tells
+    of it."""
 
 
 def email_key(email: str) -> str:
@@ -203,6 +205,17 @@ async def log_in(
         )
         return None
     current = await _still_stands(store, check.credentials) if check.ok else None
+    if current is not None and current.disabled:
+        await security_log.record(
+            store,
+            "sign_in_failed",
+            now,
+            origin,
+            user_id=current.user.id,
+            actor=security_log.ANONYMOUS,
+            detail={"reason": "account disabled"},
+        )
+        return None
     if current is None:
         # Whoever typed the password is not known to be the account's owner.
         await security_log.record(
@@ -270,6 +283,7 @@ async def change_password(
     await store.set_password_hash(user.id, change.new_hash, now)
     await sessions.end_all(store, user.id, but=session_id)
     await security_log.record(store, "password_changed", now, origin, user_id=user.id)
+    await notifications.password_changed(store, user.id, now, origin)
 
 
 async def password_change_failed(

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from paced.core import security_log
+from paced.core import notifications, security_log
 from paced.core.authorization_request import AuthorizationErrorResponse, AuthorizationRequest
 from paced.core.errors import AccessDenied
 from paced.core.ids import digest, new_id
+from paced.core.mail import MailQueue
 from paced.core.policy import Policy
 from paced.core.records import Grant, User
 from paced.core.security_log import Origin
@@ -30,8 +31,9 @@ from paced.core.store import ConsentStore, SecurityLog
 CODE_BYTES = 32
 
 
-class ApprovalStore(ConsentStore, SecurityLog, Protocol):
-    """Approvals, recorded in the user's security log in the same transaction."""
+class ApprovalStore(ConsentStore, SecurityLog, MailQueue, Protocol):
+    """Approvals, recorded in the user's security log in the same transaction (and told
+    of by mail when the user consented on the screen)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +98,11 @@ async def approve(
     policy: Policy,
     *,
     origin: Origin,
+    consented: bool = False,
 ) -> Approval:
     """A new grant and its code, whether the user clicked Authorize or the screen was
-    skipped: every approval is a family of its own."""
+    skipped: every approval is a family of its own. `consented`: the user clicked
+    Authorize, which their mailbox is told of (a skipped screen authorized nothing new)."""
     grant = Grant(
         id=new_id("grant"),
         app_id=request.app.id,
@@ -133,6 +137,16 @@ async def approve(
             "scopes": list(grant.scopes),
         },
     )
+    if consented:
+        await notifications.app_authorized(
+            store,
+            user.id,
+            app_name=request.app.name,
+            client_id=request.app.client_id,
+            scopes=grant.scopes,
+            now=now,
+            origin=origin,
+        )
     return Approval(grant=grant, code=code, request=request)
 
 

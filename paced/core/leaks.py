@@ -16,7 +16,8 @@ holding the secret is proof enough that it leaked. What each kind of secret beco
                                          the owner rotates it (two secrets at a time)
 
 Each revocation is recorded in the owner's security log with the secret's hint, never
-the secret, in the same transaction; `notify` is where the owner is also told by mail.
+the secret, and the owner told by mail (`paced.core.notifications`), in the same
+transaction.
 A malformed value (prefix, length, alphabet or checksum) is skipped without a database
 read. The answer tells the reporter nothing of what was found.
 """
@@ -24,14 +25,15 @@ read. The answer tells the reporter nothing of what was found.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from paced.core import security_log, token_format
+from paced.core import notifications, security_log, token_format
 from paced.core.errors import InvalidRequest
 from paced.core.ids import digest
+from paced.core.mail import MailQueue
 from paced.core.records import App, PersonalToken
 from paced.core.security_log import Origin
 from paced.core.store import (
@@ -69,6 +71,7 @@ class LeakStore(
     GrantRevocation,
     ClientSecretOwners,
     SecurityLog,
+    MailQueue,
     Protocol,
 ):
     pass
@@ -88,9 +91,13 @@ class Revoked:
     app_id: str | None = None
 
 
-# Where the owner is told beyond the security log (by mail); called in the report's
-# unit of work, once per credential, after its event is recorded.
-Notify = Callable[[Revoked, datetime], Awaitable[None]]
+# What the owner's mail calls each kind of credential.
+_IN_WORDS: dict[str, str] = {
+    "personal_token": "personal access token",
+    "oauth_access_token": "OAuth access token",
+    "oauth_grant": "OAuth refresh token",
+    "client_secret": "client secret",
+}
 
 
 def parse_report(body: bytes) -> list[str]:
@@ -124,8 +131,6 @@ async def revoke_leaked(
     credentials: Sequence[str],
     now: datetime,
     origin: Origin,
-    *,
-    notify: Notify | None = None,
 ) -> list[Revoked]:
     """Revoke every live credential among `credentials`; what was found, for counters and
     notices (never for the reporter)."""
@@ -152,8 +157,15 @@ async def revoke_leaked(
                 "app_id": revoked.app_id,
             },
         )
-        if notify is not None:
-            await notify(revoked, now)
+        await notifications.credential_leaked(
+            store,
+            revoked.user_id,
+            now,
+            origin,
+            kind=_IN_WORDS[revoked.kind],
+            hint=revoked.hint,
+            name=revoked.name,
+        )
         found.append(revoked)
     return found
 

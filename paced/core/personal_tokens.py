@@ -13,10 +13,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from paced.core import notifications, security_log, token_format
 from paced.core import scopes as scope_rules
-from paced.core import security_log, token_format
 from paced.core.errors import Invalid, InvalidScope, NotFound
 from paced.core.ids import digest, new_id
+from paced.core.mail import MailQueue
 from paced.core.records import PersonalToken
 from paced.core.security_log import Origin
 from paced.core.store import PersonalTokenStore, SecurityLog
@@ -33,8 +34,9 @@ TokenState = Literal["active", "expired", "revoked"]
 NOT_FOUND = "There is no such token."
 
 
-class AuditedTokenStore(PersonalTokenStore, SecurityLog, Protocol):
-    """Creating and revoking tokens, recorded in the security log in the same transaction."""
+class AuditedTokenStore(PersonalTokenStore, SecurityLog, MailQueue, Protocol):
+    """Creating and revoking tokens, recorded in the security log in the same transaction
+    (and a new one told of by mail)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,7 @@ async def create(
     await security_log.record(
         store, "personal_token_created", now, origin, user_id=user_id, detail=_detail(token)
     )
+    await notifications.personal_token_created(store, token, token_format.hint(secret), now, origin)
     return IssuedToken(token=token, secret=secret)
 
 

@@ -22,3 +22,18 @@ class Policy:
     password_hashing: Hashing = DEFAULT
     # A personal access token unused this long is revoked by `paced purge`; None: never.
     personal_token_unused_revoke_after: timedelta | None = timedelta(days=365)
+    # One-time links mailed to an account's address.
+    email_verification_ttl: timedelta = timedelta(hours=24)
+    password_reset_ttl: timedelta = timedelta(hours=1)
+    # A personal access token's owner is told this long before it expires.
+    token_expiry_notice: timedelta = timedelta(days=7)
+    # The waits between a message's attempts; it is given up after the last (the sum is
+    # well over ten minutes: a mail server restarting is waited for).
+    mail_retry_delays: tuple[timedelta, ...] = (
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=4),
+    )

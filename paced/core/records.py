@@ -16,6 +16,8 @@ class User:
     time_zone: str
     created_at: datetime
     updated_at: datetime
+    # None until a link mailed to the address is followed (paced.core.email_verification).
+    email_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,10 @@ class Credentials:
 
     user: User
     password_hash: str
+    # An operator disabled the account (`paced users disable`): it cannot sign in.
+    disabled: bool = False
+    # The last `paced users unlock`: failures counted before it no longer count.
+    unlocked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

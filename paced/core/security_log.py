@@ -40,6 +40,13 @@ EventName = Literal[
     "credential_leaked",
     "client_secret_leaked",
     "personal_token_unused_revoked",
+    "email_verified",
+    "password_reset_requested",
+    "password_reset_link_created",
+    "password_reset",
+    "account_disabled",
+    "account_enabled",
+    "account_unlocked",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -64,6 +71,13 @@ TITLES: dict[str, str] = {
     "credential_leaked": "Credential reported leaked: revoked",
     "client_secret_leaked": "Client secret reported leaked: generate a new one",
     "personal_token_unused_revoked": "Personal access token revoked: unused for too long",
+    "email_verified": "Email address verified",
+    "password_reset_requested": "Password reset link requested",
+    "password_reset_link_created": "Password reset link made by an operator",
+    "password_reset": "Password reset from a mailed link",
+    "account_disabled": "Account disabled by an operator",
+    "account_enabled": "Account enabled by an operator",
+    "account_unlocked": "Sign-in limit cleared by an operator",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.

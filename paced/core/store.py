@@ -48,6 +48,18 @@ class UserStore(Protocol):
     ) -> None: ...
 
 
+class AccountStatusStore(Protocol):
+    """What an operator changes of an account, and what its mailed links confirm."""
+
+    async def set_email_verified(self, user_id: str, now: datetime) -> None:
+        """Set email_verified_at unless it is set already."""
+        ...
+
+    async def set_disabled(self, user_id: str, disabled_at: datetime | None) -> None: ...
+
+    async def set_sign_in_unlocked(self, user_id: str, now: datetime) -> None: ...
+
+
 class SessionStore(Protocol):
     async def add_session(
         self, *, digest: str, user_id: str, now: datetime, ip: str, user_agent: str

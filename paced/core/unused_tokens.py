@@ -3,8 +3,9 @@ old script or a laptop's shell history is a credential that only an attacker wil
 next. Unused means not used for `Policy.personal_token_unused_revoke_after` (a year by
 default), counted from the last use or, for a token never used, from its creation.
 
-Each revocation is recorded in the owner's security log in the same transaction, naming
-the token, so that the owner knows why a script stopped working.
+Each revocation is recorded in the owner's security log and told to the owner by mail in
+the same transaction, naming the token and its hint, so that the owner knows why a script
+stopped working.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from paced.core import security_log
+from paced.core import notifications, security_log
+from paced.core.mail import MailQueue
 from paced.core.records import PersonalToken
 from paced.core.security_log import Origin
 from paced.core.store import SecurityLog, UnusedPersonalTokens
@@ -21,7 +23,7 @@ from paced.core.store import SecurityLog, UnusedPersonalTokens
 PURGE = Origin(user_agent="paced purge", operator=True)
 
 
-class UnusedTokenStore(UnusedPersonalTokens, SecurityLog, Protocol):
+class UnusedTokenStore(UnusedPersonalTokens, SecurityLog, MailQueue, Protocol):
     pass
 
 
@@ -43,9 +45,11 @@ async def revoke_unused(
             detail={
                 "token_id": token.id,
                 "name": token.name,
+                "hint": token.hint,
                 "scopes": list(token.scopes),
                 "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
             },
         )
+        await notifications.token_unused_revoked(store, token, now)
         revoked.append(token)
     return revoked

@@ -41,7 +41,8 @@ _USER = "u.id, u.email, u.name, u.time_zone, u.created_at, u.updated_at"
 # ruff: noqa: S608
 
 PERSONAL = f"""
-SELECT {_USER}, t.id, t.digest, t.scopes, t.expires_at, t.revoked_at IS NOT NULL,
+SELECT {_USER}, t.id, t.digest, t.scopes, t.expires_at,
+       t.revoked_at IS NOT NULL OR u.disabled_at IS NOT NULL,
        t.last_used_at
 FROM personal_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.digest = ?
@@ -49,7 +50,8 @@ WHERE t.digest = ?
 
 OAUTH = f"""
 SELECT {_USER}, t.id, t.digest, t.scopes, t.expires_at,
-       t.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL, g.last_used_at,
+       t.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL OR u.disabled_at IS NOT NULL,
+       g.last_used_at,
        a.client_id, g.id
 FROM access_tokens t
 JOIN grants g ON g.id = t.grant_id

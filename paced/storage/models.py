@@ -81,6 +81,12 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     _at("created_at"),
     _at("updated_at"),
+    # When a link mailed to the address was followed (paced.core.email_verification).
+    _at("email_verified_at", nullable=True),
+    # An operator's `paced users disable`: no sign-in, no session, no token works.
+    _at("disabled_at", nullable=True),
+    # An operator's `paced users unlock`: sign-in failures before it no longer count.
+    _at("sign_in_unlocked_at", nullable=True),
 )
 
 sessions = Table(
@@ -111,6 +117,8 @@ personal_tokens = Table(
     # The secret's public hint (paced.core.token_format.hint); NULL on rows made before
     # it was kept.
     Column("hint", String(32), nullable=True),
+    # When its owner was told it expires soon (once per token).
+    _at("expiry_notified_at", nullable=True),
 )
 
 apps = Table(
@@ -227,3 +235,45 @@ Index(
 )
 Index("ix_security_events_event_created_at", security_events.c.event, security_events.c.created_at)
 Index("ix_security_events_created_at", security_events.c.created_at)
+
+# One-time links mailed to an account's address (paced.core.one_time_links): only the
+# token's digest is kept; `used_at` is set once, by a conditional UPDATE.
+one_time_links = Table(
+    "one_time_links",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    _owner("user_id", "users"),
+    Column("purpose", String(20), nullable=False),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+)
+
+# The outbox (paced.mail): a message is queued in the transaction of the change it tells
+# of, and sent by the server's sender task, which claims due rows with a conditional
+# UPDATE (any node may). `detail` is a JSON object; the one-time link it may hold is
+# blanked once the message is sent.
+mail_queue = Table(
+    "mail_queue",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("message_id", String(100), nullable=False, unique=True),
+    Column("user_id", String(40), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("recipient", String(254), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("ip", String(45), nullable=False),
+    Column("user_agent", String(300), nullable=False),
+    Column("detail", Text, nullable=False),
+    _at("created_at"),
+    _at("next_attempt_at", nullable=True),  # NULL once sent or given up
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(300), nullable=False),
+    _at("sent_at", nullable=True),
+)
+
+Index("ix_mail_queue_next_attempt_at", mail_queue.c.next_attempt_at)

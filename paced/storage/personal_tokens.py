@@ -117,6 +117,35 @@ class PersonalTokenRows:
         )
         return result.rowcount == 1
 
+    # --- ExpiringTokens ----------------------------------------------------------------
+
+    async def tokens_expiring(
+        self, now: datetime, before: datetime, *, limit: int
+    ) -> list[PersonalToken]:
+        t = personal_tokens.c
+        rows = await self.connection.execute(
+            select(*COLUMNS)
+            .where(
+                t.revoked_at.is_(None),
+                t.expiry_notified_at.is_(None),
+                t.expires_at > now,
+                t.expires_at <= before,
+            )
+            .order_by(t.expires_at)
+            .limit(limit)
+        )
+        return [personal_token_from(row) for row in rows]
+
+    async def mark_expiry_notified(self, token_id: str, now: datetime) -> bool:
+        t = personal_tokens.c
+        result = await self.connection.execute(
+            update(personal_tokens)
+            .where(t.id == token_id, t.expiry_notified_at.is_(None))
+            .values(expiry_notified_at=now)
+        )
+        return result.rowcount == 1
+
+
 
 def _unused_since(since: datetime) -> ColumnElement[bool]:
     t = personal_tokens.c

@@ -18,6 +18,8 @@ What goes, and when (`Retention`, from settings):
                          Developer settings shows them, as history
     sessions             idle for `session_idle` (they no longer sign anyone in)
     security_events      older than `security_events`
+    one_time_links       used or expired more than `codes` ago
+    mail_queue           sent or given up more than `mail` ago
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.storage.engine import READ
@@ -34,6 +36,8 @@ from paced.storage.models import (
     access_tokens,
     authorization_codes,
     grants,
+    mail_queue,
+    one_time_links,
     personal_tokens,
     refresh_tokens,
     security_events,
@@ -50,6 +54,7 @@ class Retention:
     personal_tokens: timedelta = timedelta(days=90)
     session_idle: timedelta = timedelta(days=14)
     security_events: timedelta = timedelta(days=365)
+    mail: timedelta = timedelta(days=30)
 
 
 def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bool]]]:
@@ -67,6 +72,14 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
         ),
         (sessions, sessions.c.last_seen_at <= now - keep.session_idle),
         (security_events, security_events.c.created_at < now - keep.security_events),
+        (
+            one_time_links,
+            or_(one_time_links.c.used_at < code, one_time_links.c.expires_at < code),
+        ),
+        (
+            mail_queue,
+            and_(mail_queue.c.next_attempt_at.is_(None), mail_queue.c.created_at < now - keep.mail),
+        ),
     ]
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from paced.storage.apps import AppRows
 from paced.storage.grants import GrantRows
 from paced.storage.inline import StorageConnection
+from paced.storage.mail import MailRows
 from paced.storage.oauth_tokens import OAuthTokenRows
+from paced.storage.one_time_links import LinkRows
 from paced.storage.personal_tokens import PersonalTokenRows
 from paced.storage.security_log import SecurityEventRows
 from paced.storage.users import SessionRows, UserRows
@@ -22,6 +24,8 @@ class Store(
     PersonalTokenRows,
     OAuthTokenRows,
     SecurityEventRows,
+    LinkRows,
+    MailRows,
 ):
     def __init__(self, connection: StorageConnection) -> None:
         self.connection = connection

@@ -19,6 +19,7 @@ USER_COLUMNS = (
     users.c.time_zone,
     users.c.created_at,
     users.c.updated_at,
+    users.c.email_verified_at,
 )
 
 
@@ -30,6 +31,7 @@ def user_from(row: Any) -> User:
         time_zone=row.time_zone,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        email_verified_at=row.email_verified_at,
     )
 
 
@@ -57,10 +59,22 @@ class UserRows:
     async def credentials_by_email(self, email_key: str) -> Credentials | None:
         row = (
             await self.connection.execute(
-                select(*USER_COLUMNS, users.c.password_hash).where(users.c.email_key == email_key)
+                select(
+                    *USER_COLUMNS,
+                    users.c.password_hash,
+                    users.c.disabled_at,
+                    users.c.sign_in_unlocked_at,
+                ).where(users.c.email_key == email_key)
             )
         ).first()
-        return Credentials(user_from(row), row.password_hash) if row else None
+        if row is None:
+            return None
+        return Credentials(
+            user_from(row),
+            row.password_hash,
+            disabled=row.disabled_at is not None,
+            unlocked_at=row.sign_in_unlocked_at,
+        )
 
     async def user_by_id(self, user_id: str) -> User | None:
         row = (
@@ -98,6 +112,23 @@ class UserRows:
             .values(name=name, time_zone=time_zone, updated_at=now)
         )
 
+    async def set_email_verified(self, user_id: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.email_verified_at.is_(None))
+            .values(email_verified_at=now)
+        )
+
+    async def set_disabled(self, user_id: str, disabled_at: datetime | None) -> None:
+        await self.connection.execute(
+            update(users).where(users.c.id == user_id).values(disabled_at=disabled_at)
+        )
+
+    async def set_sign_in_unlocked(self, user_id: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(users).where(users.c.id == user_id).values(sign_in_unlocked_at=now)
+        )
+
 
 class SessionRows:
     connection: StorageConnection
@@ -125,7 +156,11 @@ class SessionRows:
                     sessions.c.last_seen_at,
                 )
                 .join(users, users.c.id == sessions.c.user_id)
-                .where(sessions.c.digest == digest, sessions.c.last_seen_at > idle_since)
+                .where(
+                    sessions.c.digest == digest,
+                    sessions.c.last_seen_at > idle_since,
+                    users.c.disabled_at.is_(None),
+                )
             )
         ).first()
         if row is None:

@@ -22,6 +22,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from paced import __version__
 from paced.core import passwords
 from paced.logs import AccessLog, resolve_format
+from paced.mail.compose import Composer
+from paced.mail.sender import MailSender
+from paced.mail.transport import transport_for
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
 from paced.storage.engine import create_engine, dispose
@@ -45,6 +48,7 @@ from paced.web.routers.pages import (
     applications,
     authorized_apps,
     developer,
+    mailed_links,
     security_log,
 )
 from paced.web.signing import Signer
@@ -94,9 +98,10 @@ def create_app(
     )
     templates = Jinja2Templates(directory=PACKAGE / "templates")
     templating.configure(templates.env)
+    policy = settings.policy()
     state = AppState(
         settings=settings,
-        policy=settings.policy(),
+        policy=policy,
         engine=engine,
         signer=Signer(settings.resolved_secret_key()),
         templates=templates,
@@ -104,6 +109,13 @@ def create_app(
         cookies=Cookies.for_base_url(settings.base_url),
         bearer=BearerTokens(engine, timeout=settings.db_timeout),
         rate_limits=RateLimits(settings),
+        mail=MailSender(
+            engine,
+            transport_for(settings.smtp_url, settings.mail_outbox),
+            Composer(base_url=settings.base_url, sender=settings.mail_from),
+            policy,
+            clock,
+        ),
     )
 
     access_log = (
@@ -121,7 +133,10 @@ def create_app(
         # The hasher's dummy hash (an unknown email's check) is made on its thread now,
         # not in the first sign-in.
         passwords.hasher(state.policy.password_hashing)
+        # The outbox's sender: what requests queued (and what a dead process left).
+        state.mail.start()
         yield
+        await state.mail.aclose()
         await state.bearer.aclose()
         await state.rate_limits.aclose()
         await dispose(engine)
@@ -164,6 +179,7 @@ def create_app(
     errors.install(app)
     app.include_router(accounts.router)
     app.include_router(account.router)
+    app.include_router(mailed_links.router)
     app.include_router(oauth_authorize.router)
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)

@@ -3,6 +3,8 @@
     sign-in         failed sign-ins per account (or per trusted browser) and per address,
                     counted before the password is checked; also wrong current passwords
     sign-up         accounts made (or emails found taken) per IP address
+    password reset  links asked for per address (known or not) and per IP address;
+                    verification links sent again per account
     client auth     failed client authentications per address before authentication, and
                     per client id only for requests that fail it
     token endpoint  requests per address; tokens issued per client
@@ -40,6 +42,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import limits
@@ -98,10 +101,13 @@ def ip_key(ip: str) -> str:
         return ip
 
 
-def account_key(email: str) -> str:
+def account_key(email: str, unlocked_at: datetime | None = None) -> str:
     """An account's key: equal for every spelling of its email that finds the account.
-    Emails stay out of the counters' store."""
-    return "account:" + hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+    Emails stay out of the counters' store. `unlocked_at`: the account's last `paced users
+    unlock` (`Credentials.unlocked_at`), which starts its counts afresh on every node,
+    whether they live in memory or in Redis."""
+    key = "account:" + hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+    return key if unlocked_at is None else f"{key}:{int(unlocked_at.timestamp())}"
 
 
 def device_key(device: str) -> str:
@@ -281,6 +287,9 @@ class RateLimits:
         self.token_client = Rule.parse("token-client", s.rate_limit_token_per_client)
         self.token_ip = Rule.parse("token-ip", s.rate_limit_token_per_ip)
         self.token_failure_cost = s.rate_limit_token_failure_cost
+        self.reset_account = Rule.parse("reset-account", s.rate_limit_password_reset_per_account)
+        self.reset_ip = Rule.parse("reset-ip", s.rate_limit_password_reset_per_ip)
+        self.verification = Rule.parse("verification", s.rate_limit_verification_per_account)
         self.bearer = FailureGate(Rule.parse("bearer-ip", s.rate_limit_bearer_failures_per_ip))
         self.credential_reports_ip = Rule.parse(
             "credential-reports-ip", s.rate_limit_credential_reports_per_ip
@@ -335,6 +344,29 @@ class RateLimits:
             raise RateLimited(
                 f"Too many reports from your network. Try again in {_in_words(wait)}.",
                 retry_after=wait,
+            )
+
+    # --- mailed links --------------------------------------------------------------------
+
+    async def password_reset_asked(self, ip: str, email: str) -> None:
+        """Count a request for a reset link, known address or not (the answer must not
+        tell them apart): RateLimited when the address or the IP asked too often."""
+        for rule, key, whose in (
+            (self.reset_ip, ip_key(ip), "your network"),
+            (self.reset_account, account_key(email), "this address"),
+        ):
+            wait = await self._counters.hit(rule, key)
+            if wait is not None:
+                raise RateLimited(
+                    f"Too many reset links asked for {whose}. Try again in {_in_words(wait)}.",
+                    retry_after=wait,
+                )
+
+    async def verification_resent(self, user_id: str) -> None:
+        wait = await self._counters.hit(self.verification, user_id)
+        if wait is not None:
+            raise RateLimited(
+                f"Too many links sent. Try again in {_in_words(wait)}.", retry_after=wait
             )
 
     # --- OAuth clients ---------------------------------------------------------------

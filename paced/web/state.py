@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.policy import Policy
+from paced.mail.sender import MailSender
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
 from paced.web.cookies import Cookies
@@ -36,6 +37,7 @@ class AppState:
     cookies: Cookies
     bearer: BearerTokens
     rate_limits: RateLimits
+    mail: MailSender
 
     @property
     def issuer(self) -> str:

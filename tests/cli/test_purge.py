@@ -48,8 +48,9 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     summary = json.loads(result.stdout)
-    assert list(summary) == ["revoked", "deleted", "total", "seconds"]
+    assert list(summary) == ["revoked", "deleted", "total", "expiry_notices", "seconds"]
     assert summary["revoked"] == {"unused_personal_tokens": 0}  # used within the year
+    assert summary["expiry_notices"] == 0
     assert summary["deleted"] == {
         "authorization_codes": 0,
         "access_tokens": 0,
@@ -58,6 +59,8 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
         "personal_tokens": 0,  # revoked 10 days ago: still shown, as history
         "sessions": 1,  # idle past PACED_SESSION_IDLE_DAYS
         "security_events": 0,
+        "one_time_links": 0,
+        "mail_queue": 0,
     }
     assert summary["total"] == 1
 

@@ -1,8 +1,9 @@
-"""`paced users create | list`."""
+"""`paced users`: create, list, disable, enable, unlock, reset-password."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.cli.conftest import Cli, invoke
@@ -83,3 +84,51 @@ def test_reading_commands_never_create_a_database(tmp_path: Path) -> None:
         [line] = result.stderr.splitlines()
         assert line.startswith(f"no database at {missing}"), line
     assert not missing.parent.exists()
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(cli: Cli, email: str = "ann@example.com") -> None:
+    made = cli("users", "create", "--email", email, "--password", PASSWORD)
+    assert made.exit_code == 0, made.stderr
+
+
+def test_disable_and_enable_print_the_account_and_an_unknown_email_exits_1(cli: Cli) -> None:
+    make_user(cli)
+    for command, disabled in (("disable", True), ("enable", False)):
+        result = cli("users", command, "ANN@example.com")
+        assert result.exit_code == 0, result.stderr
+        shown = json.loads(result.stdout)
+        assert shown["email"] == "ann@example.com" and shown["disabled"] is disabled
+        assert shown["id"].startswith("user_")
+    unknown = cli("users", "disable", "bob@example.com")
+    assert unknown.exit_code == 1 and unknown.stdout == ""
+    assert unknown.stderr.strip() == "no account has the email bob@example.com"
+    assert cli("users", "disable").exit_code == 2
+
+
+def test_unlock_prints_when(cli: Cli) -> None:
+    make_user(cli)
+    result = cli("users", "unlock", "ann@example.com")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["unlocked_at"].endswith("Z")
+
+
+def test_reset_password_prints_a_one_time_link_of_the_base_url(cli: Cli) -> None:
+    make_user(cli)
+    result = cli(
+        "users",
+        "reset-password",
+        "ann@example.com",
+        env={"PACED_BASE_URL": "https://auth.paced.example"},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    printed = json.loads(result.stdout)
+    assert list(printed) == ["reset_url"]
+    assert re.fullmatch(
+        r"https://auth\.paced\.example/password/reset/[\w-]{43}", printed["reset_url"]
+    )
+    unknown = cli("users", "reset-password", "bob@example.com")
+    assert unknown.exit_code == 1 and unknown.stdout == ""

@@ -11,14 +11,14 @@ from paced.core import accounts, passwords
 from paced.core.errors import Conflict, Invalid
 from paced.core.ids import digest
 from paced.core.records import Credentials, User
-from tests.helpers import ORIGIN, MemoryLog
+from tests.helpers import ORIGIN, MemoryLog, MemoryMail
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CHEAP = passwords.Hashing(time_cost=1, memory_kib=1024, parallelism=1)
 OTHER = passwords.Hashing(time_cost=2, memory_kib=2048, parallelism=1)
 
 
-class MemoryUsers(MemoryLog):
+class MemoryUsers(MemoryLog, MemoryMail):
     def __init__(self) -> None:
         self.rows: dict[str, Credentials] = {}
         # Sessions: digest -> user id.

@@ -13,7 +13,7 @@ from paced.core.authorization_request import AuthorizationErrorResponse, Authori
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.records import App, Grant, User
-from tests.helpers import ORIGIN, MemoryLog
+from tests.helpers import ORIGIN, MemoryLog, MemoryMail
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -58,7 +58,7 @@ class StoredCode:
     expires_at: datetime
 
 
-class FakeStore(MemoryLog):
+class FakeStore(MemoryLog, MemoryMail):
     def __init__(self) -> None:
         self.grants: list[Grant] = []
         self.redirect_uris: dict[str, str] = {}  # grant id -> where it was approved for

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import leaks, personal_tokens, token_format
@@ -16,6 +17,7 @@ from paced.core.ids import digest
 from paced.core.security_log import ANONYMOUS
 from paced.core.token_issuance import IssuedTokens
 from paced.storage.engine import create_engine, dispose
+from paced.storage.models import mail_queue
 from paced.storage.unit_of_work import unit_of_work
 from tests.helpers import ORIGIN, forget_statements, listen_statements
 from tests.oauth_helpers import (
@@ -71,11 +73,9 @@ async def issued(engine: AsyncEngine, client: Client, ann: Person) -> tuple[str,
     return code.grant_id, await exchange_code(engine, client, code)
 
 
-async def report(
-    engine: AsyncEngine, *credentials: str, notify: leaks.Notify | None = None
-) -> list[leaks.Revoked]:
+async def report(engine: AsyncEngine, *credentials: str) -> list[leaks.Revoked]:
     async with unit_of_work(engine) as store:
-        return await leaks.revoke_leaked(store, credentials, LATER, ORIGIN, notify=notify)
+        return await leaks.revoke_leaked(store, credentials, LATER, ORIGIN)
 
 
 async def leak_events(engine: AsyncEngine, user_id: str) -> list[dict[str, Any]]:
@@ -212,15 +212,22 @@ async def test_malformed_values_are_skipped_without_a_database_read(
         forget_statements(engine, record)
 
 
-async def test_the_notice_hook_hears_of_each_revocation(engine: AsyncEngine, ann: Person) -> None:
+async def test_the_owner_is_mailed_the_hint_of_each_revoked_credential(
+    engine: AsyncEngine, ann: Person
+) -> None:
     token = await personal_token(engine, ann)
-    heard: list[leaks.Revoked] = []
-
-    async def notify(revoked: leaks.Revoked, now: object) -> None:
-        heard.append(revoked)
-
-    await report(engine, token.secret, notify=notify)
-    assert [(r.user_id, r.hint) for r in heard] == [(ann.id, token_format.hint(token.secret))]
+    await report(engine, token.secret)
+    async with engine.connect() as connection:
+        queued = (
+            await connection.execute(
+                select(mail_queue).where(mail_queue.c.kind == "credential_leaked")
+            )
+        ).all()
+    assert len(queued) == 1
+    assert queued[0].user_id == ann.id
+    detail = json.loads(queued[0].detail)
+    assert detail["hint"] == token_format.hint(token.secret)
+    assert token.secret not in str(detail)
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,12 @@ from paced.core.errors import Invalid, NotFound
 from paced.core.ids import BASE62, digest, to_base62
 from paced.core.personal_tokens import NewToken
 from paced.core.records import PersonalToken
-from tests.helpers import ORIGIN, MemoryLog
+from tests.helpers import ORIGIN, MemoryLog, MemoryMail
 
 NOW = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 
 
-class FakeStore(MemoryLog):
+class FakeStore(MemoryLog, MemoryMail):
     def __init__(self) -> None:
         self.tokens: dict[str, PersonalToken] = {}
         self.digests: dict[str, str] = {}

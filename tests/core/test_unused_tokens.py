@@ -89,7 +89,9 @@ async def test_expired_and_revoked_tokens_are_left_alone(engine: AsyncEngine, an
     assert (await row(engine, "personal_tokens", id=expired))["revoked_at"] is None
 
 
-async def test_the_owner_is_told_in_the_security_log(engine: AsyncEngine, ann: User) -> None:
+async def test_the_owner_is_told_in_the_security_log_and_by_mail(
+    engine: AsyncEngine, ann: User
+) -> None:
     revoked = await token(engine, ann, created=2 * YEAR, used=YEAR + timedelta(days=3))
     await revoke(engine)
     events = [
@@ -103,6 +105,12 @@ async def test_the_owner_is_told_in_the_security_log(engine: AsyncEngine, ann: U
     assert detail["token_id"] == revoked
     assert detail["name"] == "test"
     assert detail["last_used_at"].startswith(str((NOW - YEAR - timedelta(days=3)).date()))
+    [mail] = [
+        m
+        for m in await rows(engine, "mail_queue", user_id=ann.id)
+        if m["kind"] == "token_unused_revoked"
+    ]
+    assert json.loads(str(mail["detail"]))["token_id"] == revoked
 
 
 async def test_a_token_used_meanwhile_is_kept(engine: AsyncEngine, ann: User) -> None:

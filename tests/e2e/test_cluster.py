@@ -265,3 +265,25 @@ def test_failed_sign_ins_are_counted_once_for_the_whole_cluster(cluster: Cluster
         # password, without checking it.
         assert log_in(browser, cluster.b, email, PASSWORD) == 429
         assert log_in(browser, cluster.a, email, PASSWORD) == 429
+
+
+def test_an_account_disabled_from_the_command_line_is_refused_by_every_node_at_once(
+    cluster: Cluster,
+) -> None:
+    email = new_email()
+    with httpx.Client() as browser:
+        sign_up(browser, cluster.a, email)
+        form = f"{cluster.a}/settings/developer/tokens/new"
+        created = post_form(browser, form, form, name="cluster", scopes=["read"], expiration="30")
+        token = _SECRET.findall(browser.get(f"{cluster.a}{created}").text)[0]
+        assert [me(node, token).status_code for node in (cluster.a, cluster.b)] == [200, 200]
+
+        assert cluster.cli("users", "disable", email)["disabled"] is True
+        for node in (cluster.a, cluster.b):
+            refused = me(node, token)
+            assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+        # Its session ended too, on both nodes.
+        assert browser.get(f"{cluster.b}/settings/developer").status_code == 303
+
+        assert cluster.cli("users", "enable", email)["disabled"] is False
+        assert [me(node, token).status_code for node in (cluster.a, cluster.b)] == [200, 200]

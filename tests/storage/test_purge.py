@@ -19,6 +19,8 @@ from paced.storage.models import (
     apps,
     authorization_codes,
     grants,
+    mail_queue,
+    one_time_links,
     personal_tokens,
     refresh_tokens,
     security_events,
@@ -219,6 +221,8 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
         personal_tokens,
         sessions,
         security_events,
+        one_time_links,
+        mail_queue,
     )
     assert deleted == {t.name: len(w.gone.get(t.name, ())) for t in tables}
     for table in tables:

@@ -155,6 +155,8 @@ def test_the_templates_show_every_time_through_the_when_macro() -> None:
     only screen-reader text may spell a time out exactly."""
     offenders = []
     for template in TEMPLATES.rglob("*.html"):
+        if template.parent.name == "mail":  # read in a mail program: times spelt out
+            continue
         for expression in re.findall(r"{{(.*?)}}", template.read_text(), re.S):
             expression = expression.strip()
             if re.search(r"\w_at\b", expression) and not expression.startswith(

@@ -110,6 +110,13 @@ async def decide(request: Request, context: Viewer) -> Response:
         if text(form, "decision") != APPROVE:
             raise consent.deny(valid)
         approval = await consent.approve(
-            store, valid, user, state.clock(), state.policy, origin=origin_of(request)
+            store,
+            valid,
+            user,
+            state.clock(),
+            state.policy,
+            origin=origin_of(request),
+            consented=True,
         )
+    state.mail.wake()
     return approved(context, approval)

@@ -64,7 +64,9 @@ async def change_password(request: Request, context: SignedIn) -> Response:
     origin = origin_of(request)
     # docs/reference.md §6: the current password is a guess at the account's password like
     # a sign-in, counted before it is checked, so that a stolen session cannot brute-force it.
-    limit_key = account_key(context.user.email)
+    async with reading(state.engine) as store:
+        credentials = await accounts.find_credentials(store, context.user.email)
+    limit_key = account_key(context.user.email, credentials.unlocked_at if credentials else None)
     try:
         await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
     except RateLimited as error:
@@ -76,8 +78,6 @@ async def change_password(request: Request, context: SignedIn) -> Response:
             headers={"Retry-After": str(error.retry_after)},
         )
     try:
-        async with reading(state.engine) as store:
-            credentials = await accounts.find_credentials(store, context.user.email)
         change = await accounts.check_password_change(
             credentials,
             context.user,
@@ -87,9 +87,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
         )
     except accounts.WrongCurrentPassword as error:
         async with unit_of_work(state.engine) as store:
-            await accounts.password_change_failed(
-                store, context.user, state.clock(), origin=origin
-            )
+            await accounts.password_change_failed(store, context.user, state.clock(), origin=origin)
         return page(context, errors=error.fields, status_code=400)
     except Invalid as error:
         await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
@@ -107,6 +105,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
             )
     except Invalid as error:
         return page(context, errors=error.fields, status_code=400)
+    state.mail.wake()
     return redirect(
         context,
         "/settings/account",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paced.core import accounts, sessions
+from paced.core import accounts, email_verification, sessions
 from paced.core.errors import Conflict, Invalid, RateLimited
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import device as device_cookie
@@ -69,6 +69,7 @@ async def signup(request: Request, context: Viewer) -> Response:
         async with unit_of_work(state.engine) as store:
             now = state.clock()
             user = await accounts.sign_up(store, account, now, origin=origin)
+            await email_verification.send_link(store, user, now, state.policy, origin=origin)
             if context.session_id:
                 await sessions.end(store, context.session_id)
             session_id = await sessions.start(
@@ -101,6 +102,7 @@ async def signup(request: Request, context: Viewer) -> Response:
             status_code=400,
         )
     await state.rate_limits.signed_up(origin.ip)
+    state.mail.wake()
     response = start_session(context, session_id, next_path)
     device_cookie.remember(request, response, state, user.id)
     return response
@@ -124,7 +126,8 @@ async def login(request: Request, context: Viewer) -> Response:
     # docs/reference.md §6: a browser that signed in to the account before counts its failures apart
     # from everyone else's (paced.web.device).
     device = device_cookie.trusted(request, state, credentials.user.id) if credentials else None
-    limit_key = device_key(device) if device else account_key(email)
+    unlocked_at = credentials.unlocked_at if credentials else None
+    limit_key = device_key(device) if device else account_key(email, unlocked_at)
     try:
         # Counted before the password is checked, so that concurrent guesses cannot
         # all pass the limit; while it is reached the password is not even checked.

@@ -124,6 +124,7 @@ async def create_token(request: Request, context: SignedIn) -> Response:
     except Invalid as error:
         return _form_page(context, values=values, errors=error.fields, status_code=400)
     metrics.issued("personal_access_token")
+    context.state.mail.wake()
     response = redirect(context, CREATED_PATH)
     return await reveal.keep(
         response, context, issued.secret, page=CREATED_PATH, about=issued.token.id
