@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = Field(0, ge=0)
     refresh_token_max_age: int = Field(0, ge=0)
     refresh_reuse_grace: int = Field(0, ge=0)
+    device_code_ttl: int = Field(900, gt=0)
     session_idle_days: int = Field(14, gt=0)
     db_pool_size: int = Field(10, gt=0)
     db_timeout: float = Field(30.0, gt=0)
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     rate_limit_token_failure_cost: int = Field(10, ge=1)
     # Invalid Bearer tokens; counted in each process's memory, whatever PACED_REDIS_URL.
     rate_limit_bearer_failures_per_ip: str = "1000/minute"
+    # Wrong user codes typed at /device (RFC 8628 §5.1), per account.
+    rate_limit_device_code_per_account: str = "10/10 minutes"
     # Prepended to every rate-limit key in Redis, so that services can share one server.
     redis_key_prefix: str = "paced"
     # Retention: what `paced purge` deletes, in days after a thing stopped working.
@@ -97,6 +100,7 @@ class Settings(BaseSettings):
         "rate_limit_token_per_client",
         "rate_limit_token_per_ip",
         "rate_limit_bearer_failures_per_ip",
+        "rate_limit_device_code_per_account",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -193,6 +197,7 @@ class Settings(BaseSettings):
             refresh_token_ttl=optional(self.refresh_token_ttl),
             refresh_token_max_age=optional(self.refresh_token_max_age),
             refresh_reuse_grace=timedelta(seconds=self.refresh_reuse_grace),
+            device_code_ttl=timedelta(seconds=self.device_code_ttl),
             session_idle=timedelta(days=self.session_idle_days),
             password_hashing=Hashing(
                 time_cost=self.password_time_cost,

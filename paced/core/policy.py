@@ -20,3 +20,8 @@ class Policy:
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
     password_hashing: Hashing = DEFAULT
+    # RFC 8628 §3.2: how long a device code lives, and how often its client may poll;
+    # each poll that comes too early adds `device_slow_down` to its interval (§3.5).
+    device_code_ttl: timedelta = timedelta(seconds=900)
+    device_poll_interval: timedelta = timedelta(seconds=5)
+    device_slow_down: timedelta = timedelta(seconds=5)

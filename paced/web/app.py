@@ -29,7 +29,15 @@ from paced.web import bearer, errors, templating
 from paced.web.cookies import Cookies
 from paced.web.edge import Edge
 from paced.web.ratelimit import RateLimits
-from paced.web.routers import api_v1, bench, health, oauth_authorize, oauth_tokens, well_known
+from paced.web.routers import (
+    api_v1,
+    bench,
+    device_verification,
+    health,
+    oauth_authorize,
+    oauth_tokens,
+    well_known,
+)
 from paced.web.routers.pages import (
     account,
     accounts,
@@ -149,6 +157,7 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(account.router)
     app.include_router(oauth_authorize.router)
+    app.include_router(device_verification.router)
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)
     app.include_router(developer.router)

@@ -25,7 +25,13 @@ ERROR = {
 # Per form field, beyond "a string": only what the endpoint enforces for every request, so
 # that a value outside it is always refused.
 FIELDS: dict[str, dict[str, Any]] = {
-    "grant_type": {"enum": ["authorization_code", "refresh_token"]},
+    "grant_type": {
+        "enum": [
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ]
+    },
 }
 
 
@@ -113,6 +119,37 @@ INTROSPECTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": 'RFC 7662 §2.2; `{"active": false}` for anything not the caller\'s.',
         "content": {"application/json": {"schema": INTROSPECTION}},
+    },
+    **OAUTH_ERRORS,
+}
+
+DEVICE_AUTHORIZATION = {
+    "type": "object",
+    "properties": {
+        "device_code": _STRING,
+        "user_code": {
+            "type": "string",
+            "pattern": "^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$",
+        },
+        "verification_uri": _STRING,
+        "verification_uri_complete": _STRING,
+        "expires_in": {"type": "integer", "minimum": 1},
+        "interval": {"type": "integer", "minimum": 1},
+    },
+    "required": [
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_uri_complete",
+        "expires_in",
+        "interval",
+    ],
+}
+DEVICE_AUTHORIZATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A device code for the client and a user code for the person "
+        "(RFC 8628 §3.2), with `Cache-Control: no-store`.",
+        "content": {"application/json": {"schema": DEVICE_AUTHORIZATION}},
     },
     **OAUTH_ERRORS,
 }
