@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from paced.core import token_format
+from paced.storage.engine import create_engine, dispose
+from paced.storage.unit_of_work import reading
 from tests.cli.test_users import paced
 
 
@@ -170,3 +172,32 @@ def test_every_bad_uri_is_named_on_the_one_line(
 )
 def test_wrong_usage_exits_2(database_url: str, tmp_path: Path, args: list[str]) -> None:
     assert paced(*args, database_url=database_url, cwd=tmp_path).returncode == 2
+
+
+@pytest.mark.parametrize("flag", [True, False], ids=["--device-flow on", "without --device-flow"])
+async def test_device_flow_is_stored_only_when_asked(
+    database_url: str, tmp_path: Path, owner: str, flag: bool
+) -> None:
+    args = ["--redirect-uri", "http://127.0.0.1/cb", "--public"]
+    result = paced(
+        "apps",
+        "create",
+        "--owner",
+        owner,
+        "--name",
+        "CLI",
+        *args,
+        *(["--device-flow"] if flag else []),
+        database_url=database_url,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert list(created) == ["id", "name", "client_id", "client_secret", "redirect_uris"]
+    engine = create_engine(database_url)
+    try:
+        async with reading(engine) as store:
+            app = await store.app_by_client_id(created["client_id"])
+    finally:
+        await dispose(engine)
+    assert app is not None and app.device_flow is flag
