@@ -28,9 +28,15 @@ async def register(client: httpx.AsyncClient, *, device_flow: bool = True) -> st
     page = (await client.get(registered.headers["location"])).text
     found = re.search(r'id="client-id" type="text" value="(\w+)"', page)
     assert found
-    checked = re.search(r'name="device_flow" value="on" (checked)?', page)
-    assert checked and bool(checked.group(1)) == device_flow
+    assert ticked(page) == device_flow
     return found.group(1)
+
+
+def ticked(page: str) -> bool:
+    """Whether the app page's `Enable device flow` box is ticked."""
+    box = re.search(r'<input type="checkbox" name="device_flow"[^>]*>', page)
+    assert box, "the page has no Enable device flow box"
+    return " checked" in box.group(0)
 
 
 async def start(client: httpx.AsyncClient, client_id: str, **extra: str) -> dict[str, Any]:
@@ -274,3 +280,22 @@ async def test_the_metadata_names_the_endpoint_and_the_grant(client: httpx.Async
         "http://testserver/oauth/device_authorization"
     )
     assert GRANT_TYPE in metadata["grant_types_supported"]
+
+
+async def test_the_owner_turns_the_device_flow_off_on_the_app_page(
+    client: httpx.AsyncClient, client_id: str
+) -> None:
+    listing = (await client.get("/settings/developer")).text
+    app_id = re.search(r"/settings/developer/applications/(app_\w+)", listing)
+    assert app_id
+    page = f"/settings/developer/applications/{app_id.group(1)}"
+    fields = {"name": "Paced CLI", "redirect_uris": "http://127.0.0.1/cb"}
+    saved = await submit(client, page, **fields)  # the box left unticked
+    assert saved.status_code == 303
+    assert not ticked((await client.get(page)).text)
+    refused = await client.post("/oauth/device_authorization", data={"client_id": client_id})
+    assert refused.json()["error"] == "unauthorized_client"
+    saved = await submit(client, page, **fields, device_flow="on")
+    assert saved.status_code == 303
+    assert ticked((await client.get(page)).text)
+    await start(client, client_id)
