@@ -16,37 +16,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.journeys import PASSWORD, signed_up_client
+from tests.e2e.journeys import PASSWORD, register_device_app, signed_up_client
 from tests.e2e.server import paced_serve
-from tests.helpers import csrf_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CLI = Path(__file__).with_name("device_cli.py")
-_CLIENT_ID = re.compile(r'<input id="client-id" type="text" value="([^"]+)"')
-
-
-def register_device_app(server: str) -> str:
-    """A developer registers a public app with `Enable device flow` ticked; its client id."""
-    http = signed_up_client(server, "Olivia Owner", "olivia@example.com")
-    try:
-        form = http.get("/settings/developer/applications/new")
-        created = http.post(
-            "/settings/developer/applications/new",
-            data={
-                "csrf_token": csrf_token(form.text),
-                "name": "Paced CLI",
-                "redirect_uris": "http://127.0.0.1/callback",
-                "client_type": "public",
-                "device_flow": "on",
-            },
-        )
-        assert created.status_code == 303, created.text
-        found = _CLIENT_ID.search(http.get(created.headers["location"]).text)
-    finally:
-        http.close()
-    assert found
-    return found.group(1)
 
 
 @contextmanager
