@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = Field(0, ge=0)
     refresh_token_max_age: int = Field(0, ge=0)
     refresh_reuse_grace: int = Field(0, ge=0)
+    device_code_ttl: int = Field(900, gt=0)
     session_idle_days: int = Field(14, gt=0)
     db_pool_size: int = Field(10, gt=0)
     db_timeout: float = Field(30.0, gt=0)
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     rate_limit_bearer_failures_per_ip: str = "1000/minute"
     # Reports of leaked credentials (POST /api/v1/credentials/revoke), each counted.
     rate_limit_credential_reports_per_ip: str = "60/minute"
+    # Wrong user codes typed at /device (RFC 8628 §5.1), per account.
+    rate_limit_device_code_per_account: str = "10/10 minutes"
     # Prepended to every rate-limit key in Redis, so that services can share one server.
     redis_key_prefix: str = "paced"
     # Retention: what `paced purge` deletes, in days after a thing stopped working.
@@ -116,6 +119,7 @@ class Settings(BaseSettings):
         "rate_limit_password_reset_per_account",
         "rate_limit_password_reset_per_ip",
         "rate_limit_verification_per_account",
+        "rate_limit_device_code_per_account",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -222,6 +226,7 @@ class Settings(BaseSettings):
             refresh_token_ttl=optional(self.refresh_token_ttl),
             refresh_token_max_age=optional(self.refresh_token_max_age),
             refresh_reuse_grace=timedelta(seconds=self.refresh_reuse_grace),
+            device_code_ttl=timedelta(seconds=self.device_code_ttl),
             session_idle=timedelta(days=self.session_idle_days),
             personal_token_unused_revoke_after=optional(self.pat_unused_revoke_after),
             password_hashing=Hashing(

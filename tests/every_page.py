@@ -84,9 +84,11 @@ def page_routes() -> list[str]:
 
 async def signed_in_pages(client: httpx.AsyncClient, furnished: Furnished) -> dict[str, str]:
     """Path -> HTML of every page a signed-in person sees: each /settings page (after its
-    redirect, if it has one), the consent screen, and an error page."""
+    redirect, if it has one), the consent screen, the /device pages, and an error page."""
     paths = [furnished.fill(route) for route in page_routes()]
     paths += [furnished.consent_path(), "/settings/developer/applications/app_unknown"]
+    # The device flow's pages (RFC 8628): the code form and its last page.
+    paths += ["/device?user_code=BCDF-GHJK", "/device/done?result=approved"]
     pages: dict[str, str] = {}
     for path in paths:
         response = await client.get(path)

@@ -79,6 +79,7 @@ async def add_client(
     public: bool = False,
     redirect_uris: tuple[str, ...] = (REDIRECT,),
     name: str = "Zapier",
+    device_flow: bool = False,
 ) -> Client:
     app_id = new_id("app")
     client = Client(
@@ -99,6 +100,7 @@ async def add_client(
                 public=public,
                 created_at=NOW,
                 updated_at=NOW,
+                device_flow=device_flow,
             )
         )
         if client.secret is not None:

@@ -82,6 +82,9 @@ def create(
     public: bool = typer.Option(
         False, "--public", help="A native or single-page app: no client secret, PKCE required."
     ),
+    device_flow: bool = typer.Option(
+        False, "--device-flow", help="Allow the device authorization grant (RFC 8628)."
+    ),
 ) -> None:
     """Register an app; print it, with its secret, as JSON.
 
@@ -94,7 +97,7 @@ def create(
         return await apps.register(
             store,
             user.id,
-            apps.AppForm(name=name, redirect_uris=uris),
+            apps.AppForm(name=name, redirect_uris=uris, device_flow=device_flow),
             moment,
             public=public,
             origin=COMMAND_LINE,

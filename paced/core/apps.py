@@ -54,6 +54,8 @@ class AppForm:
     redirect_uris: str
     homepage_url: str = ""
     description: str = ""
+    # `Enable device flow`: the app may use the device authorization grant (RFC 8628).
+    device_flow: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ def _checked(form: AppForm, *, public: bool) -> AppForm:
         redirect_uris=form.redirect_uris,
         homepage_url=form.homepage_url.strip(),
         description=form.description.strip(),
+        device_flow=form.device_flow,
     )
     fields: dict[str, str] = {}
     if message := _check_name(form.name):
@@ -147,6 +150,7 @@ async def register(
         public=public,
         created_at=now,
         updated_at=now,
+        device_flow=form.device_flow,
     )
     await store.add_app(app)
     created = None if public else await _add_secret(store, app, now)
@@ -190,7 +194,8 @@ async def update(
     *,
     origin: Origin,
 ) -> App:
-    """New name, redirect URIs, homepage and description; public or not stays as it was."""
+    """New name, redirect URIs, homepage, description and device flow; public or not stays
+    as it was."""
     app = await owned(store, owner_id, app_id)
     form = _checked(form, public=app.public)
     changed = replace(
@@ -199,6 +204,7 @@ async def update(
         description=form.description,
         homepage_url=form.homepage_url,
         redirect_uris=_uris(form.redirect_uris),
+        device_flow=form.device_flow,
         updated_at=now,
     )
     await store.update_app(changed)

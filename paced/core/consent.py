@@ -23,7 +23,7 @@ from paced.core.errors import AccessDenied
 from paced.core.ids import digest, new_id
 from paced.core.mail import MailQueue
 from paced.core.policy import Policy
-from paced.core.records import Grant, User
+from paced.core.records import App, Grant, User
 from paced.core.security_log import Origin
 from paced.core.store import ConsentStore, SecurityLog
 
@@ -31,7 +31,11 @@ from paced.core.store import ConsentStore, SecurityLog
 CODE_BYTES = 32
 
 
-class ApprovalStore(ConsentStore, SecurityLog, MailQueue, Protocol):
+class ApprovalLog(SecurityLog, MailQueue, Protocol):
+    pass
+
+
+class ApprovalStore(ConsentStore, ApprovalLog, Protocol):
     """Approvals, recorded in the user's security log in the same transaction (and told
     of by mail when the user consented on the screen)."""
 
@@ -87,7 +91,12 @@ async def screen(store: ScreenStore, request: AuthorizationRequest, user: User) 
     (`needs_consent`)."""
     if not await needs_consent(store, request, user):
         return None
-    return Screen(owner=await store.user_by_id(request.app.owner_id))
+    return await screen_of(store, request.app)
+
+
+async def screen_of(store: ScreenStore, app: App) -> Screen:
+    """The consent screen for `app`, always shown (as at /device, RFC 8628 §5.4)."""
+    return Screen(owner=await store.user_by_id(app.owner_id))
 
 
 async def approve(
@@ -103,15 +112,7 @@ async def approve(
     """A new grant and its code, whether the user clicked Authorize or the screen was
     skipped: every approval is a family of its own. `consented`: the user clicked
     Authorize, which their mailbox is told of (a skipped screen authorized nothing new)."""
-    grant = Grant(
-        id=new_id("grant"),
-        app_id=request.app.id,
-        user_id=user.id,
-        scopes=request.scopes,
-        created_at=now,
-        last_used_at=None,
-        revoked_at=None,
-    )
+    grant = new_grant(request.app, user, request.scopes, now)
     code = secrets.token_urlsafe(CODE_BYTES)
     await store.add_grant(grant, redirect_uri=request.redirect_uri)
     await store.add_authorization_code(
@@ -123,31 +124,52 @@ async def approve(
         # RFC 6749 §4.1.2: a short lifetime (PACED_AUTH_CODE_TTL).
         expires_at=now + policy.auth_code_ttl,
     )
+    await record_approval(store, grant, request.app, now, origin, consented=consented)
+    return Approval(grant=grant, code=code, request=request)
+
+
+def new_grant(app: App, user: User, scopes: tuple[str, ...], now: datetime) -> Grant:
+    """The family of one approval, on the consent screen or at /device."""
+    return Grant(
+        id=new_id("grant"),
+        app_id=app.id,
+        user_id=user.id,
+        scopes=scopes,
+        created_at=now,
+        last_used_at=None,
+        revoked_at=None,
+    )
+
+
+async def record_approval(
+    store: ApprovalLog, grant: Grant, app: App, now: datetime, origin: Origin, *, consented: bool
+) -> None:
+    """The approval in the security log; and when the person clicked Authorize (on the
+    consent screen or at /device), told to them by mail."""
     await security_log.record(
         store,
         "grant_approved",
         now,
         origin,
-        user_id=user.id,
+        user_id=grant.user_id,
         detail={
             "grant_id": grant.id,
-            "app_id": request.app.id,
-            "name": request.app.name,
-            "client_id": request.app.client_id,
+            "app_id": app.id,
+            "name": app.name,
+            "client_id": app.client_id,
             "scopes": list(grant.scopes),
         },
     )
     if consented:
         await notifications.app_authorized(
             store,
-            user.id,
-            app_name=request.app.name,
-            client_id=request.app.client_id,
+            grant.user_id,
+            app_name=app.name,
+            client_id=app.client_id,
             scopes=grant.scopes,
             now=now,
             origin=origin,
         )
-    return Approval(grant=grant, code=code, request=request)
 
 
 def deny(request: AuthorizationRequest) -> AuthorizationErrorResponse:

@@ -12,7 +12,10 @@
     └── OAuthError                  RFC 6749 §4.1.2.1 and §5.2
         ├── InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
         ├── UnsupportedGrantType, InvalidScope, AccessDenied,
-        └── UnsupportedResponseType, ServerError
+        ├── UnsupportedResponseType, ServerError
+        └── DevicePollError             RFC 8628 §3.5, the device grant's polling answers
+            ├── AuthorizationPending, SlowDown    (the client keeps polling)
+            └── DeviceAccessDenied, ExpiredToken  (the client stops)
 
 The web layer turns each into its wire form in exactly one place (`paced.web.errors`).
 """
@@ -138,6 +141,34 @@ class UnsupportedResponseType(OAuthError):
 class ServerError(OAuthError):
     error = "server_error"
     status = 500
+
+
+# --- The device authorization grant (RFC 8628 §3.5) ---------------------------------
+
+
+class DevicePollError(OAuthError):
+    """An answer to a device-code poll at the token endpoint: status 400, as RFC 6749 §5.2."""
+
+
+class AuthorizationPending(DevicePollError):
+    """The user has not answered yet; the client polls again after the interval. Part of
+    the protocol, not a failure: the rate limits do not count it as one."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(DevicePollError):
+    """Polled before the interval was over; the interval grew by 5 seconds."""
+
+    error = "slow_down"
+
+
+class DeviceAccessDenied(DevicePollError):
+    error = "access_denied"
+
+
+class ExpiredToken(DevicePollError):
+    error = "expired_token"
 
 
 class RateLimited(PacedError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paced.core import pkce, scopes
+from paced.core import device_authorization, device_grant, pkce, scopes
 
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
@@ -16,10 +16,12 @@ def server_metadata(issuer: str) -> dict[str, object]:
         "token_endpoint": f"{issuer}/oauth/token",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
+        # RFC 8628 §4.
+        "device_authorization_endpoint": f"{issuer}{device_authorization.ENDPOINT}",
         "scopes_supported": list(scopes.ALL),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", device_grant.GRANT_TYPE],
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         # RFC 7662 §2.1: the caller must authenticate, so no "none" here.

@@ -37,3 +37,8 @@ class Policy:
         timedelta(hours=1),
         timedelta(hours=4),
     )
+    # RFC 8628 §3.2: how long a device code lives, and how often its client may poll;
+    # each poll that comes too early adds `device_slow_down` to its interval (§3.5).
+    device_code_ttl: timedelta = timedelta(seconds=900)
+    device_poll_interval: timedelta = timedelta(seconds=5)
+    device_slow_down: timedelta = timedelta(seconds=5)

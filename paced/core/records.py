@@ -67,6 +67,8 @@ class App:
     public: bool
     created_at: datetime
     updated_at: datetime
+    # The owner allows the device authorization grant (RFC 8628): `Enable device flow`.
+    device_flow: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,3 +205,22 @@ class SecurityEvent:
     user_agent: str
     detail: Mapping[str, object]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCode:
+    """A device authorization (RFC 8628 §3.2) as stored: the digests of its device code and
+    user code, with its client's app, and once approved its grant. `next_poll_at` is the
+    earliest moment the client may poll again; `interval` is in seconds (§3.5)."""
+
+    digest: str
+    user_code_digest: str
+    app: App
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime
+    interval: int
+    next_poll_at: datetime
+    grant: Grant | None
+    denied_at: datetime | None
+    used_at: datetime | None

@@ -18,6 +18,7 @@ from paced.core.records import (
     Client,
     ClientSecret,
     Credentials,
+    DeviceCode,
     Grant,
     NewToken,
     PersonalToken,
@@ -134,7 +135,8 @@ class AppStore(ClientStore, Protocol):
         ...
 
     async def update_app(self, app: App) -> None:
-        """Store name, description, homepage URL, redirect URIs and updated_at."""
+        """Store name, description, homepage URL, redirect URIs, the device flow's switch
+        and updated_at."""
         ...
 
     async def delete_app(self, app_id: str) -> None:
@@ -209,8 +211,9 @@ class AppLookup(Protocol):
 class ConsentStore(Protocol):
     """Approvals on the consent screen, and the codes they issue (RFC 6749 §4.1.2)."""
 
-    async def add_grant(self, grant: Grant, *, redirect_uri: str) -> None:
-        """`redirect_uri`: where the approval was given for, the answer's destination."""
+    async def add_grant(self, grant: Grant, *, redirect_uri: str | None) -> None:
+        """`redirect_uri`: where the approval was given for, the answer's destination;
+        None for a device authorization, which has none."""
         ...
 
     async def add_authorization_code(
@@ -229,6 +232,44 @@ class ConsentStore(Protocol):
     async def granted_scopes(self, user_id: str, app_id: str, redirect_uri: str) -> frozenset[str]:
         """Every scope that some unrevoked grant of the user to the app holds, among the
         grants approved for exactly this `redirect_uri`."""
+        ...
+
+
+class DeviceCodes(Protocol):
+    """Device authorizations (RFC 8628): issued to a client, answered by a user at
+    /device, redeemed once at the token endpoint."""
+
+    async def add_device_code(self, code: DeviceCode) -> bool:
+        """Insert; False (and nothing stored) when a row already holds its user code."""
+        ...
+
+    async def device_code_by_digest(self, digest: str) -> DeviceCode | None:
+        """The device code with its app and grant, whatever its state, else None."""
+        ...
+
+    async def device_code_by_user_code(self, user_code_digest: str) -> DeviceCode | None: ...
+
+    async def poll_device_code(self, digest: str, now: datetime, next_poll_at: datetime) -> bool:
+        """Set `next_poll_at` unless the stored one is still ahead of `now`: a conditional
+        update whose row count says whether this poll came in time (RFC 8628 §3.5)."""
+        ...
+
+    async def slow_down_device_code(self, digest: str, step: int, next_poll_at: datetime) -> None:
+        """Add `step` seconds to the interval and set `next_poll_at`."""
+        ...
+
+    async def approve_device_code(self, digest: str, grant_id: str, now: datetime) -> bool:
+        """Attach the grant unless the code was answered already or has expired: True for
+        the one caller that did."""
+        ...
+
+    async def deny_device_code(self, digest: str, now: datetime) -> bool:
+        """Mark denied unless answered already or expired; True for the caller that did."""
+        ...
+
+    async def consume_device_code(self, digest: str, now: datetime) -> bool:
+        """Mark the approved code used unless it already is: True for the one caller whose
+        poll receives the tokens."""
         ...
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import parse_qs
 
-from paced.core import authorization_codes, client_auth, refresh_rotation
+from paced.core import authorization_codes, client_auth, device_grant, refresh_rotation
 from paced.core.authorization_codes import CodeExchange, CodeExchangeStore
+from paced.core.device_grant import DeviceGrantStore
 from paced.core.errors import InvalidRequest, PacedError, UnsupportedGrantType
 from paced.core.policy import Policy
 from paced.core.refresh_rotation import RefreshRequest, RefreshStore
@@ -41,6 +42,7 @@ PARAMETERS = frozenset(
         "client_secret",
         "token",
         "token_type_hint",
+        "device_code",
     }
 )
 
@@ -59,7 +61,7 @@ class FormRequest:
     origin: Origin = field(default_factory=Origin)
 
 
-class TokenEndpointStore(CodeExchangeStore, RefreshStore, Protocol):
+class TokenEndpointStore(CodeExchangeStore, RefreshStore, DeviceGrantStore, Protocol):
     pass
 
 
@@ -135,8 +137,12 @@ async def token(
         return await refresh_rotation.refresh(
             store, credentials, refresh, now, policy, origin=request.origin
         )
-    # RFC 6749 §5.2: only the two grants of docs/reference.md §6.
+    if grant_type == device_grant.GRANT_TYPE:
+        return await device_grant.redeem(
+            store, credentials, value(params, "device_code"), now, policy
+        )
+    # RFC 6749 §5.2: only the grants paced issues (docs/oauth.md).
     raise UnsupportedGrantType(
-        "Use grant_type authorization_code or refresh_token.",
+        f"Use grant_type authorization_code, refresh_token or {device_grant.GRANT_TYPE}.",
         debug=f"grant_type {grant_type[:40]!r}",
     )

@@ -24,6 +24,7 @@ APP_COLUMNS = (
     apps.c.public,
     apps.c.created_at,
     apps.c.updated_at,
+    apps.c.device_flow,
 )
 
 
@@ -67,6 +68,7 @@ def app_from(row: Any) -> App:
         public=bool(row.public),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        device_flow=bool(row.device_flow),
     )
 
 
@@ -124,6 +126,7 @@ class AppRows:
                 public=app.public,
                 created_at=app.created_at,
                 updated_at=app.updated_at,
+                device_flow=app.device_flow,
             )
         )
 
@@ -158,6 +161,7 @@ class AppRows:
                 description=app.description,
                 homepage_url=app.homepage_url,
                 redirect_uris=json.dumps(list(app.redirect_uris)),
+                device_flow=app.device_flow,
                 updated_at=app.updated_at,
             )
         )

@@ -45,7 +45,7 @@ class GrantRows:
 
     # --- ConsentStore ---------------------------------------------------------------
 
-    async def add_grant(self, grant: Grant, *, redirect_uri: str) -> None:
+    async def add_grant(self, grant: Grant, *, redirect_uri: str | None) -> None:
         await self.connection.execute(
             insert(grants).values(
                 id=grant.id,

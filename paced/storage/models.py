@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 metadata = MetaData(
@@ -134,6 +135,8 @@ apps = Table(
     Column("public", Boolean, nullable=False),
     _at("created_at"),
     _at("updated_at"),
+    # The owner allows the device authorization grant (RFC 8628).
+    Column("device_flow", Boolean, nullable=False, server_default=false()),
 )
 
 client_secrets = Table(
@@ -173,6 +176,31 @@ authorization_codes = Table(
     Column("code_challenge", String(128), nullable=True),
     _at("created_at"),
     _at("expires_at"),
+    _at("used_at", nullable=True),
+)
+
+# Device authorizations (RFC 8628): the device code and the user code are secrets, kept as
+# SHA-256 digests. A row is pending until a user approves (grant_id) or denies it; the
+# token endpoint then redeems it once (used_at).
+device_codes = Table(
+    "device_codes",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_code_digest", String(64), nullable=False, unique=True),
+    _owner("app_id", "apps"),
+    Column("scopes", String(100), nullable=False),
+    _at("created_at"),
+    _at("expires_at"),
+    Column("poll_interval", Integer, nullable=False),  # seconds
+    _at("next_poll_at"),
+    Column(
+        "grant_id",
+        String(40),
+        ForeignKey("grants.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    _at("denied_at", nullable=True),
     _at("used_at", nullable=True),
 )
 

@@ -10,6 +10,7 @@ goes on while a purge runs, on SQLite too.
 What goes, and when (`Retention`, from settings):
 
     authorization_codes  used or expired more than `codes` ago
+    device_codes         expired more than `codes` ago (RFC 8628 device authorizations)
     access_tokens        expired or revoked more than `oauth_tokens` ago
     refresh_tokens       expired, revoked or replaced more than `oauth_tokens` ago; until
                          then a replaced one presented again still revokes its grant
@@ -35,6 +36,7 @@ from paced.storage.engine import READ
 from paced.storage.models import (
     access_tokens,
     authorization_codes,
+    device_codes,
     grants,
     mail_queue,
     one_time_links,
@@ -63,6 +65,7 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
     c, a, r = authorization_codes.c, access_tokens.c, refresh_tokens.c
     return [
         (authorization_codes, or_(c.used_at < code, c.expires_at < code)),
+        (device_codes, device_codes.c.expires_at < code),
         (access_tokens, or_(a.expires_at < oauth, a.revoked_at < oauth)),
         (refresh_tokens, or_(r.expires_at < oauth, r.revoked_at < oauth, r.rotated_at < oauth)),
         (grants, grants.c.revoked_at < oauth),

@@ -6,6 +6,7 @@ Each concern keeps its rows in a module of its own; this class only puts them to
 from __future__ import annotations
 
 from paced.storage.apps import AppRows
+from paced.storage.device_codes import DeviceCodeRows
 from paced.storage.grants import GrantRows
 from paced.storage.inline import StorageConnection
 from paced.storage.mail import MailRows
@@ -21,6 +22,7 @@ class Store(
     SessionRows,
     AppRows,
     GrantRows,
+    DeviceCodeRows,
     PersonalTokenRows,
     OAuthTokenRows,
     SecurityEventRows,

@@ -36,6 +36,7 @@ from paced.web.routers import (
     api_v1,
     bench,
     credentials,
+    device_verification,
     docs,
     health,
     oauth_authorize,
@@ -181,6 +182,7 @@ def create_app(
     app.include_router(account.router)
     app.include_router(mailed_links.router)
     app.include_router(oauth_authorize.router)
+    app.include_router(device_verification.router)
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)
     app.include_router(developer.router)

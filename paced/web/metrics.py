@@ -54,6 +54,7 @@ Issued = Literal[
     "oauth_access_token",
     "oauth_refresh_token",
     "authorization_code",
+    "device_code",
     "client_secret",
 ]
 Revoked = Literal[

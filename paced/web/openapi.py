@@ -29,7 +29,13 @@ ERROR = {
 # Per form field, beyond "a string": only what the endpoint enforces for every request, so
 # that a value outside it is always refused.
 FIELDS: dict[str, dict[str, Any]] = {
-    "grant_type": {"enum": ["authorization_code", "refresh_token"]},
+    "grant_type": {
+        "enum": [
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ]
+    },
 }
 
 
@@ -275,3 +281,47 @@ def authorization_endpoint() -> list[APIRoute]:
             },
         ),
     ]
+
+
+DEVICE_AUTHORIZATION = {
+    "type": "object",
+    "properties": {
+        "device_code": _STRING,
+        "user_code": {
+            "type": "string",
+            "pattern": "^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$",
+        },
+        "verification_uri": _STRING,
+        "verification_uri_complete": _STRING,
+        "expires_in": {"type": "integer", "minimum": 1},
+        "interval": {"type": "integer", "minimum": 1},
+    },
+    "required": [
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_uri_complete",
+        "expires_in",
+        "interval",
+    ],
+}
+DEVICE_AUTHORIZATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A device code for the client and a user code for the person "
+        "(RFC 8628 §3.2), with `Cache-Control: no-store`.",
+        "content": {
+            "application/json": {
+                "schema": DEVICE_AUTHORIZATION,
+                "example": {
+                    "device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
+                    "user_code": "WDJB-MJHT",
+                    "verification_uri": "https://paced.example/device",
+                    "verification_uri_complete": "https://paced.example/device?user_code=WDJB-MJHT",
+                    "expires_in": 900,
+                    "interval": 5,
+                },
+            }
+        },
+    },
+    **OAUTH_ERRORS,
+}

@@ -10,6 +10,8 @@
     token endpoint  requests per address; tokens issued per client
     Bearer          invalid tokens per address, in this process's memory only
     leak reports    reports of leaked credentials per address, each counted
+    device codes    wrong user codes typed at /device per account (RFC 8628 §5.1),
+                    counted before the code is looked up
 
 Counters use moving windows: "10 in 10 minutes" means exactly that, at any moment. They
 live in memory, or in Redis when PACED_REDIS_URL is set, so that every node shares them.
@@ -52,7 +54,13 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from paced.core.accounts import email_key
-from paced.core.errors import InvalidClient, OAuthError, RateLimited
+from paced.core.errors import (
+    AuthorizationPending,
+    InvalidClient,
+    OAuthError,
+    RateLimited,
+    SlowDown,
+)
 from paced.settings import Settings
 
 log = logging.getLogger("paced.ratelimit")
@@ -294,6 +302,9 @@ class RateLimits:
         self.credential_reports_ip = Rule.parse(
             "credential-reports-ip", s.rate_limit_credential_reports_per_ip
         )
+        self.device_code_account = Rule.parse(
+            "device-code-account", s.rate_limit_device_code_per_account
+        )
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -403,7 +414,9 @@ class RateLimits:
         try:
             yield
         except OAuthError as error:
-            if token_endpoint and self.token_failure_cost > 1:
+            # A device polling for its answer (RFC 8628 §3.5) fails nothing.
+            polling = isinstance(error, (AuthorizationPending, SlowDown))
+            if token_endpoint and self.token_failure_cost > 1 and not polling:
                 await self._counters.hit(self.token_ip, address, self.token_failure_cost - 1)
             if isinstance(error, InvalidClient):
                 await self._counters.hit(self.client_auth_ip, address)
@@ -418,3 +431,18 @@ class RateLimits:
             raise
         if token_endpoint and client:
             await self._counters.hit(self.token_client, client)
+
+    # --- user codes at /device --------------------------------------------------------
+
+    async def user_code_attempt(self, user_id: str) -> None:
+        """Count one user code typed by this account before it is looked up, unless its
+        wrong codes already fill the limit: then RateLimited. `user_code_found` when the
+        code was right. Per account, so that guessing needs many accounts (RFC 8628 §5.1)."""
+        wait = await self._counters.attempt(self.device_code_account, "user:" + user_id)
+        if wait is not None:
+            raise RateLimited(
+                f"Too many wrong codes. Try again in {_in_words(wait)}.", retry_after=wait
+            )
+
+    async def user_code_found(self, user_id: str) -> None:
+        await self._counters.succeeded(self.device_code_account, "user:" + user_id)

@@ -11,6 +11,9 @@ import pytest
 
 from paced.core import token_format
 from paced.core.errors import InvalidClient
+from paced.core.records import App
+from paced.storage.engine import create_engine, dispose
+from paced.storage.unit_of_work import reading
 from tests.cli.conftest import Cli
 from tests.conftest import Clock
 from tests.web.test_applications import auth
@@ -222,3 +225,33 @@ def test_every_bad_uri_is_named_on_the_one_line(run: Cli) -> None:
 )
 def test_wrong_usage_exits_2(run: Cli, args: list[str]) -> None:
     assert run(*args).exit_code == 2
+
+
+@pytest.mark.parametrize("flag", [True, False], ids=["--device-flow on", "without --device-flow"])
+def test_device_flow_is_stored_only_when_asked(run: Cli, database_url: str, flag: bool) -> None:
+    result = run(
+        "apps",
+        "create",
+        "--owner",
+        "dev@example.com",
+        "--name",
+        "CLI",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+        "--public",
+        *(["--device-flow"] if flag else []),
+    )
+    assert result.exit_code == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert list(created) == ["id", "name", "client_id", "client_secret", "redirect_uris"]
+
+    async def stored() -> App | None:
+        engine = create_engine(database_url)
+        try:
+            async with reading(engine) as store:
+                return await store.app_by_client_id(created["client_id"])
+        finally:
+            await dispose(engine)
+
+    app = asyncio.run(stored())
+    assert app is not None and app.device_flow is flag

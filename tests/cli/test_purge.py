@@ -53,6 +53,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     assert summary["expiry_notices"] == 0
     assert summary["deleted"] == {
         "authorization_codes": 0,
+        "device_codes": 0,
         "access_tokens": 0,
         "refresh_tokens": 0,
         "grants": 0,

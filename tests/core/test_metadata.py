@@ -13,10 +13,15 @@ def test_metadata_lists_what_a_client_library_needs() -> None:
         "token_endpoint": "https://auth.paced.example/oauth/token",
         "revocation_endpoint": "https://auth.paced.example/oauth/revoke",
         "introspection_endpoint": "https://auth.paced.example/oauth/introspect",
+        "device_authorization_endpoint": "https://auth.paced.example/oauth/device_authorization",
         "scopes_supported": ["read", "write"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",

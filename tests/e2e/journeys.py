@@ -84,6 +84,31 @@ def register_app(
     return RegisteredApp(client_id.group(1), secret.group(1), owner[1])
 
 
+def register_device_app(server: str) -> str:
+    """A developer registers a public app with `Enable device flow` ticked; its client id."""
+    http = signed_up_client(server, "Olivia Owner", "olivia@example.com")
+    try:
+        form = http.get("/settings/developer/applications/new")
+        created = http.post(
+            "/settings/developer/applications/new",
+            data={
+                "csrf_token": csrf_token(form.text),
+                "name": "Paced CLI",
+                "redirect_uris": "http://127.0.0.1/callback",
+                "client_type": "public",
+                "device_flow": "on",
+            },
+        )
+        assert created.status_code == 303, created.text
+        found = re.search(
+            _INPUT_VALUE.format("client-id"), http.get(created.headers["location"]).text
+        )
+    finally:
+        http.close()
+    assert found
+    return found.group(1)
+
+
 def authorize_url(server: str, app: RegisteredApp, redirect_uri: str, **params: str) -> str:
     """The link a client sends a person to (RFC 6749 §4.1.1)."""
     query = {"response_type": "code", "client_id": app.client_id, "redirect_uri": redirect_uri}

@@ -225,6 +225,57 @@ def test_a_code_issued_by_one_node_is_exchanged_at_the_other(cluster: Cluster) -
     assert me(cluster.a, access).status_code == 401
 
 
+def test_a_device_code_issued_by_one_node_is_answered_and_redeemed_at_the_other(
+    cluster: Cluster,
+) -> None:
+    email = new_email()
+    with httpx.Client() as browser:
+        sign_up(browser, cluster.a, email)
+        app = cluster.cli(
+            "apps",
+            "create",
+            "--owner",
+            email,
+            "--name",
+            "Device",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+            "--public",
+            "--device-flow",
+        )
+        client = {"client_id": app["client_id"]}
+        started = httpx.post(f"{cluster.a}/oauth/device_authorization", data=client)
+        assert started.status_code == 200, started.text
+        codes = started.json()
+        assert codes["verification_uri"] == f"{BASE_URL}/device"
+        poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", **client}
+        poll["device_code"] = codes["device_code"]
+        # One code's polling interval, whichever node is asked.
+        first = httpx.post(f"{cluster.b}/oauth/token", data=poll)
+        assert first.json()["error"] == "authorization_pending"
+        second = httpx.post(f"{cluster.a}/oauth/token", data=poll)
+        assert second.json()["error"] == "slow_down"
+
+        entry = f"{cluster.b}/device?user_code={codes['user_code']}"
+        page = browser.get(entry)
+        screen = browser.post(
+            f"{cluster.b}/device",
+            data={"csrf_token": csrf_token(page.text), "user_code": codes["user_code"]},
+        )
+        assert screen.status_code == 200, screen.text
+        fields = {name: html.unescape(value) for name, value in _HIDDEN.findall(screen.text)}
+        decided = browser.post(
+            f"{cluster.a}/device/decision", data={**fields, "decision": "approve"}
+        )
+        assert decided.status_code == 303, decided.text
+
+    issued = httpx.post(f"{cluster.b}/oauth/token", data=poll)
+    assert issued.status_code == 200, issued.text
+    assert me(cluster.a, issued.json()["access_token"]).json()["email"] == email
+    again = httpx.post(f"{cluster.a}/oauth/token", data=poll)
+    assert again.json()["error"] == "invalid_grant"
+
+
 def test_a_session_started_on_one_node_is_valid_on_the_other_and_a_logout_there_ends_it(
     cluster: Cluster,
 ) -> None:

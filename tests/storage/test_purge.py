@@ -18,6 +18,7 @@ from paced.storage.models import (
     access_tokens,
     apps,
     authorization_codes,
+    device_codes,
     grants,
     mail_queue,
     one_time_links,
@@ -133,6 +134,24 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
     await code(False, expires=timedelta(hours=25))  # expired over a day ago
     await code(True, expires=timedelta(hours=23))  # expired within the day
 
+    def device_code(keep: bool, expires: timedelta) -> Any:
+        return w.add(
+            device_codes,
+            keep,
+            digest=random_base62(64),
+            user_code_digest=random_base62(64),
+            app_id=w.app_id,
+            scopes="read",
+            created_at=NOW - expires - timedelta(minutes=15),
+            expires_at=NOW - expires,
+            poll_interval=5,
+            next_poll_at=NOW - expires - timedelta(minutes=15),
+        )
+
+    await device_code(True, -timedelta(minutes=5))  # live
+    await device_code(True, timedelta(hours=23))  # expired within the day
+    await device_code(False, timedelta(hours=25))  # expired over a day ago
+
     def token(table: Table, keep: bool, grant: str = live, **times: Any) -> Any:
         values = {"expires_at": NOW + DAY, **times}
         if table is refresh_tokens and "expires_at" not in times:
@@ -215,6 +234,7 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
 
     tables = (
         authorization_codes,
+        device_codes,
         access_tokens,
         refresh_tokens,
         grants,

@@ -16,6 +16,7 @@ OPERATIONS = {
     ("post", "/oauth/token"),
     ("post", "/oauth/revoke"),
     ("post", "/oauth/introspect"),
+    ("post", "/oauth/device_authorization"),
     ("get", "/.well-known/oauth-authorization-server"),
     ("get", "/oauth/authorize"),
     ("post", "/oauth/authorize"),

@@ -230,9 +230,7 @@ async def test_wrong_current_passwords_are_limited_and_logged(make_app: MakeApp)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "Too many failed sign-ins" in limited.text
     async with reading(engine_of(app)) as store:
-        events = [
-            e async for e, _ in store.audit(AuditQuery(event="password_change_failed"))
-        ]
+        events = [e async for e, _ in store.audit(AuditQuery(event="password_change_failed"))]
     assert [e.ip for e in events] == ["203.0.113.9"] * 3
 
 
@@ -548,3 +546,28 @@ def test_a_limit_is_a_rate_or_off(value: str, kept: str) -> None:
 def test_bad_limit_settings_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Settings(_env_file=None, **changes)  # type: ignore[arg-type]
+
+
+async def test_a_device_waiting_for_its_answer_is_not_a_failed_token_request(
+    make_app: MakeApp, clock: Clock
+) -> None:
+    # Five failures of cost 10 would be 50 requests: far over this limit of 20.
+    app = await make_app(rate_limit_token_per_ip="20/minute", rate_limit_token_failure_cost=10)
+    engine = app.state.paced.engine
+    cli = await add_client(engine, await add_user(engine), public=True, device_flow=True)
+    async with browser(app) as http:
+        started = await http.post("/oauth/device_authorization", data=cli.form())
+        poll = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": started.json()["device_code"],
+            **cli.form(),
+        }
+        for _ in range(5):
+            answer = await http.post("/oauth/token", data=poll)
+            assert answer.json()["error"] == "authorization_pending"
+            clock.advance(seconds=5)
+        # A real failure still weighs its cost: two of them fill the window.
+        failing = {**poll, "device_code": "unknown"}
+        assert (await http.post("/oauth/token", data=failing)).status_code == 400
+        assert (await http.post("/oauth/token", data=failing)).status_code == 400
+        assert (await http.post("/oauth/token", data=poll)).status_code == 429

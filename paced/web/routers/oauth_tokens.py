@@ -1,4 +1,5 @@
-"""`/oauth/token`, `/oauth/revoke` and `/oauth/introspect`: read the request, call the core.
+"""`/oauth/token`, `/oauth/revoke`, `/oauth/introspect` and `/oauth/device_authorization`:
+read the request, call the core.
 
 Errors leave as exceptions; `paced.web.errors` writes them as RFC 6749 §5.2 JSON.
 """
@@ -11,7 +12,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from paced.core import introspection, revocation, token_endpoint
+from paced.core import device_authorization, introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
 from paced.storage.unit_of_work import unit_of_work
 from paced.web import metrics, openapi
@@ -77,16 +78,21 @@ def limited(
 
 @oauth.post(
     "/oauth/token",
-    summary="Exchange an authorization code or a refresh token for tokens",
+    summary="Exchange an authorization code, a refresh token or a device code for tokens",
     response_class=JSONResponse,
     responses=openapi.TOKEN_RESPONSES,
     openapi_extra=_form_body(
-        ("grant_type", "authorization_code or refresh_token", True),
+        (
+            "grant_type",
+            "authorization_code, refresh_token or urn:ietf:params:oauth:grant-type:device_code",
+            True,
+        ),
         ("code", "authorization_code: the code from the redirect", False),
         ("redirect_uri", "authorization_code: as in the authorization request", False),
         ("code_verifier", "authorization_code: the PKCE verifier", False),
         ("refresh_token", "refresh_token: the current refresh token", False),
         ("scope", "refresh_token: a narrower scope for the new access token", False),
+        ("device_code", "device_code: the device code to redeem", False),
         *_CLIENT,
     ),
 )
@@ -138,3 +144,25 @@ async def introspect(request: Request) -> Response:
     async with limited(state, form), unit_of_work(state.engine) as store:
         result = await introspection.introspect(store, form, state.clock(), state.policy)
     return JSONResponse(result.body(), headers=NO_STORE)
+
+
+@oauth.post(
+    device_authorization.ENDPOINT,
+    summary="Start a device authorization (RFC 8628)",
+    response_class=JSONResponse,
+    responses=openapi.DEVICE_AUTHORIZATION_RESPONSES,
+    openapi_extra=_form_body(
+        ("scope", "Space-separated scopes; read when absent", False),
+        ("resource", "The protected resource (RFC 8707); optional", False),
+        *_CLIENT,
+    ),
+)
+async def authorize_device(request: Request) -> Response:
+    state = app_state(request)
+    form = await form_request(request)
+    async with limited(state, form, token=True), unit_of_work(state.engine) as store:
+        started = await device_authorization.authorize_device(
+            store, form, state.clock(), state.policy
+        )
+    metrics.issued("device_code")
+    return JSONResponse(started.body(state.issuer), headers=NO_STORE)

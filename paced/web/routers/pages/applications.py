@@ -39,13 +39,14 @@ def _form(form: FormData) -> apps.AppForm:
         redirect_uris=text(form, "redirect_uris", 40_000),
         homepage_url=text(form, "homepage_url", 4000),
         description=text(form, "description", 4000),
+        device_flow=text(form, "device_flow", 10) == "on",
     )
 
 
 def _values_of(form: FormData) -> dict[str, str]:
     return {
         name: text(form, name, 40_000)
-        for name in ("name", "redirect_uris", "homepage_url", "description")
+        for name in ("name", "redirect_uris", "homepage_url", "description", "device_flow")
     }
 
 
@@ -55,6 +56,7 @@ def _values(app: App) -> dict[str, str]:
         "redirect_uris": "\n".join(app.redirect_uris),
         "homepage_url": app.homepage_url,
         "description": app.description,
+        "device_flow": "on" if app.device_flow else "",
     }
 
 
