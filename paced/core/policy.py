@@ -20,3 +20,10 @@ class Policy:
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
     password_hashing: Hashing = DEFAULT
+    # How long a browser that passed the password step may take over the second one.
+    second_step_ttl: timedelta = timedelta(minutes=5)
+    # How long a WebAuthn challenge may be answered (WebAuthn's recommended timeout).
+    webauthn_challenge_ttl: timedelta = timedelta(minutes=5)
+    # RFC 6238 §5.2: codes of this many time steps before or after now are accepted.
+    totp_drift_steps: int = 1
+    recovery_code_count: int = 10

@@ -37,6 +37,17 @@ EventName = Literal[
     "grant_revoked",
     "refresh_token_reused",
     "authorization_code_replayed",
+    "sign_in_password_accepted",
+    "second_factor_failed",
+    "two_factor_enabled",
+    "two_factor_disabled",
+    "two_factor_disable_failed",
+    "authenticator_app_added",
+    "recovery_codes_generated",
+    "recovery_code_used",
+    "passkey_added",
+    "passkey_removed",
+    "session_signed_out",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -58,6 +69,17 @@ TITLES: dict[str, str] = {
     "grant_revoked": "Application access revoked",
     "refresh_token_reused": "Refresh token used twice: access revoked",
     "authorization_code_replayed": "Authorization code used twice: access revoked",
+    "sign_in_password_accepted": "Password accepted; second step asked",
+    "second_factor_failed": "Wrong code or passkey at the second step of a sign-in",
+    "two_factor_enabled": "Two-factor authentication turned on",
+    "two_factor_disabled": "Two-factor authentication turned off",
+    "two_factor_disable_failed": "Wrong password when turning two-factor authentication off",
+    "authenticator_app_added": "Authenticator app set up",
+    "recovery_codes_generated": "New recovery codes made",
+    "recovery_code_used": "Recovery code used",
+    "passkey_added": "Passkey added",
+    "passkey_removed": "Passkey removed",
+    "session_signed_out": "Session signed out",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.

@@ -17,6 +17,7 @@ What goes, and when (`Retention`, from settings):
                          Developer settings shows them, as history
     sessions             idle for `session_idle` (they no longer sign anyone in)
     security_events      older than `security_events`
+    webauthn_challenges  expired (a passkey request that nobody answered)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from paced.storage.models import (
     refresh_tokens,
     security_events,
     sessions,
+    webauthn_challenges,
 )
 
 BATCH_SIZE = 1000
@@ -66,6 +68,7 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
         ),
         (sessions, sessions.c.last_seen_at <= now - keep.session_idle),
         (security_events, security_events.c.created_at < now - keep.security_events),
+        (webauthn_challenges, webauthn_challenges.c.expires_at < now),
     ]
 
 

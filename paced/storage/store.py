@@ -11,6 +11,7 @@ from paced.storage.inline import StorageConnection
 from paced.storage.oauth_tokens import OAuthTokenRows
 from paced.storage.personal_tokens import PersonalTokenRows
 from paced.storage.security_log import SecurityEventRows
+from paced.storage.two_factor import PasskeyRows, RecoveryCodeRows, TotpRows
 from paced.storage.users import SessionRows, UserRows
 
 
@@ -22,6 +23,9 @@ class Store(
     PersonalTokenRows,
     OAuthTokenRows,
     SecurityEventRows,
+    TotpRows,
+    RecoveryCodeRows,
+    PasskeyRows,
 ):
     def __init__(self, connection: StorageConnection) -> None:
         self.connection = connection
