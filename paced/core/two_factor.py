@@ -268,3 +268,10 @@ async def turn_off(
     await store.delete_passkeys(user.id)
     await store.delete_recovery_codes(user.id)
     await _turned(store, user, "two_factor_disabled", now, origin)
+
+
+async def second_step_failed(
+    store: SecurityLog, user: User, now: datetime, *, origin: Origin
+) -> None:
+    """A passkey that failed the second step, logged like a wrong code."""
+    await security_log.record(store, "second_factor_failed", now, origin, user_id=user.id)

@@ -21,6 +21,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
 from paced.core import passwords
+from paced.core.passkeys import RelyingParty
+from paced.core.totp import SecretBox
 from paced.logs import AccessLog, resolve_format
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
@@ -36,7 +38,9 @@ from paced.web.routers.pages import (
     applications,
     authorized_apps,
     developer,
+    security,
     security_log,
+    two_factor,
 )
 from paced.web.signing import Signer
 from paced.web.state import AppState, Clock, system_clock
@@ -85,16 +89,19 @@ def create_app(
     )
     templates = Jinja2Templates(directory=PACKAGE / "templates")
     templating.configure(templates.env)
+    secret_key = settings.resolved_secret_key()
     state = AppState(
         settings=settings,
         policy=settings.policy(),
         engine=engine,
-        signer=Signer(settings.resolved_secret_key()),
+        signer=Signer(secret_key),
         templates=templates,
         clock=clock,
         cookies=Cookies.for_base_url(settings.base_url),
         bearer=BearerTokens(engine, timeout=settings.db_timeout),
         rate_limits=RateLimits(settings),
+        totp_box=SecretBox(secret_key),
+        relying_party=RelyingParty.for_base_url(settings.base_url),
     )
 
     access_log = (
@@ -151,6 +158,8 @@ def create_app(
     app.include_router(oauth_authorize.router)
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)
+    app.include_router(security.router)
+    app.include_router(two_factor.router)
     app.include_router(developer.router)
     app.include_router(applications.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")

@@ -1,0 +1,311 @@
+"""/settings/security: two-factor authentication (authenticator app, passkeys, recovery
+codes) and the account's signed-in sessions, each with `Sign out`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from paced.core import accounts, passkeys, sessions, totp, two_factor
+from paced.core.errors import Invalid, NotFound, RateLimited
+from paced.storage.unit_of_work import reading, unit_of_work
+from paced.web import metrics, reveal
+from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
+from paced.web.origin import origin_of
+from paced.web.ratelimit import account_key
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = "/settings/security"
+AUTHENTICATOR = PAGE + "/authenticator"
+CODES = PAGE + "/recovery-codes"
+NEW_PASSKEY = PAGE + "/passkeys/new"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _binding(context: ViewerContext) -> str:
+    """What a passkey registration's challenge is bound to: this session."""
+    assert context.session_id is not None
+    return "session:" + context.session_id
+
+
+async def _page(
+    context: ViewerContext,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    assert context.user is not None
+    state = context.state
+    async with reading(state.engine) as store:
+        status = await two_factor.status_of(store, context.user.id)
+        listed = await sessions.list_of(
+            store, context.user.id, context.session_id, state.clock(), state.policy
+        )
+    return context.render(
+        "settings/security.html",
+        {"status": status, "sessions": listed, "errors": errors or {}},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+@router.get(PAGE)
+async def security_page(context: SignedIn) -> Response:
+    return await _page(context)
+
+
+# --- The authenticator app ------------------------------------------------------------------
+
+
+@router.post(AUTHENTICATOR)
+async def start_authenticator(request: Request, context: SignedIn) -> Response:
+    await checked_form(request, context)
+    assert context.user is not None
+    async with unit_of_work(context.state.engine) as store:
+        await two_factor.start_authenticator(store, context.state.totp_box, context.user)
+    return redirect(context, AUTHENTICATOR)
+
+
+async def _set_up_page(
+    context: ViewerContext, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    assert context.user is not None
+    async with reading(context.state.engine) as store:
+        set_up = await two_factor.authenticator_set_up(store, context.state.totp_box, context.user)
+    if set_up is None:
+        return redirect(context, PAGE)
+    qr = segno.make(set_up.uri, error="m")
+    return context.render(
+        "settings/authenticator.html",
+        {
+            "qr": qr.svg_data_uri(scale=5, border=2),
+            "secret": totp.shown(set_up.secret),
+            "uri": set_up.uri,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+        # The page shows a secret (SPEC §7).
+        headers=dict(NO_STORE),
+    )
+
+
+@router.get(AUTHENTICATOR)
+async def authenticator_page(context: SignedIn) -> Response:
+    return await _set_up_page(context)
+
+
+async def _after_enabling(context: ViewerContext, codes: list[str] | None, done: str) -> Response:
+    """To the recovery codes when there are new ones to show once, else back."""
+    if codes is None:
+        return redirect(context, PAGE, flash=done)
+    response = redirect(context, CODES)
+    return await reveal.keep(response, context, "\n".join(codes), page=CODES)
+
+
+@router.post(AUTHENTICATOR + "/confirm")
+async def confirm_authenticator(request: Request, context: SignedIn) -> Response:
+    form = await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    try:
+        async with unit_of_work(state.engine) as store:
+            codes = await two_factor.confirm_authenticator(
+                store,
+                state.totp_box,
+                context.user,
+                text(form, "code", 100),
+                state.clock(),
+                origin=origin_of(request),
+                policy=state.policy,
+            )
+    except Invalid as error:
+        return await _set_up_page(context, errors=error.fields, status_code=400)
+    return await _after_enabling(context, codes, "Your authenticator app is set up.")
+
+
+# --- Recovery codes -------------------------------------------------------------------------
+
+
+@router.post(CODES)
+async def new_recovery_codes(request: Request, context: SignedIn) -> Response:
+    await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    try:
+        async with unit_of_work(state.engine) as store:
+            codes = await two_factor.new_recovery_codes(
+                store, context.user, state.clock(), origin=origin_of(request), policy=state.policy
+            )
+    except Invalid as error:
+        return redirect(context, PAGE, flash=error.description)
+    response = redirect(context, CODES)
+    return await reveal.keep(response, context, "\n".join(codes), page=CODES)
+
+
+@router.get(CODES)
+async def recovery_codes_page(context: SignedIn) -> Response:
+    return await reveal.render(context, "settings/recovery_codes.html", {}, name="codes")
+
+
+# --- Passkeys -------------------------------------------------------------------------------
+
+
+@router.post(NEW_PASSKEY)
+async def start_passkey(request: Request, context: SignedIn) -> Response:
+    await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    async with unit_of_work(state.engine) as store:
+        await passkeys.start(
+            store,
+            _binding(context),
+            "register",
+            state.clock(),
+            state.policy,
+            user_id=context.user.id,
+        )
+    return redirect(context, NEW_PASSKEY)
+
+
+async def _passkey_page(
+    context: ViewerContext, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    assert context.user is not None
+    state = context.state
+    async with reading(state.engine) as store:
+        options = await passkeys.registration_options(
+            store, state.relying_party, context.user, _binding(context), state.clock(), state.policy
+        )
+    if options is None:
+        return redirect(context, PAGE)
+    values: dict[str, Any] = {
+        "title": "Add a passkey",
+        "mode": "create",
+        "options": options,
+        "action": PAGE + "/passkeys",
+        "button": "Create the passkey",
+        "back": PAGE,
+        "next": "",
+        "errors": errors or {},
+    }
+    return context.render(
+        "two_factor/passkey.html", values, status_code=status_code, headers=dict(NO_STORE)
+    )
+
+
+@router.get(NEW_PASSKEY)
+async def new_passkey_page(context: SignedIn) -> Response:
+    return await _passkey_page(context)
+
+
+@router.post(PAGE + "/passkeys")
+async def add_passkey(request: Request, context: SignedIn) -> Response:
+    form = await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    try:
+        async with unit_of_work(state.engine) as store:
+            codes = await passkeys.register(
+                store,
+                state.relying_party,
+                context.user,
+                _binding(context),
+                text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
+                text(form, "name", 1000),
+                state.clock(),
+                origin=origin_of(request),
+                policy=state.policy,
+            )
+    except passkeys.PasskeyFailed as error:
+        return redirect(context, PAGE, flash=error.description)
+    except Invalid as error:
+        return await _passkey_page(context, errors=error.fields, status_code=400)
+    return await _after_enabling(context, codes, "Your passkey is added.")
+
+
+@router.post(PAGE + "/passkeys/{passkey_id}/delete")
+async def delete_passkey(request: Request, context: SignedIn, passkey_id: str) -> Response:
+    await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    try:
+        async with unit_of_work(state.engine) as store:
+            await passkeys.remove(
+                store, context.user, passkey_id[:100], state.clock(), origin=origin_of(request)
+            )
+    except Invalid as error:
+        return redirect(context, PAGE, flash=error.description)
+    return redirect(context, PAGE, flash="The passkey is removed.")
+
+
+# --- Turning it off -------------------------------------------------------------------------
+
+
+@router.post(PAGE + "/two-factor/off")
+async def turn_off(request: Request, context: SignedIn) -> Response:
+    form = await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    origin = origin_of(request)
+    # The password is a guess at the account's password like a sign-in (SPEC §6).
+    limit_key = account_key(context.user.email)
+    try:
+        await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
+    except RateLimited as error:
+        metrics.rate_limited(PAGE + "/two-factor/off")
+        return await _page(
+            context,
+            errors={"password": error.description},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    async with reading(state.engine) as store:
+        credentials = await accounts.find_credentials(store, context.user.email)
+    check = await accounts.check_password(
+        credentials, context.user.email, text(form, "password", 4096), state.policy.password_hashing
+    )
+    try:
+        async with unit_of_work(state.engine) as store:
+            await two_factor.turn_off(store, context.user, check, state.clock(), origin=origin)
+    except Invalid as error:
+        return await _page(context, errors=error.fields, status_code=400)
+    await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
+    return redirect(context, PAGE, flash="Two-factor authentication is off.")
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+@router.post(PAGE + "/sessions/{session_id}/sign-out")
+async def sign_out_session(request: Request, context: SignedIn, session_id: str) -> Response:
+    await checked_form(request, context)
+    assert context.user is not None
+    state = context.state
+    current = False
+    try:
+        async with unit_of_work(state.engine) as store:
+            now = state.clock()
+            listed = await sessions.list_of(
+                store, context.user.id, context.session_id, now, state.policy
+            )
+            current = any(item.id == session_id and item.current for item in listed)
+            await sessions.sign_out(
+                store,
+                context.user.id,
+                session_id[:100],
+                now,
+                state.policy,
+                origin=origin_of(request),
+            )
+    except NotFound as error:
+        return redirect(context, PAGE, flash=error.description)
+    if current:
+        response = redirect(context, "/login", flash="You are signed out.")
+        state.cookies.delete(response, SESSION_COOKIE)
+        return response
+    return redirect(context, PAGE, flash="That session is signed out.")
