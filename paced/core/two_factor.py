@@ -77,7 +77,7 @@ async def is_enabled(store: TwoFactorStore, user_id: str) -> bool:
     return (await status_of(store, user_id)).enabled
 
 
-async def _turned(
+async def turned_on_or_off(
     store: SecurityLog,
     user: User,
     event: EventName,
@@ -85,8 +85,9 @@ async def _turned(
     origin: Origin,
     detail: Detail | None = None,
 ) -> None:
-    """Two-factor authentication turned on or off: the one place both changes pass, where
-    the owner's mail notification belongs beside the security-log event."""
+    """Two-factor authentication turned on or off: the one place both changes pass. It
+    records the security-log event; the owner's mail notification of the change is to be
+    sent from here too (docs/two-factor.md)."""
     await security_log.record(store, event, now, origin, user_id=user.id, detail=detail)
 
 
@@ -115,7 +116,7 @@ async def enabled_by(
     if was_enabled:
         return None
     codes = await _new_recovery_codes(store, user, now, origin, policy)
-    await _turned(store, user, "two_factor_enabled", now, origin, {"method": method})
+    await turned_on_or_off(store, user, "two_factor_enabled", now, origin, {"method": method})
     return codes
 
 
@@ -267,7 +268,7 @@ async def turn_off(
     await store.delete_totp(user.id)
     await store.delete_passkeys(user.id)
     await store.delete_recovery_codes(user.id)
-    await _turned(store, user, "two_factor_disabled", now, origin)
+    await turned_on_or_off(store, user, "two_factor_disabled", now, origin)
 
 
 async def second_step_failed(

@@ -206,3 +206,48 @@ def test_the_sessions_list_shows_two_browsers_and_signs_one_out(
     finally:
         chrome.close()
         firefox.close()
+
+
+def test_without_javascript_on_a_phone_the_authenticator_app_works(
+    browser: Browser, server: str
+) -> None:
+    """Passkeys aside, every step works with JavaScript off, fits a 375-pixel screen,
+    and is reached with the keyboard."""
+    phone = browser.new_context(
+        java_script_enabled=False,
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        page = phone.new_page()
+        sign_up_in_browser(page, server, "Ann", EMAIL)
+        page.goto(f"{server}/settings/security")
+        expect(page.get_by_role("button", name="Add a passkey")).to_be_hidden()
+        expect(page.get_by_text("Adding a passkey needs a browser with JavaScript")).to_be_visible()
+        page.get_by_role("button", name="Set up an authenticator app").focus()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{server}/settings/security/authenticator")
+        expect(page.get_by_label("Code from the app")).to_be_focused()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        secret = page.get_by_label("Key for your authenticator app").input_value()
+        page.keyboard.type(pyotp.TOTP(secret.replace(" ", "")).now())
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{server}/settings/security/recovery-codes")
+        for path in ("/settings/security/recovery-codes", "/settings/security"):
+            page.goto(f"{server}{path}")
+            width: int = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{path} is {width - 375} px too wide"
+
+        page.get_by_role("button", name="Sign out", exact=True).click()
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{server}/login/two-factor")
+        expect(page.get_by_label("Authentication code")).to_be_focused()
+        expect(page.get_by_role("button", name="Sign in with a passkey")).to_have_count(0)
+        page.keyboard.type(next_code(secret.replace(" ", "")))
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{server}/settings/developer")
+    finally:
+        phone.close()
