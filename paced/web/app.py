@@ -38,8 +38,11 @@ from paced.web.routers.pages import (
     applications,
     authorized_apps,
     developer,
+    passkey_sign_in,
+    passkeys,
     security,
     security_log,
+    sessions,
     two_factor,
 )
 from paced.web.signing import Signer
@@ -159,7 +162,10 @@ def create_app(
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)
     app.include_router(security.router)
+    app.include_router(passkeys.router)
+    app.include_router(sessions.router)
     app.include_router(two_factor.router)
+    app.include_router(passkey_sign_in.router)
     app.include_router(developer.router)
     app.include_router(applications.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")

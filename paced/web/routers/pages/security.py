@@ -3,17 +3,15 @@ codes) and the account's signed-in sessions, each with `Sign out`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import segno
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paced.core import accounts, passkeys, sessions, totp, two_factor
-from paced.core.errors import Invalid, NotFound, RateLimited
+from paced.core import accounts, sessions, totp, two_factor
+from paced.core.errors import Invalid, RateLimited
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics, reveal
-from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
+from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
 from paced.web.ratelimit import account_key
 
@@ -22,14 +20,7 @@ router = APIRouter(include_in_schema=False)
 PAGE = "/settings/security"
 AUTHENTICATOR = PAGE + "/authenticator"
 CODES = PAGE + "/recovery-codes"
-NEW_PASSKEY = PAGE + "/passkeys/new"
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _binding(context: ViewerContext) -> str:
-    """What a passkey registration's challenge is bound to: this session."""
-    assert context.session_id is not None
-    return "session:" + context.session_id
 
 
 async def _page(
@@ -99,7 +90,7 @@ async def authenticator_page(context: SignedIn) -> Response:
     return await _set_up_page(context)
 
 
-async def _after_enabling(context: ViewerContext, codes: list[str] | None, done: str) -> Response:
+async def after_enabling(context: ViewerContext, codes: list[str] | None, done: str) -> Response:
     """To the recovery codes when there are new ones to show once, else back."""
     if codes is None:
         return redirect(context, PAGE, flash=done)
@@ -125,7 +116,7 @@ async def confirm_authenticator(request: Request, context: SignedIn) -> Response
             )
     except Invalid as error:
         return await _set_up_page(context, errors=error.fields, status_code=400)
-    return await _after_enabling(context, codes, "Your authenticator app is set up.")
+    return await after_enabling(context, codes, "Your authenticator app is set up.")
 
 
 # --- Recovery codes -------------------------------------------------------------------------
@@ -150,97 +141,6 @@ async def new_recovery_codes(request: Request, context: SignedIn) -> Response:
 @router.get(CODES)
 async def recovery_codes_page(context: SignedIn) -> Response:
     return await reveal.render(context, "settings/recovery_codes.html", {}, name="codes")
-
-
-# --- Passkeys -------------------------------------------------------------------------------
-
-
-@router.post(NEW_PASSKEY)
-async def start_passkey(request: Request, context: SignedIn) -> Response:
-    await checked_form(request, context)
-    assert context.user is not None
-    state = context.state
-    async with unit_of_work(state.engine) as store:
-        await passkeys.start(
-            store,
-            _binding(context),
-            "register",
-            state.clock(),
-            state.policy,
-            user_id=context.user.id,
-        )
-    return redirect(context, NEW_PASSKEY)
-
-
-async def _passkey_page(
-    context: ViewerContext, *, errors: dict[str, str] | None = None, status_code: int = 200
-) -> Response:
-    assert context.user is not None
-    state = context.state
-    async with reading(state.engine) as store:
-        options = await passkeys.registration_options(
-            store, state.relying_party, context.user, _binding(context), state.clock(), state.policy
-        )
-    if options is None:
-        return redirect(context, PAGE)
-    values: dict[str, Any] = {
-        "title": "Add a passkey",
-        "mode": "create",
-        "options": options,
-        "action": PAGE + "/passkeys",
-        "button": "Create the passkey",
-        "back": PAGE,
-        "next": "",
-        "errors": errors or {},
-    }
-    return context.render(
-        "two_factor/passkey.html", values, status_code=status_code, headers=dict(NO_STORE)
-    )
-
-
-@router.get(NEW_PASSKEY)
-async def new_passkey_page(context: SignedIn) -> Response:
-    return await _passkey_page(context)
-
-
-@router.post(PAGE + "/passkeys")
-async def add_passkey(request: Request, context: SignedIn) -> Response:
-    form = await checked_form(request, context)
-    assert context.user is not None
-    state = context.state
-    try:
-        async with unit_of_work(state.engine) as store:
-            codes = await passkeys.register(
-                store,
-                state.relying_party,
-                context.user,
-                _binding(context),
-                text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
-                text(form, "name", 1000),
-                state.clock(),
-                origin=origin_of(request),
-                policy=state.policy,
-            )
-    except passkeys.PasskeyFailed as error:
-        return redirect(context, PAGE, flash=error.description)
-    except Invalid as error:
-        return await _passkey_page(context, errors=error.fields, status_code=400)
-    return await _after_enabling(context, codes, "Your passkey is added.")
-
-
-@router.post(PAGE + "/passkeys/{passkey_id}/delete")
-async def delete_passkey(request: Request, context: SignedIn, passkey_id: str) -> Response:
-    await checked_form(request, context)
-    assert context.user is not None
-    state = context.state
-    try:
-        async with unit_of_work(state.engine) as store:
-            await passkeys.remove(
-                store, context.user, passkey_id[:100], state.clock(), origin=origin_of(request)
-            )
-    except Invalid as error:
-        return redirect(context, PAGE, flash=error.description)
-    return redirect(context, PAGE, flash="The passkey is removed.")
 
 
 # --- Turning it off -------------------------------------------------------------------------
@@ -276,36 +176,3 @@ async def turn_off(request: Request, context: SignedIn) -> Response:
         return await _page(context, errors=error.fields, status_code=400)
     await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
     return redirect(context, PAGE, flash="Two-factor authentication is off.")
-
-
-# --- Sessions -------------------------------------------------------------------------------
-
-
-@router.post(PAGE + "/sessions/{session_id}/sign-out")
-async def sign_out_session(request: Request, context: SignedIn, session_id: str) -> Response:
-    await checked_form(request, context)
-    assert context.user is not None
-    state = context.state
-    current = False
-    try:
-        async with unit_of_work(state.engine) as store:
-            now = state.clock()
-            listed = await sessions.list_of(
-                store, context.user.id, context.session_id, now, state.policy
-            )
-            current = any(item.id == session_id and item.current for item in listed)
-            await sessions.sign_out(
-                store,
-                context.user.id,
-                session_id[:100],
-                now,
-                state.policy,
-                origin=origin_of(request),
-            )
-    except NotFound as error:
-        return redirect(context, PAGE, flash=error.description)
-    if current:
-        response = redirect(context, "/login", flash="You are signed out.")
-        state.cookies.delete(response, SESSION_COOKIE)
-        return response
-    return redirect(context, PAGE, flash="That session is signed out.")

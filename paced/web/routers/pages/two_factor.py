@@ -1,22 +1,20 @@
-"""The second step of a sign-in (/login/two-factor: a code from the authenticator app, a
-recovery code, or a passkey), and signing in with a passkey alone (/login/passkey)."""
+"""The second step of a sign-in (/login/two-factor): a code from the authenticator app, a
+recovery code, or a passkey. `signed_in` starts the session of any completed sign-in."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paced.core import passkeys, sessions, two_factor
 from paced.core.errors import Invalid, RateLimited
-from paced.core.ids import digest
 from paced.core.records import User
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import device as device_cookie
 from paced.web import metrics, second_step
-from paced.web.deps import Viewer, ViewerContext, checked_form, redirect, safe_next, text
+from paced.web.deps import Viewer, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
 from paced.web.routers.pages.accounts import start_session
 from paced.web.second_step import Pending
@@ -25,17 +23,10 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = "/login/two-factor"
 PASSKEY_PAGE = "/login/two-factor/passkey"
-SIGN_IN_PAGE = "/login/passkey"
 AGAIN = "Your sign-in took too long. Enter your email and password again."
 
 
-def _browser_binding(context: ViewerContext) -> str:
-    """What a passkey sign-in's challenge is bound to before anyone is signed in: this
-    browser's CSRF cookie."""
-    return "browser:" + context.csrf_nonce
-
-
-async def _signed_in(
+async def signed_in(
     request: Request,
     context: ViewerContext,
     user: User,
@@ -139,13 +130,13 @@ async def second_step_code(request: Request, context: Viewer) -> Response:
         metrics.auth_failed("login", "second_factor")
         return await _page(context, pending, errors=error.fields, status_code=400)
     await state.rate_limits.sign_in_succeeded(origin_of(request).ip, pending.limit_key)
-    return await _signed_in(request, context, user, method, pending.next_path)
+    return await signed_in(request, context, user, method, pending.next_path)
 
 
 # --- A passkey as the second step --------------------------------------------------------------
 
 
-def _ceremony(context: ViewerContext, values: dict[str, Any]) -> Response:
+def ceremony(context: ViewerContext, values: dict[str, Any]) -> Response:
     return context.render("two_factor/passkey.html", values, headers={"Cache-Control": "no-store"})
 
 
@@ -180,7 +171,7 @@ async def second_step_passkey_page(request: Request, context: Viewer) -> Respons
         )
     if options is None:
         return redirect(context, PAGE)
-    return _ceremony(
+    return ceremony(
         context,
         {
             "title": "Use your passkey",
@@ -228,87 +219,4 @@ async def second_step_passkey(request: Request, context: Viewer) -> Response:
             context, pending, errors={"code": error.fields["passkey"]}, status_code=400
         )
     await state.rate_limits.sign_in_succeeded(origin.ip, pending.limit_key)
-    return await _signed_in(request, context, user, "passkey", pending.next_path)
-
-
-# --- Signing in with a passkey alone -----------------------------------------------------------
-
-
-@router.post(SIGN_IN_PAGE)
-async def passkey_sign_in_start(request: Request, context: Viewer) -> Response:
-    form = await checked_form(request, context)
-    state = context.state
-    async with unit_of_work(state.engine) as store:
-        await passkeys.start(
-            store, _browser_binding(context), "sign_in", state.clock(), state.policy
-        )
-    next_path = safe_next(text(form, "next", 4000))
-    return redirect(context, f"{SIGN_IN_PAGE}?next={quote(next_path, safe='/')}")
-
-
-@router.get(SIGN_IN_PAGE)
-async def passkey_sign_in_page(context: Viewer, next: str | None = None) -> Response:
-    state = context.state
-    async with reading(state.engine) as store:
-        options = await passkeys.authentication_options(
-            store,
-            state.relying_party,
-            _browser_binding(context),
-            "sign_in",
-            state.clock(),
-            state.policy,
-        )
-    if options is None:
-        return redirect(context, "/login")
-    return _ceremony(
-        context,
-        {
-            "title": "Sign in with a passkey",
-            "mode": "get",
-            "options": options,
-            "action": SIGN_IN_PAGE + "/verify",
-            "button": "Use my passkey",
-            "back": "/login",
-            "next": safe_next(next),
-        },
-    )
-
-
-@router.post(SIGN_IN_PAGE + "/verify")
-async def passkey_sign_in(request: Request, context: Viewer) -> Response:
-    form = await checked_form(request, context)
-    state = context.state
-    origin = origin_of(request)
-    next_path = safe_next(text(form, "next", 4000))
-    limit_key = "passkey:" + digest(context.csrf_nonce)[:32]
-    try:
-        await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
-        async with unit_of_work(state.engine) as store:
-            passkey = await passkeys.authenticate(
-                store,
-                state.relying_party,
-                _browser_binding(context),
-                "sign_in",
-                text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
-                state.clock(),
-            )
-            user = await store.user_by_id(passkey.user_id)
-    except RateLimited as error:
-        metrics.rate_limited(SIGN_IN_PAGE)
-        return context.render(
-            "accounts/login.html",
-            {"email": "", "error": error.description, "next": next_path},
-            status_code=429,
-            headers={"Retry-After": str(error.retry_after)},
-        )
-    except Invalid as error:
-        metrics.auth_failed("login", "passkey")
-        return context.render(
-            "accounts/login.html",
-            {"email": "", "error": error.description, "next": next_path},
-            status_code=400,
-        )
-    if user is None:
-        return redirect(context, "/login")
-    await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
-    return await _signed_in(request, context, user, "passkey", next_path)
+    return await signed_in(request, context, user, "passkey", pending.next_path)
