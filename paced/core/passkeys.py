@@ -28,6 +28,7 @@ from webauthn.helpers.structs import (
 )
 
 from paced.core import security_log, two_factor
+from paced.core.accounts import PasswordCheck
 from paced.core.errors import Invalid
 from paced.core.ids import digest, new_id
 from paced.core.policy import Policy
@@ -190,11 +191,16 @@ async def register(
     name: str,
     now: datetime,
     *,
+    check: PasswordCheck,
     origin: Origin,
     policy: Policy,
 ) -> list[str] | None:
-    """Store the passkey that answered the registration challenge. Returns the new
-    recovery codes when it turned two-factor authentication on."""
+    """Store the passkey that answered the registration challenge, once the account's
+    password (`check`) is right: a passkey signs in alone. Returns the new recovery codes
+    when it turned two-factor authentication on."""
+    if check.credentials is None or not check.ok or check.credentials.user.id != user.id:
+        await security_log.record(store, "passkey_add_failed", now, origin, user_id=user.id)
+        raise two_factor.WrongPassword
     name = check_name(name)
     challenge, user_id = await _take(store, credential, binding, "register", now)
     if user_id != user.id:

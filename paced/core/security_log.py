@@ -46,6 +46,7 @@ EventName = Literal[
     "recovery_codes_generated",
     "recovery_code_used",
     "passkey_added",
+    "passkey_add_failed",
     "passkey_removed",
     "session_signed_out",
 ]
@@ -78,6 +79,7 @@ TITLES: dict[str, str] = {
     "recovery_codes_generated": "New recovery codes made",
     "recovery_code_used": "Recovery code used",
     "passkey_added": "Passkey added",
+    "passkey_add_failed": "Wrong password when adding a passkey",
     "passkey_removed": "Passkey removed",
     "session_signed_out": "Session signed out",
 }

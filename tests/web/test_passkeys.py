@@ -31,7 +31,10 @@ async def ceremony(client: httpx.AsyncClient, start: str, page: str, **fields: s
 
 
 async def add_passkey(
-    client: httpx.AsyncClient, authenticator: SoftAuthenticator, name: str = "Laptop"
+    client: httpx.AsyncClient,
+    authenticator: SoftAuthenticator,
+    name: str = "Laptop",
+    password: str = PASSWORD,
 ) -> httpx.Response:
     page = await ceremony(client, "/settings/security", "/settings/security/passkeys/new")
     options = options_in(page)
@@ -44,6 +47,7 @@ async def add_passkey(
             "csrf_token": csrf_token(page),
             "credential": authenticator.create(options),
             "name": name,
+            "password": password,
         },
     )
 
@@ -77,6 +81,29 @@ async def test_adding_the_first_passkey_turns_two_factor_on_with_recovery_codes(
     assert "<strong>On.</strong>" in page and "Laptop" in page
     log = (await client.get("/settings/security-log")).text
     assert "Passkey added" in log and "Two-factor authentication turned on" in log
+
+
+async def test_adding_a_passkey_needs_the_password(client: httpx.AsyncClient) -> None:
+    await sign_up(client)
+    authenticator = SoftAuthenticator(ORIGIN, "testserver")
+    refused = await add_passkey(client, authenticator, password="a stolen session's guess")
+    assert refused.status_code == 400
+    assert 'id="password-error"' in refused.text and "That is not your password." in refused.text
+    # The challenge was not spent: the same ceremony page answers again.
+    page = await client.get("/settings/security/passkeys/new")
+    assert page.status_code == 200
+    retried = await client.post(
+        "/settings/security/passkeys",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "credential": authenticator.create(options_in(page.text)),
+            "name": "Laptop",
+            "password": PASSWORD,
+        },
+    )
+    assert retried.status_code == 303
+    log = (await client.get("/settings/security-log")).text
+    assert "Wrong password when adding a passkey" in log and "Passkey added" in log
 
 
 async def test_a_passkey_signs_in_alone(client: httpx.AsyncClient) -> None:

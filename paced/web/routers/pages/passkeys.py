@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paced.core import passkeys
-from paced.core.errors import Invalid
+from paced.core.errors import Invalid, RateLimited
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
-from paced.web.routers.pages.security import NO_STORE, PAGE, after_enabling
+from paced.web.routers.pages.security import NO_STORE, PAGE, after_enabling, own_password
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,7 +45,11 @@ async def start_passkey(request: Request, context: SignedIn) -> Response:
 
 
 async def _passkey_page(
-    context: ViewerContext, *, errors: dict[str, str] | None = None, status_code: int = 200
+    context: ViewerContext,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     assert context.user is not None
     state = context.state
@@ -66,7 +70,10 @@ async def _passkey_page(
         "errors": errors or {},
     }
     return context.render(
-        "two_factor/passkey.html", values, status_code=status_code, headers=dict(NO_STORE)
+        "two_factor/passkey.html",
+        values,
+        status_code=status_code,
+        headers={**NO_STORE, **(headers or {})},
     )
 
 
@@ -81,6 +88,11 @@ async def add_passkey(request: Request, context: SignedIn) -> Response:
     assert context.user is not None
     state = context.state
     try:
+        # A passkey signs in without the password: adding one needs the password, so
+        # that a stolen session cannot leave itself a way back in.
+        check = await own_password(
+            request, context, text(form, "password", 4096), PAGE + "/passkeys"
+        )
         async with unit_of_work(state.engine) as store:
             codes = await passkeys.register(
                 store,
@@ -90,9 +102,17 @@ async def add_passkey(request: Request, context: SignedIn) -> Response:
                 text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
                 text(form, "name", 1000),
                 state.clock(),
+                check=check,
                 origin=origin_of(request),
                 policy=state.policy,
             )
+    except RateLimited as error:
+        return await _passkey_page(
+            context,
+            errors={"password": error.description},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     except passkeys.PasskeyFailed as error:
         return redirect(context, PAGE, flash=error.description)
     except Invalid as error:

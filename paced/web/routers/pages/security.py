@@ -146,33 +146,51 @@ async def recovery_codes_page(context: SignedIn) -> Response:
 # --- Turning it off -------------------------------------------------------------------------
 
 
+async def own_password(
+    request: Request, context: ViewerContext, password: str, route: str
+) -> accounts.PasswordCheck:
+    """The signed-in user's password checked, for a change that needs it. It is a guess
+    at the account's password like a sign-in (SPEC §6): counted before it is checked, so
+    that a stolen session cannot brute-force it. Raises RateLimited."""
+    assert context.user is not None
+    state = context.state
+    ip = origin_of(request).ip
+    limit_key = account_key(context.user.email)
+    try:
+        await state.rate_limits.sign_in_attempt(ip, limit_key)
+    except RateLimited:
+        metrics.rate_limited(route)
+        raise
+    async with reading(state.engine) as store:
+        credentials = await accounts.find_credentials(store, context.user.email)
+    check = await accounts.check_password(
+        credentials, context.user.email, password, state.policy.password_hashing
+    )
+    if check.ok:
+        await state.rate_limits.sign_in_succeeded(ip, limit_key)
+    return check
+
+
 @router.post(PAGE + "/two-factor/off")
 async def turn_off(request: Request, context: SignedIn) -> Response:
     form = await checked_form(request, context)
     assert context.user is not None
     state = context.state
-    origin = origin_of(request)
-    # The password is a guess at the account's password like a sign-in (SPEC §6).
-    limit_key = account_key(context.user.email)
     try:
-        await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
+        check = await own_password(
+            request, context, text(form, "password", 4096), PAGE + "/two-factor/off"
+        )
+        async with unit_of_work(state.engine) as store:
+            await two_factor.turn_off(
+                store, context.user, check, state.clock(), origin=origin_of(request)
+            )
     except RateLimited as error:
-        metrics.rate_limited(PAGE + "/two-factor/off")
         return await _page(
             context,
             errors={"password": error.description},
             status_code=429,
             headers={"Retry-After": str(error.retry_after)},
         )
-    async with reading(state.engine) as store:
-        credentials = await accounts.find_credentials(store, context.user.email)
-    check = await accounts.check_password(
-        credentials, context.user.email, text(form, "password", 4096), state.policy.password_hashing
-    )
-    try:
-        async with unit_of_work(state.engine) as store:
-            await two_factor.turn_off(store, context.user, check, state.clock(), origin=origin)
     except Invalid as error:
         return await _page(context, errors=error.fields, status_code=400)
-    await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
     return redirect(context, PAGE, flash="Two-factor authentication is off.")
