@@ -196,7 +196,9 @@ def is_unavailable(error: BaseException) -> bool:
     return "asyncpg" in sys.modules and isinstance(error, _asyncpg_unavailable())
 
 
-async def unavailable(request: Request, error: BaseException, shape: str | None = None) -> Response:
+async def unavailable(
+    request: Request, error: BaseException, shape: str | None = None
+) -> Response:
     """503 with `Retry-After`, in the endpoint's shape. RFC 6749 §4.1.2.1 names this
     `temporarily_unavailable`; the token, revocation and introspection endpoints say the
     same, and the API says `service_unavailable`."""

@@ -157,6 +157,7 @@ class Counters:
             return None
         return _retry_after(stats.reset_time)
 
+
     async def attempt(self, rule: Rule, key: str) -> int | None:
         """Count an attempt whose outcome is not known yet, unless the window's failures
         (its attempts less its successes) already fill the rule: None when it was counted,

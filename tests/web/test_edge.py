@@ -37,9 +37,7 @@ async def logged(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[], list[dict[str, object]]]]]:
     """A client of an app whose JSON access log the test reads."""
     stream = io.StringIO()
-    app = create_app(
-        settings.model_copy(update={"log_format": "json"}), clock=clock, log_stream=stream
-    )
+    app = create_app(settings.model_copy(update={"log_format": "json"}), clock=clock, log_stream=stream)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -177,9 +175,7 @@ async def test_an_access_line_reads_as_the_logging_formatters_would_write_it(
         "duration_ms": 1.23,
         "client": "203.0.113.5",
     }
-    record = logging.LogRecord(
-        "paced.access", logging.INFO, __file__, 1, "GET /api/v1/me 200", (), None
-    )
+    record = logging.LogRecord("paced.access", logging.INFO, __file__, 1, "GET /api/v1/me 200", (), None)
     record.fields = fields
     token = REQUEST_ID.set("req-7")
     try:

@@ -230,7 +230,9 @@ async def test_wrong_current_passwords_are_limited_and_logged(make_app: MakeApp)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "Too many failed sign-ins" in limited.text
     async with reading(engine_of(app)) as store:
-        events = [e async for e, _ in store.audit(AuditQuery(event="password_change_failed"))]
+        events = [
+            e async for e, _ in store.audit(AuditQuery(event="password_change_failed"))
+        ]
     assert [e.ip for e in events] == ["203.0.113.9"] * 3
 
 

@@ -87,7 +87,9 @@ async def change_password(request: Request, context: SignedIn) -> Response:
         )
     except accounts.WrongCurrentPassword as error:
         async with unit_of_work(state.engine) as store:
-            await accounts.password_change_failed(store, context.user, state.clock(), origin=origin)
+            await accounts.password_change_failed(
+                store, context.user, state.clock(), origin=origin
+            )
         return page(context, errors=error.fields, status_code=400)
     except Invalid as error:
         await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
