@@ -188,13 +188,19 @@ async def _still_stands(store: UserStore, credentials: Credentials) -> Credentia
 
 
 async def log_in(
-    store: AccountStore, check: PasswordCheck, now: datetime, *, origin: Origin
+    store: AccountStore,
+    check: PasswordCheck,
+    now: datetime,
+    *,
+    origin: Origin,
+    second_step: bool = False,
 ) -> User | None:
     """The user whose password was checked, else None.
 
     Every attempt goes into the security log: a failure under the account it aimed at,
     or, for an email that has no account, as an event of no account. A password changed
-    since it was checked fails the attempt."""
+    since it was checked fails the attempt. `second_step`: the account has two-factor
+    authentication, so the sign-in is not complete yet (`core.two_factor.second_step`)."""
     if check.credentials is None:
         # What was typed, unless it cannot be an email (a password typed in the wrong box).
         typed = check.email.strip()
@@ -227,7 +233,8 @@ async def log_in(
             actor=security_log.ANONYMOUS,
         )
         return None
-    await security_log.record(store, "sign_in", now, origin, user_id=current.user.id)
+    event: security_log.EventName = "sign_in_password_accepted" if second_step else "sign_in"
+    await security_log.record(store, event, now, origin, user_id=current.user.id)
     if check.rehashed is not None:
         await store.set_password_hash(current.user.id, check.rehashed, now)
     return current.user

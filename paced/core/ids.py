@@ -10,7 +10,7 @@ from typing import Literal
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BASE62_SET = frozenset(BASE62)
 
-IdPrefix = Literal["user", "pat", "app", "grant"]
+IdPrefix = Literal["user", "pat", "app", "grant", "session", "passkey"]
 
 
 # Random bytes map to base62 by their value modulo 62; the eight values from 248 up are

@@ -42,3 +42,10 @@ class Policy:
     device_code_ttl: timedelta = timedelta(seconds=900)
     device_poll_interval: timedelta = timedelta(seconds=5)
     device_slow_down: timedelta = timedelta(seconds=5)
+    # How long a browser that passed the password step may take over the second one.
+    second_step_ttl: timedelta = timedelta(minutes=5)
+    # How long a WebAuthn challenge may be answered (WebAuthn's recommended timeout).
+    webauthn_challenge_ttl: timedelta = timedelta(minutes=5)
+    # RFC 6238 §5.2: codes of this many time steps before or after now are accepted.
+    totp_drift_steps: int = 1
+    recovery_code_count: int = 10

@@ -224,3 +224,39 @@ class DeviceCode:
     grant: Grant | None
     denied_at: datetime | None
     used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A signed-in session as the sessions list shows it (never its cookie or digest)."""
+
+    id: str
+    digest: str
+    ip: str
+    user_agent: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TotpCredential:
+    """An account's authenticator app: secrets as stored (encrypted), `secret` None
+    until a code confirmed one."""
+
+    user_id: str
+    secret: str | None
+    pending_secret: str | None
+    last_step: int | None
+    enabled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Passkey:
+    id: str
+    user_id: str
+    credential_id: str  # base64url
+    public_key: str  # base64url of the COSE key
+    sign_count: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None

@@ -47,6 +47,18 @@ EventName = Literal[
     "account_disabled",
     "account_enabled",
     "account_unlocked",
+    "sign_in_password_accepted",
+    "second_factor_failed",
+    "two_factor_enabled",
+    "two_factor_disabled",
+    "two_factor_disable_failed",
+    "authenticator_app_added",
+    "recovery_codes_generated",
+    "recovery_code_used",
+    "passkey_added",
+    "passkey_add_failed",
+    "passkey_removed",
+    "session_signed_out",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -78,6 +90,18 @@ TITLES: dict[str, str] = {
     "account_disabled": "Account disabled by an operator",
     "account_enabled": "Account enabled by an operator",
     "account_unlocked": "Sign-in limit cleared by an operator",
+    "sign_in_password_accepted": "Password accepted; second step asked",
+    "second_factor_failed": "Wrong code or passkey at the second step of a sign-in",
+    "two_factor_enabled": "Two-factor authentication turned on",
+    "two_factor_disabled": "Two-factor authentication turned off",
+    "two_factor_disable_failed": "Wrong password when turning two-factor authentication off",
+    "authenticator_app_added": "Authenticator app set up",
+    "recovery_codes_generated": "New recovery codes made",
+    "recovery_code_used": "Recovery code used",
+    "passkey_added": "Passkey added",
+    "passkey_add_failed": "Wrong password when adding a passkey",
+    "passkey_removed": "Passkey removed",
+    "session_signed_out": "Session signed out",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from paced.core.ids import digest
+from paced.core import security_log, user_agents
+from paced.core.errors import NotFound
+from paced.core.ids import digest, new_id
 from paced.core.policy import Policy
 from paced.core.records import Session
-from paced.core.store import SessionStore
+from paced.core.security_log import Origin
+from paced.core.store import SecurityLog, SessionList, SessionStore
 
 
 async def start(
@@ -17,7 +22,12 @@ async def start(
     """A new session for `user_id`; returns the cookie value, never stored as such."""
     session_id = secrets.token_urlsafe(32)
     await store.add_session(
-        digest=digest(session_id), user_id=user_id, now=now, ip=ip, user_agent=user_agent[:300]
+        id=new_id("session"),
+        digest=digest(session_id),
+        user_id=user_id,
+        now=now,
+        ip=ip,
+        user_agent=user_agent[:300],
     )
     return session_id
 
@@ -62,3 +72,66 @@ async def end(store: SessionStore, session_id: str) -> None:
 async def end_all(store: SessionStore, user_id: str, *, but: str | None = None) -> None:
     """Sign the account out everywhere, or everywhere but the session `but`."""
     await store.delete_user_sessions(user_id, keep_digest=None if but is None else digest(but))
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A session as the sessions list shows it: the browser in words."""
+
+    id: str
+    browser: str
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_active_at: datetime
+    current: bool
+
+
+class SignOutStore(SessionList, SecurityLog, Protocol):
+    """The sessions list, and the log that records signing one out."""
+
+
+async def list_of(
+    store: SessionList, user_id: str, current_session_id: str | None, now: datetime, policy: Policy
+) -> list[Listed]:
+    """The account's live sessions, this browser's first, then the most recently active."""
+    current = digest(current_session_id) if current_session_id else None
+    found = await store.sessions_of(user_id, idle_since=now - policy.session_idle)
+    listed = [
+        Listed(
+            id=info.id,
+            browser=user_agents.describe(info.user_agent),
+            user_agent=info.user_agent,
+            ip=info.ip,
+            created_at=info.created_at,
+            last_active_at=info.last_seen_at,
+            current=info.digest == current,
+        )
+        for info in found
+    ]
+    return sorted(listed, key=lambda item: not item.current)
+
+
+async def sign_out(
+    store: SignOutStore,
+    user_id: str,
+    session_id: str,
+    now: datetime,
+    policy: Policy,
+    *,
+    origin: Origin,
+) -> None:
+    """End one session of the account by its public id (another account's looks absent)."""
+    live = await store.sessions_of(user_id, idle_since=now - policy.session_idle)
+    found = {info.id: info for info in live}
+    info = found.get(session_id)
+    if info is None or not await store.delete_session_of(user_id, session_id):
+        raise NotFound("That session has ended already.")
+    await security_log.record(
+        store,
+        "session_signed_out",
+        now,
+        origin,
+        user_id=user_id,
+        detail={"browser": user_agents.describe(info.user_agent), "ip": info.ip},
+    )

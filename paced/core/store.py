@@ -21,10 +21,13 @@ from paced.core.records import (
     DeviceCode,
     Grant,
     NewToken,
+    Passkey,
     PersonalToken,
     RefreshToken,
     SecurityEvent,
     Session,
+    SessionInfo,
+    TotpCredential,
     User,
 )
 
@@ -63,7 +66,7 @@ class AccountStatusStore(Protocol):
 
 class SessionStore(Protocol):
     async def add_session(
-        self, *, digest: str, user_id: str, now: datetime, ip: str, user_agent: str
+        self, *, id: str, digest: str, user_id: str, now: datetime, ip: str, user_agent: str
     ) -> None: ...
 
     async def session_by_digest(self, digest: str, *, idle_since: datetime) -> Session | None:
@@ -357,4 +360,97 @@ class SecurityLogReader(Protocol):
         self, user_id: str, *, limit: int, offset: int = 0
     ) -> list[SecurityEvent]:
         """The account's events, newest first."""
+        ...
+
+
+class SessionList(Protocol):
+    """The sessions list of /settings/security."""
+
+    async def sessions_of(self, user_id: str, *, idle_since: datetime) -> list[SessionInfo]:
+        """The account's live sessions, most recently active first."""
+        ...
+
+    async def delete_session_of(self, user_id: str, session_id: str) -> bool:
+        """Delete the session with this public id if it is the user's: True if it was."""
+        ...
+
+
+class TotpStore(Protocol):
+    async def totp_of(self, user_id: str) -> TotpCredential | None: ...
+
+    async def set_pending_totp(self, user_id: str, sealed: str) -> None:
+        """Keep `sealed` as the secret being set up, replacing any other being set up."""
+        ...
+
+    async def confirm_totp(self, user_id: str, pending: str, step: int, now: datetime) -> bool:
+        """Make the pending secret the account's, if it is still `pending`, with `step` as
+        its last used time step: True for the one caller that did."""
+        ...
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Record `step` as used unless it or a later one already is (RFC 6238 §5.2: a
+        code is accepted once): True for the one caller that did."""
+        ...
+
+    async def delete_totp(self, user_id: str) -> None: ...
+
+
+class RecoveryCodeStore(Protocol):
+    async def replace_recovery_codes(
+        self, user_id: str, digests: list[str], now: datetime
+    ) -> None: ...
+
+    async def use_recovery_code(self, user_id: str, digest: str, now: datetime) -> bool:
+        """Mark the unused code used: True for the one caller that did."""
+        ...
+
+    async def recovery_codes_left(self, user_id: str) -> int: ...
+
+    async def delete_recovery_codes(self, user_id: str) -> None: ...
+
+
+class PasskeyStore(Protocol):
+    async def add_passkey(self, passkey: Passkey) -> bool:
+        """Insert; False when the credential id is registered already."""
+        ...
+
+    async def passkeys_of(self, user_id: str) -> list[Passkey]:
+        """Oldest first."""
+        ...
+
+    async def passkey_by_credential_id(self, credential_id: str) -> Passkey | None: ...
+
+    async def record_passkey_use(
+        self, passkey_id: str, old_count: int, new_count: int, now: datetime
+    ) -> bool:
+        """Store the signature counter if it is still `old_count`: True for the winner."""
+        ...
+
+    async def delete_passkey(self, user_id: str, passkey_id: str) -> bool: ...
+
+    async def delete_passkeys(self, user_id: str) -> None: ...
+
+    async def add_challenge(
+        self,
+        *,
+        challenge: str,
+        binding: str,
+        purpose: str,
+        user_id: str | None,
+        expires_at: datetime,
+    ) -> None:
+        """Insert, replacing the binding's other challenges of the same purpose."""
+        ...
+
+    async def live_challenge(
+        self, binding: str, purpose: str, now: datetime
+    ) -> tuple[str, str | None] | None:
+        """The binding's live challenge of `purpose` and its user id, without using it."""
+        ...
+
+    async def take_challenge(
+        self, challenge: str, binding: str, purpose: str, now: datetime
+    ) -> bool:
+        """Delete the live challenge if it is the binding's: True for the one caller
+        that did (a challenge is answered once)."""
         ...

@@ -101,6 +101,8 @@ sessions = Table(
     _at("last_seen_at"),
     # The one-time nonce of the secret this session may still be shown (paced.web.reveal).
     Column("reveal_nonce", String(32), nullable=True),
+    # The public handle the sessions list signs a session out by (never its cookie).
+    Column("id", String(40), nullable=True, unique=True),
 )
 
 personal_tokens = Table(
@@ -305,3 +307,55 @@ mail_queue = Table(
 )
 
 Index("ix_mail_queue_next_attempt_at", mail_queue.c.next_attempt_at)
+
+# Two-factor authentication (paced.core.two_factor, docs/two-factor.md).
+
+# The authenticator app (RFC 6238): its secret must be readable to check codes, so it is
+# stored encrypted (paced.core.totp.SecretBox), never as a digest. `pending_secret` is one
+# being set up, not yet confirmed by a code; `last_step` is the time step of the last code
+# accepted, so that each code is used once.
+totp_credentials = Table(
+    "totp_credentials",
+    metadata,
+    Column("user_id", String(40), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret", Text, nullable=True),
+    Column("pending_secret", Text, nullable=True),
+    Column("last_step", BigInteger, nullable=True),
+    _at("enabled_at", nullable=True),
+)
+
+# One-time recovery codes, as SHA-256 digests.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", String(40), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    _at("created_at"),
+    _at("used_at", nullable=True),
+)
+
+# WebAuthn credentials (passkeys): the public key and the signature counter.
+passkeys = Table(
+    "passkeys",
+    metadata,
+    _id(),
+    _owner("user_id", "users"),
+    Column("credential_id", String(1400), nullable=False, unique=True),  # base64url
+    Column("public_key", Text, nullable=False),  # base64url of the COSE key
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    _at("created_at"),
+    _at("last_used_at", nullable=True),
+)
+
+# WebAuthn challenges: single-use, short-lived, bound to the session or browser that asked
+# (`binding`, a digest).
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("challenge", String(100), primary_key=True),  # base64url
+    Column("binding", String(64), nullable=False, index=True),
+    Column("purpose", String(20), nullable=False),
+    Column("user_id", String(40), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    _at("expires_at"),
+)

@@ -21,6 +21,7 @@ What goes, and when (`Retention`, from settings):
     security_events      older than `security_events`
     one_time_links       used or expired more than `codes` ago
     mail_queue           sent or given up more than `mail` ago
+    webauthn_challenges  expired (a passkey request that nobody answered)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from paced.storage.models import (
     refresh_tokens,
     security_events,
     sessions,
+    webauthn_challenges,
 )
 
 BATCH_SIZE = 1000
@@ -83,6 +85,7 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
             mail_queue,
             and_(mail_queue.c.next_attempt_at.is_(None), mail_queue.c.created_at < now - keep.mail),
         ),
+        (webauthn_challenges, webauthn_challenges.c.expires_at < now),
     ]
 
 

@@ -14,6 +14,7 @@ from paced.storage.oauth_tokens import OAuthTokenRows
 from paced.storage.one_time_links import LinkRows
 from paced.storage.personal_tokens import PersonalTokenRows
 from paced.storage.security_log import SecurityEventRows
+from paced.storage.two_factor import PasskeyRows, RecoveryCodeRows, TotpRows
 from paced.storage.users import SessionRows, UserRows
 
 
@@ -28,6 +29,9 @@ class Store(
     SecurityEventRows,
     LinkRows,
     MailRows,
+    TotpRows,
+    RecoveryCodeRows,
+    PasskeyRows,
 ):
     def __init__(self, connection: StorageConnection) -> None:
         self.connection = connection

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from paced.core.records import Credentials, Session, User
+from paced.core.records import Credentials, Session, SessionInfo, User
 from paced.storage.inline import StorageConnection
 from paced.storage.models import sessions, users
 
@@ -134,10 +134,11 @@ class SessionRows:
     connection: StorageConnection
 
     async def add_session(
-        self, *, digest: str, user_id: str, now: datetime, ip: str, user_agent: str
+        self, *, id: str, digest: str, user_id: str, now: datetime, ip: str, user_agent: str
     ) -> None:
         await self.connection.execute(
             insert(sessions).values(
+                id=id,
                 digest=digest,
                 user_id=user_id,
                 ip=ip[:45],
@@ -198,3 +199,34 @@ class SessionRows:
         if keep_digest is not None:
             statement = statement.where(sessions.c.digest != keep_digest)
         await self.connection.execute(statement)
+
+    async def sessions_of(self, user_id: str, *, idle_since: datetime) -> list[SessionInfo]:
+        rows = await self.connection.execute(
+            select(
+                sessions.c.id,
+                sessions.c.digest,
+                sessions.c.ip,
+                sessions.c.user_agent,
+                sessions.c.created_at,
+                sessions.c.last_seen_at,
+            )
+            .where(sessions.c.user_id == user_id, sessions.c.last_seen_at > idle_since)
+            .order_by(sessions.c.last_seen_at.desc())
+        )
+        return [
+            SessionInfo(
+                id=row.id or "",
+                digest=row.digest,
+                ip=row.ip,
+                user_agent=row.user_agent,
+                created_at=row.created_at,
+                last_seen_at=row.last_seen_at,
+            )
+            for row in rows
+        ]
+
+    async def delete_session_of(self, user_id: str, session_id: str) -> bool:
+        result = await self.connection.execute(
+            delete(sessions).where(sessions.c.user_id == user_id, sessions.c.id == session_id)
+        )
+        return result.rowcount == 1

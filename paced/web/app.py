@@ -21,6 +21,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paced import __version__
 from paced.core import passwords
+from paced.core.passkeys import RelyingParty
+from paced.core.totp import SecretBox
 from paced.logs import AccessLog, resolve_format
 from paced.mail.compose import Composer
 from paced.mail.sender import MailSender
@@ -50,7 +52,12 @@ from paced.web.routers.pages import (
     authorized_apps,
     developer,
     mailed_links,
+    passkey_sign_in,
+    passkeys,
+    security,
     security_log,
+    sessions,
+    two_factor,
 )
 from paced.web.signing import Signer
 from paced.web.state import AppState, Clock, system_clock
@@ -100,11 +107,12 @@ def create_app(
     templates = Jinja2Templates(directory=PACKAGE / "templates")
     templating.configure(templates.env)
     policy = settings.policy()
+    secret_key = settings.resolved_secret_key()
     state = AppState(
         settings=settings,
         policy=policy,
         engine=engine,
-        signer=Signer(settings.resolved_secret_key()),
+        signer=Signer(secret_key),
         templates=templates,
         clock=clock,
         cookies=Cookies.for_base_url(settings.base_url),
@@ -117,6 +125,8 @@ def create_app(
             policy,
             clock,
         ),
+        totp_box=SecretBox(secret_key),
+        relying_party=RelyingParty.for_base_url(settings.base_url),
     )
 
     access_log = (
@@ -185,6 +195,11 @@ def create_app(
     app.include_router(device_verification.router)
     app.include_router(authorized_apps.router)
     app.include_router(security_log.router)
+    app.include_router(security.router)
+    app.include_router(passkeys.router)
+    app.include_router(sessions.router)
+    app.include_router(two_factor.router)
+    app.include_router(passkey_sign_in.router)
     app.include_router(developer.router)
     app.include_router(applications.router)
     app.include_router(docs.router)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from paced.core.passkeys import RelyingParty
 from paced.core.policy import Policy
+from paced.core.totp import SecretBox
 from paced.mail.sender import MailSender
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
@@ -38,6 +40,10 @@ class AppState:
     bearer: BearerTokens
     rate_limits: RateLimits
     mail: MailSender
+    # Encrypts authenticator-app secrets at rest (paced.core.totp).
+    totp_box: SecretBox
+    # WebAuthn's relying party: the base URL's host and origin.
+    relying_party: RelyingParty
 
     @property
     def issuer(self) -> str:

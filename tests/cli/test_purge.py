@@ -62,6 +62,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
         "security_events": 0,
         "one_time_links": 0,
         "mail_queue": 0,
+        "webauthn_challenges": 0,
     }
     assert summary["total"] == 1
 

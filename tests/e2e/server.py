@@ -34,10 +34,15 @@ class Node:
 
 @contextmanager
 def paced_serve(
-    database_url: str, workdir: Path, *, env: dict[str, str] | None = None, workers: int = 1
+    database_url: str,
+    workdir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    host_name: str = "127.0.0.1",
 ) -> Iterator[str]:
     """Start `paced serve`, wait until it answers, yield its base URL, stop it."""
-    with paced_node(database_url, workdir, env=env, workers=workers) as node:
+    with paced_node(database_url, workdir, env=env, workers=workers, host_name=host_name) as node:
         yield node.base
 
 
@@ -49,17 +54,22 @@ def paced_node(
     env: dict[str, str] | None = None,
     workers: int = 1,
     bootstrap: str = "",
+    host_name: str = "127.0.0.1",
 ) -> Iterator[Node]:
     """`paced_serve`, yielding the process too (to signal it) and its log file.
 
     `bootstrap` is Python that the server process runs before `paced serve` starts, to set
-    up logging or patch something for a test.
+    up logging or patch something for a test. `host_name`: the name its base URL uses
+    (it listens on 127.0.0.1 either way); WebAuthn needs `localhost`, not an address.
     """
     port = free_port()
+    base = f"http://{host_name}:{port}"
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PACED_")}
     environment.update({"PACED_DATABASE_URL": database_url, **CHEAP_HASHING_ENV, **(env or {})})
     if not database_url.startswith("sqlite"):
         environment.setdefault("PACED_SECRET_KEY", "e2e-secret-key-e2e-secret-key-e2e")
+    if host_name != "127.0.0.1":
+        environment.setdefault("PACED_BASE_URL", base)
     log = (workdir / f"serve-{port}.log").open("w")
     launcher = ["-c", f"{bootstrap}\nfrom paced.cli.main import main\nmain()"]
     process = subprocess.Popen(
@@ -77,7 +87,6 @@ def paced_node(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -53,7 +53,7 @@ def test_account_settings_and_signing_out(page: Page, server: str) -> None:
     expect(page).to_have_url(f"{server}/login")
     page.get_by_label("Email").fill("ann@example.com")
     page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{server}/settings/developer")
 
 

@@ -90,10 +90,10 @@ def test_a_person_signs_in_from_the_link_and_denies(page: Page, server: str) -> 
     signed_up_client(server, "Ann", "ann@example.com").close()
     with callback_server() as client:
         page.goto(authorize_url(server, app, client.redirect_uri, state="st-no"))
-        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
         page.get_by_label("Email").fill("ann@example.com")
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
         expect(page.get_by_role("heading", name="Authorize Mailmerge")).to_be_visible()
         expect(page.locator("main").get_by_role("listitem")).to_have_text(

@@ -155,3 +155,42 @@ async def test_migration_0006_leaves_older_credentials_without_a_hint(
             await dispose(engine)
     assert old is not None and old.hint is None
     assert listed == {"old": None, "new": token_format.hint(new.secret)}
+
+
+async def test_migration_0009_gives_each_existing_session_a_public_id(
+    database_url: str, tmp_path: Path
+) -> None:
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    with databases.empty_database(backend, tmp_path) as fresh:
+        engine = create_engine(fresh)
+        try:
+            await upgrade(engine, "0005")
+            async with engine.begin() as connection:
+                await connection.execute(
+                    insert(users).values(
+                        id="user_1",
+                        email="ann@example.com",
+                        email_key="ann@example.com",
+                        name="",
+                        time_zone="UTC",
+                        password_hash="x",
+                        created_at=day,
+                        updated_at=day,
+                    )
+                )
+                for digest in ("a" * 64, "b" * 64):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO sessions (digest, user_id, ip, user_agent, created_at,"
+                            " last_seen_at) VALUES (:digest, 'user_1', '', '', :day, :day)"
+                        ),
+                        {"digest": digest, "day": day.replace(tzinfo=None)},
+                    )
+            await upgrade(engine)
+            async with engine.connect() as connection:
+                ids = (await connection.execute(text("SELECT id FROM sessions"))).scalars().all()
+        finally:
+            await dispose(engine)
+    assert len(set(ids)) == 2
+    assert all(i.startswith("session_") and len(i) == len("session_") + 24 for i in ids)

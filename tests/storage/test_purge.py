@@ -26,6 +26,7 @@ from paced.storage.models import (
     refresh_tokens,
     security_events,
     sessions,
+    webauthn_challenges,
 )
 from paced.storage.purge import Retention, purge
 from tests.token_rows import add_user
@@ -230,6 +231,18 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
     await logged(True, 364 * DAY)
     await logged(False, 366 * DAY)
 
+    def challenge(keep: bool, expires_in: timedelta) -> Any:
+        return w.add(
+            webauthn_challenges,
+            keep,
+            binding="b" * 64,
+            purpose="sign_in",
+            expires_at=NOW + expires_in,
+        )
+
+    await challenge(True, timedelta(minutes=1))
+    await challenge(False, -timedelta(minutes=1))
+
     deleted = await purge(engine, RETENTION, NOW, batch_size=2)
 
     tables = (
@@ -243,6 +256,7 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
         security_events,
         one_time_links,
         mail_queue,
+        webauthn_challenges,
     )
     assert deleted == {t.name: len(w.gone.get(t.name, ())) for t in tables}
     for table in tables:

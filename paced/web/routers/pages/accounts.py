@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paced.core import accounts, email_verification, sessions
+from paced.core import accounts, email_verification, sessions, two_factor
 from paced.core.errors import Conflict, Invalid, RateLimited
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import device as device_cookie
-from paced.web import metrics
+from paced.web import metrics, second_step
 from paced.web.deps import (
     SESSION_COOKIE,
     Viewer,
@@ -123,6 +123,7 @@ async def login(request: Request, context: Viewer) -> Response:
     origin = origin_of(request)
     async with reading(state.engine) as store:
         credentials = await accounts.find_credentials(store, email)
+        second = credentials is not None and await two_factor.is_enabled(store, credentials.user.id)
     # docs/reference.md §6: a browser that signed in to the account before counts its failures apart
     # from everyone else's (paced.web.device).
     device = device_cookie.trusted(request, state, credentials.user.id) if credentials else None
@@ -145,8 +146,8 @@ async def login(request: Request, context: Viewer) -> Response:
     )
     async with unit_of_work(state.engine) as store:
         now = state.clock()
-        user = await accounts.log_in(store, check, now, origin=origin)
-        if user is not None:
+        user = await accounts.log_in(store, check, now, origin=origin, second_step=second)
+        if user is not None and not second:
             if context.session_id:  # a new id at every login
                 await sessions.end(store, context.session_id)
             session_id = await sessions.start(
@@ -164,6 +165,11 @@ async def login(request: Request, context: Viewer) -> Response:
             status_code=400,
         )
     await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
+    if second:
+        # Not signed in yet: the browser holds a half-signed-in state for the second step.
+        response = redirect(context, "/login/two-factor")
+        second_step.keep(response, state, user.id, next_path, limit_key)
+        return response
     response = start_session(context, session_id, next_path)
     device_cookie.remember(request, response, state, user.id)
     return response

@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from paced.core import security_log
+from paced.core import security_log, user_agents
 from paced.core.records import SecurityEvent, User
 from paced.storage.unit_of_work import reading
 from paced.web.deps import SignedIn
@@ -27,6 +27,7 @@ class Line:
     who: str
     ip: str
     user_agent: str
+    browser: str  # the user agent in words: "Chrome 131 on macOS"
     created_at: datetime
     alarm: bool
 
@@ -54,6 +55,12 @@ def _about(event: SecurityEvent) -> str:
         parts.append("scopes: " + ", ".join(str(s) for s in scopes))
     if isinstance(email := detail.get("email"), str) and email:
         parts.append(email)
+    if isinstance(method := detail.get("method"), str) and method:
+        parts.append(f"with {'a' if method != 'authenticator app' else 'the'} {method}")
+    if isinstance(browser := detail.get("browser"), str) and browser:
+        parts.append(browser + (f", {detail['ip']}" if detail.get("ip") else ""))
+    if isinstance(left := detail.get("left"), int) and not isinstance(left, bool):
+        parts.append(f"{left} left")
     return "; ".join(parts)
 
 
@@ -76,6 +83,7 @@ def line(event: SecurityEvent, user: User) -> Line:
         who=_who(event, user),
         ip=event.ip,
         user_agent=event.user_agent,
+        browser=user_agents.describe(event.user_agent) if event.user_agent else "",
         created_at=event.created_at,
         alarm=event.event in ALARMS,
     )
