@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     purge_personal_tokens_after_days: int = Field(90, ge=0)
     purge_security_events_after_days: int = Field(365, ge=1)
     purge_batch_size: int = Field(1000, ge=1, le=10_000)
+    # Integrations that arrive without a developer (docs/oauth.md): RFC 7591 registration
+    # at /oauth/register ("open" or "off"), client ID metadata documents, and whether
+    # their fetches may reach loopback and private addresses.
+    dynamic_registration: Literal["open", "off"] = "open"
+    client_id_metadata_documents: Literal["on", "off"] = "on"
+    outbound_allow_private: bool = False
+    # Registrations per IP address (RFC 7591 §3; docs/operations.md).
+    rate_limit_registration_per_ip: str = "20/hour"
     # Input limits (docs/operations.md): a request's body, and its request line and
     # headers together, in bytes.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -97,6 +105,7 @@ class Settings(BaseSettings):
         "rate_limit_token_per_client",
         "rate_limit_token_per_ip",
         "rate_limit_bearer_failures_per_ip",
+        "rate_limit_registration_per_ip",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -199,4 +208,6 @@ class Settings(BaseSettings):
                 memory_kib=self.password_memory_kib,
                 parallelism=self.password_parallelism,
             ),
+            dynamic_registration=self.dynamic_registration == "open",
+            client_id_metadata_documents=self.client_id_metadata_documents == "on",
         )

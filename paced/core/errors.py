@@ -12,7 +12,9 @@
     └── OAuthError                  RFC 6749 §4.1.2.1 and §5.2
         ├── InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
         ├── UnsupportedGrantType, InvalidScope, AccessDenied,
-        └── UnsupportedResponseType, ServerError
+        ├── UnsupportedResponseType, ServerError,
+        ├── InvalidTarget               RFC 8707 §2 (resource indicators)
+        └── InvalidRedirectUri, InvalidClientMetadata   RFC 7591 §3.2.2 (registration)
 
 The web layer turns each into its wire form in exactly one place (`paced.web.errors`).
 """
@@ -133,6 +135,18 @@ class AccessDenied(OAuthError):
 
 class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
+
+
+class InvalidTarget(OAuthError):
+    error = "invalid_target"
+
+
+class InvalidRedirectUri(OAuthError):
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(OAuthError):
+    error = "invalid_client_metadata"
 
 
 class ServerError(OAuthError):

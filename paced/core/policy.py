@@ -20,3 +20,9 @@ class Policy:
     # Writes of last-used times are coarse so that a valid request costs no write.
     last_used_granularity: timedelta = timedelta(minutes=1)
     password_hashing: Hashing = DEFAULT
+    # RFC 7591 at /oauth/register (PACED_DYNAMIC_REGISTRATION=open).
+    dynamic_registration: bool = True
+    # An https URL as client_id, its metadata document fetched (docs/oauth.md).
+    client_id_metadata_documents: bool = True
+    # A self-registered client that got no grant in this time is deleted by `paced purge`.
+    unclaimed_client_ttl: timedelta = timedelta(hours=24)
