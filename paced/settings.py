@@ -197,6 +197,7 @@ class Settings(BaseSettings):
             return timedelta(seconds=seconds) if seconds else None
 
         return Policy(
+            issuer=self.base_url,
             access_token_ttl=timedelta(seconds=self.access_token_ttl),
             auth_code_ttl=timedelta(seconds=self.auth_code_ttl),
             refresh_token_ttl=optional(self.refresh_token_ttl),

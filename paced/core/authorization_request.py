@@ -8,6 +8,7 @@ an error may go.
     4. response_type=code                      -> invalid_request / unsupported_response_type
     5. scope: known scopes; none means `read`                            -> invalid_scope
     6. PKCE: S256 only; required of public clients                       -> invalid_request
+    7. resource: absent, or the API (RFC 8707)                           -> invalid_target
 
 Until the client and its redirect URI are trusted, an error is shown to the user and never
 redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.11.2): `UntrustedRedirect`. Afterwards every
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from paced.core import pkce, scopes
+from paced.core import resource as resources
 from paced.core.errors import (
     InvalidRequest,
     OAuthError,
@@ -45,6 +47,7 @@ PARAMETERS: tuple[str, ...] = (
     "code_challenge",
     "code_challenge_method",
     "prompt",
+    "resource",
 )
 MAX_CLIENT_ID = 128
 # Longer than any value a client sends (a redirect URI is at most 2000 characters); a
@@ -96,6 +99,8 @@ class AuthorizationRequest:
     prompt: str | None
     # The recognised parameters as received, each once: the consent form carries them.
     parameters: tuple[tuple[str, str], ...]
+    # RFC 8707: the resource the tokens will be bound to, None when none was named.
+    resource: str | None = None
 
     @property
     def force_consent(self) -> bool:
@@ -127,8 +132,9 @@ def _repeated(params: Params, name: str) -> bool:
     return len(_values(params, name)) > 1
 
 
-async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
-    """The checks of the module docstring, in that order."""
+async def validate(store: AppLookup, params: Params, *, issuer: str) -> AuthorizationRequest:
+    """The checks of the module docstring, in that order. `issuer` names the API as a
+    resource (RFC 8707)."""
     # RFC 6749 §3.1: a repeated client_id or redirect_uri leaves nothing to trust.
     if _repeated(params, "client_id"):
         raise UntrustedRedirect("The request names its client (client_id) more than once.")
@@ -202,6 +208,11 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
         # RFC 7636 §4.2: BASE64URL of a SHA-256 hash: 43 characters.
         if not pkce.is_valid_challenge(challenge):
             raise refuse(InvalidRequest("The code_challenge is malformed."))
+    try:
+        # RFC 8707 §2: the one resource is the API; anything else is invalid_target.
+        resource = resources.checked(_once(params, "resource"), issuer)
+    except OAuthError as error:
+        raise refuse(error) from None
 
     return AuthorizationRequest(
         app=app,
@@ -211,6 +222,7 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
         state=state,
         code_challenge=challenge,
         prompt=_once(params, "prompt"),
+        resource=resource,
         parameters=tuple(
             (name, value) for name in PARAMETERS if (value := _once(params, name)) is not None
         ),

@@ -85,7 +85,8 @@ async def screen(store: ScreenStore, request: AuthorizationRequest, user: User) 
     (`needs_consent`)."""
     if not await needs_consent(store, request, user):
         return None
-    return Screen(owner=await store.user_by_id(request.app.owner_id))
+    owner_id = request.app.owner_id
+    return Screen(owner=await store.user_by_id(owner_id) if owner_id is not None else None)
 
 
 async def approve(
@@ -107,6 +108,7 @@ async def approve(
         created_at=now,
         last_used_at=None,
         revoked_at=None,
+        resource=request.resource,
     )
     code = secrets.token_urlsafe(CODE_BYTES)
     await store.add_grant(grant, redirect_uri=request.redirect_uri)

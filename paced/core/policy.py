@@ -10,6 +10,8 @@ from paced.core.passwords import DEFAULT, Hashing
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    # The issuer identifier (PACED_BASE_URL), which also names the API as a resource.
+    issuer: str = ""
     access_token_ttl: timedelta = timedelta(seconds=7200)
     auth_code_ttl: timedelta = timedelta(seconds=600)
     # None: no limit (SPEC §1 writes it as 0).

@@ -46,10 +46,16 @@ class PersonalToken:
     revoked_at: datetime | None
 
 
+# How an app came to be: registered by its owner in Developer settings or with the CLI;
+# by itself at /oauth/register (RFC 7591); or known by its client ID metadata document.
+# The last two have no owner, and nobody has reviewed them.
+Registration = Literal["developer", "dynamic", "document"]
+
+
 @dataclass(frozen=True, slots=True)
 class App:
     id: str
-    owner_id: str
+    owner_id: str | None
     name: str
     description: str
     homepage_url: str
@@ -58,6 +64,12 @@ class App:
     public: bool
     created_at: datetime
     updated_at: datetime
+    registration: Registration = "developer"
+
+    @property
+    def reviewed(self) -> bool:
+        """Whether a person registered it (and answers for it), rather than the client."""
+        return self.registration == "developer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +140,8 @@ class Grant:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # RFC 8707: the resource its tokens are bound to (their audience), or None.
+    resource: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

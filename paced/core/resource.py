@@ -26,6 +26,15 @@ def metadata_url(issuer: str) -> str:
     return issuer.rstrip("/") + METADATA_PATH
 
 
+def bound(requested: str | None, issuer: str, grant_resource: str | None) -> str | None:
+    """`checked`, at the token endpoint: a grant bound to the API yields tokens for the API
+    only (RFC 8707 §2.2: the resource must be one the authorization allowed)."""
+    resource = checked(requested, issuer)
+    if resource is not None and grant_resource is not None and resource != grant_resource:
+        raise InvalidTarget("The authorization was given for another resource.")
+    return resource
+
+
 def checked(requested: str | None, issuer: str) -> str | None:
     """The resource a request names, in its canonical form, or None when it names none;
     any resource but the API is InvalidTarget (RFC 8707 §2)."""

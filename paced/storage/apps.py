@@ -24,6 +24,7 @@ APP_COLUMNS = (
     apps.c.public,
     apps.c.created_at,
     apps.c.updated_at,
+    apps.c.registration,
 )
 
 
@@ -67,6 +68,7 @@ def app_from(row: Any) -> App:
         public=bool(row.public),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        registration=row.registration,
     )
 
 
@@ -112,6 +114,7 @@ class AppRows:
                 public=app.public,
                 created_at=app.created_at,
                 updated_at=app.updated_at,
+                registration=app.registration,
             )
         )
 

@@ -78,7 +78,7 @@ async def authorize(request: Request, context: Viewer) -> Response:
     state = context.state
     params = authorization_request.grouped(request.query_params.multi_items())
     async with reading(state.engine) as store:
-        valid = await authorization_request.validate(store, params)
+        valid = await authorization_request.validate(store, params, issuer=state.issuer)
         user = context.user
         if user is None:
             raise LoginRequired(f"{PATH}?{request.url.query}")
@@ -106,7 +106,9 @@ async def decide(request: Request, context: Viewer) -> Response:
     await checked_form(request, context)
     state = context.state
     async with unit_of_work(state.engine) as store:
-        valid = await authorization_request.validate(store, authorization_request.grouped(pairs))
+        valid = await authorization_request.validate(
+            store, authorization_request.grouped(pairs), issuer=state.issuer
+        )
         if text(form, "decision") != APPROVE:
             raise consent.deny(valid)
         approval = await consent.approve(
