@@ -20,6 +20,7 @@ def retention(settings: Settings) -> Retention:
         personal_tokens=timedelta(days=settings.purge_personal_tokens_after_days),
         session_idle=timedelta(days=settings.session_idle_days),
         security_events=timedelta(days=settings.purge_security_events_after_days),
+        unclaimed_clients=settings.policy().unclaimed_client_ttl,
     )
 
 
@@ -33,7 +34,8 @@ async def _purge(settings: Settings) -> dict[str, int]:
 
 
 def purge_command() -> None:
-    """Delete expired and long-revoked codes, tokens and sessions, and old security events.
+    """Delete expired and long-revoked codes, tokens and sessions, old security events, and
+    clients that registered themselves but got no grant within a day.
 
     Works in short batches, so serving goes on; prints how many rows went from each table
     as one JSON object.

@@ -53,7 +53,11 @@ def identity_assured(request: AuthorizationRequest) -> bool:
     """Whether a client's identity is proven well enough to reuse an earlier approval: a
     confidential client (it must authenticate to use the code), or one whose redirect
     goes to an https origin. A loopback or private-use redirect can be claimed by any
-    app on the device (RFC 8252 §8.6)."""
+    app on the device (RFC 8252 §8.6). A client that registered itself, or is known by
+    its metadata document, is anyone's to claim: nobody reviewed it, so the user is asked
+    every time."""
+    if not request.app.reviewed:
+        return False
     return not request.app.public or request.redirect_uri.startswith("https://")
 
 

@@ -37,6 +37,7 @@ EventName = Literal[
     "grant_revoked",
     "refresh_token_reused",
     "authorization_code_replayed",
+    "client_registered",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -58,6 +59,7 @@ TITLES: dict[str, str] = {
     "grant_revoked": "Application access revoked",
     "refresh_token_reused": "Refresh token used twice: access revoked",
     "authorization_code_replayed": "Authorization code used twice: access revoked",
+    "client_registered": "OAuth client registered itself (RFC 7591)",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.

@@ -17,6 +17,9 @@ What goes, and when (`Retention`, from settings):
                          Developer settings shows them, as history
     sessions             idle for `session_idle` (they no longer sign anyone in)
     security_events      older than `security_events`
+    apps                 without an owner (registered by themselves, RFC 7591, or known
+                         by a metadata document), made more than `unclaimed_clients` ago,
+                         with no grant left
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.storage.engine import READ
 from paced.storage.models import (
     access_tokens,
+    apps,
     authorization_codes,
     grants,
     personal_tokens,
@@ -49,6 +53,7 @@ class Retention:
     personal_tokens: timedelta = timedelta(days=90)
     session_idle: timedelta = timedelta(days=14)
     security_events: timedelta = timedelta(days=365)
+    unclaimed_clients: timedelta = timedelta(days=1)
 
 
 def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bool]]]:
@@ -66,6 +71,14 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
         ),
         (sessions, sessions.c.last_seen_at <= now - keep.session_idle),
         (security_events, security_events.c.created_at < now - keep.security_events),
+        (
+            apps,
+            and_(
+                apps.c.owner_id.is_(None),
+                apps.c.created_at < now - keep.unclaimed_clients,
+                ~exists().where(grants.c.app_id == apps.c.id),
+            ),
+        ),
     ]
 
 

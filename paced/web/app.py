@@ -29,7 +29,15 @@ from paced.web import bearer, errors, templating
 from paced.web.cookies import Cookies
 from paced.web.edge import Edge
 from paced.web.ratelimit import RateLimits
-from paced.web.routers import api_v1, bench, health, oauth_authorize, oauth_tokens, well_known
+from paced.web.routers import (
+    api_v1,
+    bench,
+    health,
+    oauth_authorize,
+    oauth_register,
+    oauth_tokens,
+    well_known,
+)
 from paced.web.routers.pages import (
     account,
     accounts,
@@ -130,7 +138,13 @@ def create_app(
     app.state.paced = state
     app.state.access_log = access_log
     # The JSON endpoints, each declared once (paced.web.endpoints), served by Edge.
-    declared = [api_v1.api, oauth_tokens.oauth, well_known.well_known, health.health]
+    declared = [
+        api_v1.api,
+        oauth_tokens.oauth,
+        oauth_register.register_endpoint,
+        well_known.well_known,
+        health.health,
+    ]
     if settings.bench_floor:
         declared.append(bench.floor)
     app.add_middleware(

@@ -122,7 +122,7 @@ def _shape(request: Request, shape: str | None = None) -> str | None:
     path = request.url.path
     if path.startswith("/api/"):
         return "api"
-    if path.startswith(("/oauth/token", "/oauth/revoke", "/oauth/introspect")):
+    if path.startswith(("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/register")):
         return "oauth"
     return None
 

@@ -3,6 +3,7 @@
     sign-in         failed sign-ins per account (or per trusted browser) and per address,
                     counted before the password is checked; also wrong current passwords
     sign-up         accounts made (or emails found taken) per IP address
+    registration    client registrations (RFC 7591) per IP address
     client auth     failed client authentications per address before authentication, and
                     per client id only for requests that fail it
     token endpoint  requests per address; tokens issued per client
@@ -282,6 +283,7 @@ class RateLimits:
         self.token_ip = Rule.parse("token-ip", s.rate_limit_token_per_ip)
         self.token_failure_cost = s.rate_limit_token_failure_cost
         self.bearer = FailureGate(Rule.parse("bearer-ip", s.rate_limit_bearer_failures_per_ip))
+        self.registration_ip = Rule.parse("registration-ip", s.rate_limit_registration_per_ip)
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -323,6 +325,17 @@ class RateLimits:
         await self._counters.hit(self.signup_ip, ip_key(ip))
 
     # --- OAuth clients ---------------------------------------------------------------
+
+    async def registration(self, ip: str) -> None:
+        """Count one request to register a client (RFC 7591 §3), before it is read: an
+        address registers at most so many clients, good or bad, in the window."""
+        wait = await self._counters.hit(self.registration_ip, ip_key(ip))
+        if wait is not None:
+            raise RateLimited(
+                f"Too many client registrations from your network. "
+                f"Try again in {_in_words(wait)}.",
+                retry_after=wait,
+            )
 
     @asynccontextmanager
     async def client_request(

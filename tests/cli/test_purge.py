@@ -60,6 +60,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
         "personal_tokens": 0,  # revoked 10 days ago: still shown, as history
         "sessions": 1,  # idle past PACED_SESSION_IDLE_DAYS
         "security_events": 0,
+        "apps": 0,  # only clients that registered themselves and got no grant
     }
     assert summary["total"] == 1
 

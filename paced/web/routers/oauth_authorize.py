@@ -67,6 +67,12 @@ def consent_page(
             "owner": owner,
             "scopes": request.scopes,
             "redirect_host": redirect_host(request.redirect_uri),
+            # Whose document describes a client known by its metadata document.
+            "document_host": (
+                redirect_host(request.app.client_id)
+                if request.app.registration == "document"
+                else None
+            ),
             "parameters": request.parameters,
         },
         headers=NO_STORE,

@@ -54,9 +54,7 @@ def _edit_sqlite_apps(replacements: list[tuple[str, str]]) -> None:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        _edit_sqlite_apps(
-            [(_OWNER_REQUIRED, _OWNER_OPTIONAL), (_SHORT_CLIENT_ID, _LONG_CLIENT_ID)]
-        )
+        _edit_sqlite_apps([(_OWNER_REQUIRED, _OWNER_OPTIONAL), (_SHORT_CLIENT_ID, _LONG_CLIENT_ID)])
     else:
         op.alter_column("apps", "owner_id", existing_type=sa.String(40), nullable=True)
         op.alter_column(
@@ -68,9 +66,7 @@ def upgrade() -> None:
         )
     op.add_column(
         "apps",
-        sa.Column(
-            "registration", sa.String(length=16), server_default="developer", nullable=False
-        ),
+        sa.Column("registration", sa.String(length=16), server_default="developer", nullable=False),
     )
     op.add_column("grants", sa.Column("resource", sa.Text(), nullable=True))
 
