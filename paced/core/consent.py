@@ -115,6 +115,9 @@ async def approve(
         resource=request.resource,
     )
     code = secrets.token_urlsafe(CODE_BYTES)
+    if request.app.registration == "document":
+        # Its first approval stores it; later ones keep it as its document now says.
+        await store.save_document_client(request.app)
     await store.add_grant(grant, redirect_uri=request.redirect_uri)
     await store.add_authorization_code(
         digest=digest(code),

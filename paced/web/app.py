@@ -19,7 +19,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from paced import __version__
+from paced import __version__, outbound
 from paced.core import passwords
 from paced.logs import AccessLog, resolve_format
 from paced.settings import Settings
@@ -103,7 +103,9 @@ def create_app(
         cookies=Cookies.for_base_url(settings.base_url),
         bearer=BearerTokens(engine, timeout=settings.db_timeout),
         rate_limits=RateLimits(settings),
+        documents=outbound.DocumentFetcher(allow_private=settings.outbound_allow_private),
     )
+    documents = state.documents
 
     access_log = (
         AccessLog(log_stream or sys.stderr, resolve_format(settings.log_format))
@@ -123,6 +125,8 @@ def create_app(
         yield
         await state.bearer.aclose()
         await state.rate_limits.aclose()
+        if isinstance(documents, outbound.DocumentFetcher):
+            await documents.aclose()
         await dispose(engine)
         if access_log is not None:
             access_log.close()

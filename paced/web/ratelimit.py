@@ -158,7 +158,6 @@ class Counters:
             return None
         return _retry_after(stats.reset_time)
 
-
     async def attempt(self, rule: Rule, key: str) -> int | None:
         """Count an attempt whose outcome is not known yet, unless the window's failures
         (its attempts less its successes) already fill the rule: None when it was counted,
@@ -332,8 +331,7 @@ class RateLimits:
         wait = await self._counters.hit(self.registration_ip, ip_key(ip))
         if wait is not None:
             raise RateLimited(
-                f"Too many client registrations from your network. "
-                f"Try again in {_in_words(wait)}.",
+                f"Too many client registrations from your network. Try again in {_in_words(wait)}.",
                 retry_after=wait,
             )
 

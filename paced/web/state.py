@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from paced.core.client_metadata_document import DocumentFetcher
 from paced.core.policy import Policy
 from paced.settings import Settings
 from paced.storage.bearer import BearerTokens
@@ -36,6 +37,8 @@ class AppState:
     cookies: Cookies
     bearer: BearerTokens
     rate_limits: RateLimits
+    # Fetches client ID metadata documents (paced.outbound).
+    documents: DocumentFetcher
 
     @property
     def issuer(self) -> str:

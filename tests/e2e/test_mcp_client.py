@@ -12,6 +12,7 @@ the SDK's callback handler reads the code from where paced sent the robot.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from paced.storage.engine import create_engine, dispose
 from paced.storage.models import grants
 from tests.e2e.server import paced_serve
 from tests.helpers import sign_up
+from tests.tls_server import Authority, Reply, authority, https_site
 
 pytestmark = pytest.mark.e2e
 
@@ -92,10 +94,17 @@ class Person:
 
 
 @pytest.fixture
-async def paced(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, Person]]:
-    """A real server (loopback documents allowed, for the TLS document test) and Ann,
-    signed in to it."""
-    env = {"PACED_OUTBOUND_ALLOW_PRIVATE": "1"}
+def ca(tmp_path: Path) -> Authority:
+    return authority(tmp_path)
+
+
+@pytest.fixture
+async def paced(
+    database_url: str, tmp_path: Path, ca: Authority
+) -> AsyncIterator[tuple[str, Person]]:
+    """A real server and Ann, signed in to it. For the document test it may fetch from
+    loopback, and trusts the test's throwaway authority (SSL_CERT_FILE)."""
+    env = {"PACED_OUTBOUND_ALLOW_PRIVATE": "1", "SSL_CERT_FILE": str(ca.cafile)}
     with paced_serve(database_url, tmp_path, env=env) as base:
         async with httpx.AsyncClient(base_url=base) as browser:
             await sign_up(browser, EMAIL)
@@ -148,3 +157,46 @@ async def grant_resources(database_url: str) -> list[str | None]:
             return list((await connection.execute(select(grants.c.resource))).scalars())
     finally:
         await dispose(engine)
+
+
+async def test_the_mcp_sdk_names_itself_by_a_metadata_document_served_over_tls(
+    paced: tuple[str, Person], ca: Authority, database_url: str
+) -> None:
+    base, ann = paced
+    with https_site(ca) as site:
+        url = f"{site.base}/oauth/client.json"
+        site.routes["/oauth/client.json"] = Reply(
+            body=json.dumps(
+                {
+                    "client_id": url,
+                    "client_name": "MCP document agent",
+                    "redirect_uris": [CALLBACK],
+                    "grant_types": ["authorization_code", "refresh_token"],
+                    "response_types": ["code"],
+                    "token_endpoint_auth_method": "none",
+                }
+            ).encode(),
+            headers={"Cache-Control": "max-age=300"},
+        )
+        storage = MemoryStorage()
+        provider = OAuthClientProvider(
+            server_url=f"{base}/api/v1/me",
+            client_metadata=client_metadata(),
+            storage=storage,
+            redirect_handler=ann.open,
+            callback_handler=ann.callback,
+            client_metadata_url=url,
+        )
+        async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+            response = await http.get(f"{base}/api/v1/me")
+        fetched = list(site.hits)
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == EMAIL
+    # No registration: the URL is the client id, and paced read the document over TLS
+    # (once: the consent screen and the approval share the cached copy).
+    assert storage.client_info is not None and storage.client_info.client_id == url
+    assert fetched == ["/oauth/client.json"]
+    (page,) = ann.consent_pages
+    assert "Authorize MCP document agent" in page
+    assert "registered itself, not reviewed by anyone" in page and "127.0.0.1" in page
+    assert await grant_resources(database_url) == [f"{base}/api/v1"]
