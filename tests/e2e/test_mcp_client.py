@@ -14,6 +14,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
+import webbrowser
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +35,8 @@ from sqlalchemy import select
 
 from paced.storage.engine import create_engine, dispose
 from paced.storage.models import grants
-from tests.e2e.server import paced_serve
-from tests.helpers import sign_up
+from tests.e2e.server import free_port, paced_serve
+from tests.helpers import csrf_token, sign_up
 from tests.tls_server import Authority, Reply, authority, https_site
 
 pytestmark = pytest.mark.e2e
@@ -200,3 +202,41 @@ async def test_the_mcp_sdk_names_itself_by_a_metadata_document_served_over_tls(
     assert "Authorize MCP document agent" in page
     assert "registered itself, not reviewed by anyone" in page and "127.0.0.1" in page
     assert await grant_resources(database_url) == [f"{base}/api/v1"]
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "oauth.md"
+
+
+def test_the_example_in_the_docs_connects(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/oauth.md's "With the MCP Python SDK", run as written against a real server;
+    only `webbrowser.open` is a robot that signs in, presses Authorize and follows the
+    redirect to the example's loopback listener, as a browser would."""
+    section = DOCS.read_text().split("### With the MCP Python SDK", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    port = free_port()
+    with paced_serve(database_url, tmp_path) as base, httpx.Client(base_url=base) as robot:
+        form = robot.get("/signup")
+        data = {"csrf_token": csrf_token(form.text), "email": EMAIL, "password": "pw-" * 6}
+        assert robot.post("/signup", data={**data, "name": "Ann"}).status_code == 303
+
+        def press_authorize(url: str) -> None:
+            page = robot.get(url)
+            assert "registered itself, not reviewed by anyone" in page.text
+            fields = {name: html.unescape(value) for name, value in _HIDDEN.findall(page.text)}
+            answer = robot.post("/oauth/authorize", data={**fields, "decision": "approve"})
+            httpx.get(answer.headers["location"])  # to the example's listener
+
+        def open_browser(url: str) -> bool:
+            threading.Thread(target=press_authorize, args=(url,), daemon=True).start()
+            return True
+
+        monkeypatch.setattr(webbrowser, "open", open_browser)
+        code = example.replace('PACED = "https://paced.example"', f'PACED = "{base}"')
+        code = code.replace("PORT = 3030", f"PORT = {port}")
+        printed: list[tuple[object, ...]] = []
+        namespace = {"__name__": "docs_example", "print": lambda *a: printed.append(a)}
+        exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 (the docs' own example)
+    ((status, me),) = printed
+    assert status == 200 and me["email"] == EMAIL  # type: ignore[index]
