@@ -104,7 +104,7 @@ def client_from(url: str, body: bytes, now: datetime) -> App:
     """The client the document at `url` describes: checks 2 to 6 of the docstring."""
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _refuse(url, "it is not JSON") from None
     if not isinstance(document, dict):
         raise _refuse(url, "it is not a JSON object")

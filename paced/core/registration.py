@@ -81,7 +81,7 @@ def parse(content_type: str | None, body: bytes) -> Mapping[str, object]:
         raise InvalidClientMetadata("Send the client metadata as application/json.")
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidClientMetadata("The body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise InvalidClientMetadata("The body must be one JSON object of client metadata.")

@@ -142,8 +142,9 @@ async def test_metadata_that_developer_settings_would_refuse_is_a_clear_400(
         ("application/json", b"\xff\xfe"),
         ("application/x-www-form-urlencoded", b"redirect_uris=https://a.example/cb"),
         ("application/json", json.dumps({"redirect_uris": ["https://a\u0000.example/"]}).encode()),
+        ("application/json", b"[" * 30000 + b"]" * 30000),
     ],
-    ids=["an array", "broken JSON", "not UTF-8", "a form", "a NUL in a URI"],
+    ids=["an array", "broken JSON", "not UTF-8", "a form", "a NUL in a URI", "deep nesting"],
 )
 async def test_a_body_that_is_not_a_json_object_of_metadata_is_a_clear_400(
     client: httpx.AsyncClient, content_type: str, body: bytes
