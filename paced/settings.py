@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     rate_limit_password_reset_per_account: str = "5/hour"  # noqa: S105 (a limit)
     rate_limit_password_reset_per_ip: str = "20/hour"  # noqa: S105
     rate_limit_verification_per_account: str = "5/hour"
+    # Integrations that arrive without a developer (docs/oauth.md): RFC 7591 registration
+    # at /oauth/register ("open" or "off"), client ID metadata documents, and whether
+    # their fetches may reach loopback and private addresses.
+    dynamic_registration: Literal["open", "off"] = "open"
+    client_id_metadata_documents: Literal["on", "off"] = "on"
+    outbound_allow_private: bool = False
+    # Registrations per IP address (RFC 7591 §3; docs/operations.md).
+    rate_limit_registration_per_ip: str = "20/hour"
     # Input limits (docs/operations.md): a request's body, and its request line and
     # headers together, in bytes.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -120,6 +128,7 @@ class Settings(BaseSettings):
         "rate_limit_password_reset_per_ip",
         "rate_limit_verification_per_account",
         "rate_limit_device_code_per_account",
+        "rate_limit_registration_per_ip",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
@@ -221,6 +230,7 @@ class Settings(BaseSettings):
             return timedelta(seconds=seconds) if seconds else None
 
         return Policy(
+            issuer=self.base_url,
             access_token_ttl=timedelta(seconds=self.access_token_ttl),
             auth_code_ttl=timedelta(seconds=self.auth_code_ttl),
             refresh_token_ttl=optional(self.refresh_token_ttl),
@@ -234,4 +244,6 @@ class Settings(BaseSettings):
                 memory_kib=self.password_memory_kib,
                 parallelism=self.password_parallelism,
             ),
+            dynamic_registration=self.dynamic_registration == "open",
+            client_id_metadata_documents=self.client_id_metadata_documents == "on",
         )

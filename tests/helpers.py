@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from paced.core.mail import Mail
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
+from paced.settings import Settings
 from paced.storage.engine import inline
 
 # Tests hash passwords cheaply; the production cost is tested in tests/core/test_passwords.py.
@@ -105,3 +108,20 @@ def user_values(n: int, at: datetime) -> dict[str, object]:
         "created_at": at,
         "updated_at": at,
     }
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, clock: Any = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app made with `settings` (and `clock`), closed with it."""
+    from paced.storage.engine import dispose
+    from paced.web.app import create_app
+
+    app = create_app(settings, clock=clock) if clock is not None else create_app(settings)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        await app.state.paced.bearer.aclose()
+        await app.state.paced.rate_limits.aclose()
+        await dispose(app.state.paced.engine)

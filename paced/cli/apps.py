@@ -10,7 +10,7 @@ import typer
 
 from paced.cli.common import Command, fail, iso, now, print_json, print_table, public_id, read, run
 from paced.core import accounts, apps, redirect_uris
-from paced.core.errors import NotFound
+from paced.core.errors import Invalid, NotFound
 from paced.core.records import App, ClientSecret, User
 from paced.core.security_log import COMMAND_LINE
 from paced.storage.store import Store
@@ -32,6 +32,14 @@ async def _app(store: Store, app_id: str) -> App:
         return await apps.by_id(store, app_id)
     except NotFound:
         raise NotFound(f"unknown application: {app_id}") from None
+
+
+def _owner_of(app: App) -> str:
+    """The owner the app's use cases act for; a client that registered itself has none,
+    and `paced purge` removes it once it has gone a day without a grant."""
+    if app.owner_id is None:
+        raise Invalid(f"{app.id} registered itself and has no owner to act for")
+    return app.owner_id
 
 
 def secret_json(secret: ClientSecret) -> dict[str, Any]:
@@ -159,7 +167,7 @@ def show(
 
     async def use_case(store: Store) -> tuple[App, str, list[ClientSecret]]:
         found = await _app(store, app_id)
-        owner = await store.user_by_id(found.owner_id)
+        owner = await store.user_by_id(found.owner_id) if found.owner_id else None
         return found, owner.email if owner else "", await apps.secrets(store, found)
 
     found, owner, secrets = read(use_case)
@@ -204,7 +212,7 @@ def rotate_secret(
     async def use_case(store: Store) -> apps.Rotation:
         found = await _app(store, app_id)
         return await apps.rotate_secret(
-            store, found.owner_id, found.id, moment, origin=COMMAND_LINE
+            store, _owner_of(found), found.id, moment, origin=COMMAND_LINE
         )
 
     rotation = run(use_case)
@@ -226,7 +234,7 @@ def delete(
 
     async def use_case(store: Store) -> App:
         found = await _app(store, app_id)
-        return await apps.delete(store, found.owner_id, found.id, moment, origin=COMMAND_LINE)
+        return await apps.delete(store, _owner_of(found), found.id, moment, origin=COMMAND_LINE)
 
     deleted = run(use_case)
     typer.echo(f"deleted {deleted.id} ({deleted.name}): every grant of it has ended", err=True)

@@ -26,6 +26,7 @@ def retention(settings: Settings) -> Retention:
         session_idle=timedelta(days=settings.session_idle_days),
         security_events=timedelta(days=settings.purge_security_events_after_days),
         mail=timedelta(days=settings.purge_mail_after_days),
+        unclaimed_clients=settings.policy().unclaimed_client_ttl,
     )
 
 
@@ -73,9 +74,9 @@ def purge_command() -> None:
     deletes expired and long-revoked codes, tokens and sessions, and old security events
     (PACED_PURGE_SECURITY_EVENTS_AFTER_DAYS). Works in short batches, so serving goes on;
     prints how many tokens it revoked and how many rows went from each table as one JSON
-    object.
-    Also queues, once per token, a message to the owner of each personal access token
-    that expires within 7 days.
+    object. Also deletes clients that registered themselves but got no grant within a
+    day, and queues, once per token, a message to the owner of each personal access
+    token that expires within 7 days.
     """
     settings = load_settings()
     started = time.monotonic()

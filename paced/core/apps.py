@@ -70,7 +70,7 @@ class NewSecret:
     value: str  # shown once
 
 
-def _check_name(name: str) -> str | None:
+def check_name(name: str) -> str | None:
     if not name:
         return "Enter a name, so that people know which app asks for access."
     if len(name) > MAX_NAME:
@@ -80,7 +80,7 @@ def _check_name(name: str) -> str | None:
     return None
 
 
-def _check_homepage(url: str) -> str | None:
+def check_homepage(url: str) -> str | None:
     if not url:
         return None
     if len(url) > MAX_HOMEPAGE:
@@ -108,11 +108,11 @@ def _checked(form: AppForm, *, public: bool) -> AppForm:
         device_flow=form.device_flow,
     )
     fields: dict[str, str] = {}
-    if message := _check_name(form.name):
+    if message := check_name(form.name):
         fields["name"] = message
     if found := redirect_uris.problems(form.redirect_uris, public=public):
         fields["redirect_uris"] = "\n".join(str(p) for p in found)
-    if message := _check_homepage(form.homepage_url):
+    if message := check_homepage(form.homepage_url):
         fields["homepage_url"] = message
     if len(form.description) > MAX_DESCRIPTION:
         fields["description"] = f"Use at most {MAX_DESCRIPTION} characters."
@@ -153,7 +153,7 @@ async def register(
         device_flow=form.device_flow,
     )
     await store.add_app(app)
-    created = None if public else await _add_secret(store, app, now)
+    created = None if public else await add_secret(store, app, now)
     extra: dict[str, str | list[str]] = {"redirect_uris": list(app.redirect_uris)}
     if created is not None and created.secret.hint:
         extra["hint"] = created.secret.hint
@@ -239,7 +239,7 @@ async def new_secret(
     if app.public:
         # RFC 6749 §2.1: a public client cannot keep a secret, so it gets none.
         raise Invalid("A public application has no client secret: it uses PKCE instead.")
-    created = await _add_secret(store, app, now)
+    created = await add_secret(store, app, now)
     await _record(
         store,
         "client_secret_created",
@@ -279,7 +279,7 @@ def _hint(secret: ClientSecret) -> dict[str, str]:
     return {"hint": secret.hint} if secret.hint else {}
 
 
-async def _add_secret(store: AppStore, app: App, now: datetime) -> NewSecret:
+async def add_secret(store: AppStore, app: App, now: datetime) -> NewSecret:
     value = token_format.generate(token_format.CLIENT_SECRET)
     secret = ClientSecret(
         id=f"secret_{random_base62(24)}",

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import NoReturn, Protocol
 
 from paced.core import client_auth, pkce, security_log, token_issuance
+from paced.core import resource as resources
 from paced.core.client_auth import ClientCredentials
 from paced.core.errors import InvalidGrant, InvalidRequest
 from paced.core.ids import digest
@@ -47,6 +48,7 @@ class CodeExchange:
     code: str | None
     redirect_uri: str | None
     code_verifier: str | None
+    resource: str | None = None
 
 
 async def exchange(
@@ -96,6 +98,8 @@ async def exchange(
     # The user may have revoked the application meanwhile.
     if code.grant.revoked_at is not None:
         raise InvalidGrant("The authorization has been revoked.", debug="grant revoked")
+    # RFC 8707 §2.2: the API, and only what the authorization was given for.
+    resources.bound(request.resource, policy.issuer, code.grant.resource)
     # The family's row first (its last use), so that concurrent writers of one family
     # queue on it rather than deadlock over its tokens.
     await store.touch_grant(code.grant.id, now)

@@ -1,13 +1,17 @@
 """The authorization request (RFC 6749 §4.1.1), validated in the order that decides where
 an error may go.
 
-    1. client_id: present once, of a registered app                      -> error page
+    1. client_id: present once, of a registered app, or the URL of the
+       client's metadata document, fetched and checked by the caller
+       (`paced.core.client_metadata_document`)                           -> error page
     2. redirect_uri: present once and registered, or omitted when the
-       app has exactly one (exact match; loopback port aside, RFC 8252)  -> error page
+       app has exactly one (exact match; loopback port aside, RFC 8252,
+       except for a metadata document's client: exact)                   -> error page
     3. no other parameter repeated or over 2048 characters              -> invalid_request
     4. response_type=code                      -> invalid_request / unsupported_response_type
     5. scope: known scopes; none means `read`                            -> invalid_scope
     6. PKCE: S256 only; required of public clients                       -> invalid_request
+    7. resource: absent, or the API (RFC 8707)                           -> invalid_target
 
 Until the client and its redirect URI are trusted, an error is shown to the user and never
 redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.11.2): `UntrustedRedirect`. Afterwards every
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from paced.core import pkce, scopes
+from paced.core import resource as resources
 from paced.core.errors import (
     InvalidRequest,
     OAuthError,
@@ -45,6 +50,7 @@ PARAMETERS: tuple[str, ...] = (
     "code_challenge",
     "code_challenge_method",
     "prompt",
+    "resource",
 )
 MAX_CLIENT_ID = 128
 # Longer than any value a client sends (a redirect URI is at most 2000 characters); a
@@ -96,6 +102,8 @@ class AuthorizationRequest:
     prompt: str | None
     # The recognised parameters as received, each once: the consent form carries them.
     parameters: tuple[tuple[str, str], ...]
+    # RFC 8707: the resource the tokens will be bound to, None when none was named.
+    resource: str | None = None
 
     @property
     def force_consent(self) -> bool:
@@ -127,8 +135,21 @@ def _repeated(params: Params, name: str) -> bool:
     return len(_values(params, name)) > 1
 
 
-async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
-    """The checks of the module docstring, in that order."""
+def document_client_id(params: Params) -> str | None:
+    """The client_id when the request names exactly one and it is an https URL: the
+    client's metadata document, which the caller fetches before `validate`."""
+    values = _values(params, "client_id")
+    if len(values) == 1 and values[0].startswith("https://"):
+        return values[0]
+    return None
+
+
+async def validate(
+    store: AppLookup, params: Params, *, issuer: str, document: App | None = None
+) -> AuthorizationRequest:
+    """The checks of the module docstring, in that order. `issuer` names the API as a
+    resource (RFC 8707); `document` is the client described by the metadata document that
+    the client_id names, when the caller fetched one."""
     # RFC 6749 §3.1: a repeated client_id or redirect_uri leaves nothing to trust.
     if _repeated(params, "client_id"):
         raise UntrustedRedirect("The request names its client (client_id) more than once.")
@@ -139,7 +160,13 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
     if client_id is None:
         raise UntrustedRedirect("The request does not say which application it is for.")
     plausible = len(client_id) <= MAX_CLIENT_ID and not has_controls(client_id)
-    app = await store.app_by_client_id(client_id) if plausible else None
+    if document is not None and document.client_id == client_id:
+        app: App | None = document
+    elif client_id.startswith("https://"):
+        # A metadata document's URL, not fetched: documents are off on this server.
+        raise UntrustedRedirect("This server does not accept client ID metadata documents.")
+    else:
+        app = await store.app_by_client_id(client_id) if plausible else None
     if app is None:
         raise UntrustedRedirect(
             "No application is registered under this client id.", debug=client_id[:MAX_CLIENT_ID]
@@ -153,7 +180,9 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
                 "several redirect URIs."
             )
         redirect_uri = app.redirect_uris[0]
-    elif matches(app.redirect_uris, requested):
+    elif app.registration == "document" and requested in app.redirect_uris:
+        redirect_uri = requested  # the document's URIs, exactly
+    elif app.registration != "document" and matches(app.redirect_uris, requested):
         redirect_uri = requested  # RFC 8252 §7.3: a loopback port may differ; keep the asked one
     else:
         # RFC 9700 §4.1.3: exact string comparison with the registered URIs.
@@ -202,6 +231,11 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
         # RFC 7636 §4.2: BASE64URL of a SHA-256 hash: 43 characters.
         if not pkce.is_valid_challenge(challenge):
             raise refuse(InvalidRequest("The code_challenge is malformed."))
+    try:
+        # RFC 8707 §2: the one resource is the API; anything else is invalid_target.
+        resource = resources.checked(_once(params, "resource"), issuer)
+    except OAuthError as error:
+        raise refuse(error) from None
 
     return AuthorizationRequest(
         app=app,
@@ -211,6 +245,7 @@ async def validate(store: AppLookup, params: Params) -> AuthorizationRequest:
         state=state,
         code_challenge=challenge,
         prompt=_once(params, "prompt"),
+        resource=resource,
         parameters=tuple(
             (name, value) for name in PARAMETERS if (value := _once(params, name)) is not None
         ),

@@ -30,8 +30,9 @@ from paced.core.text import has_controls
 ClientAuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 
 FAILED = "Client authentication failed."
-# Client ids are 32 base62 characters; anything far longer is not worth a lookup.
-MAX_CLIENT_ID = 128
+# Client ids are 32 base62 characters, or a metadata document's URL (at most 1000);
+# anything longer is not worth a lookup.
+MAX_CLIENT_ID = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,11 @@ def identity_assured(request: AuthorizationRequest) -> bool:
     """Whether a client's identity is proven well enough to reuse an earlier approval: a
     confidential client (it must authenticate to use the code), or one whose redirect
     goes to an https origin. A loopback or private-use redirect can be claimed by any
-    app on the device (RFC 8252 §8.6)."""
+    app on the device (RFC 8252 §8.6). A client that registered itself, or is known by
+    its metadata document, is anyone's to claim: nobody reviewed it, so the user is asked
+    every time."""
+    if not request.app.reviewed:
+        return False
     return not request.app.public or request.redirect_uri.startswith("https://")
 
 
@@ -95,8 +99,10 @@ async def screen(store: ScreenStore, request: AuthorizationRequest, user: User) 
 
 
 async def screen_of(store: ScreenStore, app: App) -> Screen:
-    """The consent screen for `app`, always shown (as at /device, RFC 8628 §5.4)."""
-    return Screen(owner=await store.user_by_id(app.owner_id))
+    """The consent screen for `app`, always shown (as at /device, RFC 8628 §5.4); an app
+    that registered itself has no owner to name."""
+    owner_id = app.owner_id
+    return Screen(owner=await store.user_by_id(owner_id) if owner_id is not None else None)
 
 
 async def approve(
@@ -112,8 +118,11 @@ async def approve(
     """A new grant and its code, whether the user clicked Authorize or the screen was
     skipped: every approval is a family of its own. `consented`: the user clicked
     Authorize, which their mailbox is told of (a skipped screen authorized nothing new)."""
-    grant = new_grant(request.app, user, request.scopes, now)
+    grant = new_grant(request.app, user, request.scopes, now, resource=request.resource)
     code = secrets.token_urlsafe(CODE_BYTES)
+    if request.app.registration == "document":
+        # Its first approval stores it; later ones keep it as its document now says.
+        await store.save_document_client(request.app)
     await store.add_grant(grant, redirect_uri=request.redirect_uri)
     await store.add_authorization_code(
         digest=digest(code),
@@ -128,8 +137,11 @@ async def approve(
     return Approval(grant=grant, code=code, request=request)
 
 
-def new_grant(app: App, user: User, scopes: tuple[str, ...], now: datetime) -> Grant:
-    """The family of one approval, on the consent screen or at /device."""
+def new_grant(
+    app: App, user: User, scopes: tuple[str, ...], now: datetime, *, resource: str | None
+) -> Grant:
+    """The family of one approval, on the consent screen or at /device; bound to the API
+    when the request named it (RFC 8707)."""
     return Grant(
         id=new_id("grant"),
         app_id=app.id,
@@ -138,6 +150,7 @@ def new_grant(app: App, user: User, scopes: tuple[str, ...], now: datetime) -> G
         created_at=now,
         last_used_at=None,
         revoked_at=None,
+        resource=resource,
     )
 
 

@@ -79,7 +79,9 @@ async def _pending(store: DeviceCodes, typed: str, now: datetime) -> tuple[Devic
 async def find(store: DeviceLookupStore, typed: str, now: datetime) -> PendingDevice:
     """The device authorization this user code names, for the consent screen."""
     code, shown = await _pending(store, typed, now)
-    return PendingDevice(code, shown, await store.user_by_id(code.app.owner_id))
+    owner_id = code.app.owner_id
+    owner = await store.user_by_id(owner_id) if owner_id is not None else None
+    return PendingDevice(code, shown, owner)
 
 
 async def approve(
@@ -87,7 +89,7 @@ async def approve(
 ) -> Grant:
     """A new grant of the code's scopes to its app, attached to the device code."""
     code, _ = await _pending(store, typed, now)
-    grant = consent.new_grant(code.app, user, code.scopes, now)
+    grant = consent.new_grant(code.app, user, code.scopes, now, resource=None)
     await store.add_grant(grant, redirect_uri=None)
     # Decided by the conditional update: of two answers at once, one attaches its grant.
     if not await store.approve_device_code(code.digest, grant.id, now):

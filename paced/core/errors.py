@@ -12,7 +12,9 @@
     └── OAuthError                  RFC 6749 §4.1.2.1 and §5.2
         ├── InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
         ├── UnsupportedGrantType, InvalidScope, AccessDenied,
-        ├── UnsupportedResponseType, ServerError
+        ├── UnsupportedResponseType, ServerError,
+        ├── InvalidTarget               RFC 8707 §2 (resource indicators)
+        ├── InvalidRedirectUri, InvalidClientMetadata   RFC 7591 §3.2.2 (registration)
         └── DevicePollError             RFC 8628 §3.5, the device grant's polling answers
             ├── AuthorizationPending, SlowDown    (the client keeps polling)
             └── DeviceAccessDenied, ExpiredToken  (the client stops)
@@ -136,6 +138,18 @@ class AccessDenied(OAuthError):
 
 class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
+
+
+class InvalidTarget(OAuthError):
+    error = "invalid_target"
+
+
+class InvalidRedirectUri(OAuthError):
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(OAuthError):
+    error = "invalid_client_metadata"
 
 
 class ServerError(OAuthError):

@@ -37,6 +37,8 @@ class Introspection:
     token_type: TokenType = "bearer"  # noqa: S105 (a token type)
     iat: datetime | None = None
     exp: datetime | None = None
+    # RFC 7662 §2.2 / RFC 8707: the resource the token is bound to.
+    aud: str | None = None
 
     def body(self) -> dict[str, object]:
         """RFC 7662 §2.2; an inactive token says only that."""
@@ -54,6 +56,8 @@ class Introspection:
             body["exp"] = int(self.exp.timestamp())
         if self.iat is not None:
             body["iat"] = int(self.iat.timestamp())
+        if self.aud is not None:
+            body["aud"] = self.aud
         return body
 
 
@@ -116,4 +120,5 @@ async def _active(
         token_type=token_type,
         iat=iat,
         exp=exp,
+        aud=grant.resource,
     )

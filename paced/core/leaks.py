@@ -202,6 +202,7 @@ async def _revoke_one(
         grant = refresh.grant
         return Revoked("oauth_grant", grant.user_id, hint, grant.id, "", grant.app_id)
     app = await store.app_of_client_secret(key)
-    if app is None:
+    if app is None or app.owner_id is None:
+        # A client that registered itself has nobody to tell (docs/secret-scanning.md).
         return None
     return Revoked("client_secret", app.owner_id, hint, app.id, app.name, app.id)

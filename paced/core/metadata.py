@@ -1,16 +1,22 @@
-"""Authorization server metadata (RFC 8414): what a client library configures itself from."""
+"""Authorization server metadata (RFC 8414): what a client library configures itself from.
+
+It advertises exactly what works: the registration endpoint only while registration is
+open, client ID metadata documents only while they are accepted.
+"""
 
 from __future__ import annotations
 
 from paced.core import device_authorization, device_grant, pkce, scopes
+from paced.core.policy import Policy
 
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
-def server_metadata(issuer: str) -> dict[str, object]:
+def server_metadata(issuer: str, policy: Policy | None = None) -> dict[str, object]:
     """RFC 8414 §2, for the issuer `issuer` (PACED_BASE_URL, no trailing slash)."""
+    policy = policy or Policy()
     issuer = issuer.rstrip("/")
-    return {
+    document: dict[str, object] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
@@ -30,3 +36,10 @@ def server_metadata(issuer: str) -> dict[str, object]:
         # RFC 9207: `iss` is in every authorization response.
         "authorization_response_iss_parameter_supported": True,
     }
+    if policy.dynamic_registration:
+        # RFC 7591 §3, RFC 8414 §2.
+        document["registration_endpoint"] = f"{issuer}/oauth/register"
+    if policy.client_id_metadata_documents:
+        # The IETF draft "OAuth Client ID Metadata Document", as MCP (2025-11-25) uses it.
+        document["client_id_metadata_document_supported"] = True
+    return document

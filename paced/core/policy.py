@@ -10,6 +10,8 @@ from paced.core.passwords import DEFAULT, Hashing
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    # The issuer identifier (PACED_BASE_URL), which also names the API as a resource.
+    issuer: str = ""
     access_token_ttl: timedelta = timedelta(seconds=7200)
     auth_code_ttl: timedelta = timedelta(seconds=600)
     # None: no limit (docs/reference.md §1 writes it as 0).
@@ -49,3 +51,9 @@ class Policy:
     # RFC 6238 §5.2: codes of this many time steps before or after now are accepted.
     totp_drift_steps: int = 1
     recovery_code_count: int = 10
+    # RFC 7591 at /oauth/register (PACED_DYNAMIC_REGISTRATION=open).
+    dynamic_registration: bool = True
+    # An https URL as client_id, its metadata document fetched (docs/oauth.md).
+    client_id_metadata_documents: bool = True
+    # A self-registered client that got no grant in this time is deleted by `paced purge`.
+    unclaimed_client_ttl: timedelta = timedelta(hours=24)

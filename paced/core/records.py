@@ -55,10 +55,16 @@ class PersonalToken:
     hint: str | None = None
 
 
+# How an app came to be: registered by its owner in Developer settings or with the CLI;
+# by itself at /oauth/register (RFC 7591); or known by its client ID metadata document.
+# The last two have no owner, and nobody has reviewed them.
+Registration = Literal["developer", "dynamic", "document"]
+
+
 @dataclass(frozen=True, slots=True)
 class App:
     id: str
-    owner_id: str
+    owner_id: str | None
     name: str
     description: str
     homepage_url: str
@@ -69,6 +75,12 @@ class App:
     updated_at: datetime
     # The owner allows the device authorization grant (RFC 8628): `Enable device flow`.
     device_flow: bool = False
+    registration: Registration = "developer"
+
+    @property
+    def reviewed(self) -> bool:
+        """Whether a person registered it (and answers for it), rather than the client."""
+        return self.registration == "developer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +152,8 @@ class Grant:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # RFC 8707: the resource its tokens are bound to (their audience), or None.
+    resource: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

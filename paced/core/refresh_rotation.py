@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import NoReturn, Protocol
 
 from paced.core import client_auth, security_log, token_format, token_issuance
+from paced.core import resource as resources
 from paced.core import scopes as scope_rules
 from paced.core.client_auth import ClientCredentials
 from paced.core.errors import InvalidGrant, InvalidRequest, InvalidScope
@@ -50,6 +51,7 @@ class RefreshRequest:
 
     refresh_token: str | None
     scope: str | None = None
+    resource: str | None = None
 
 
 async def refresh(
@@ -87,6 +89,8 @@ async def refresh(
     expiry = token_issuance.refresh_token_expiry(token, policy)
     if expiry is not None and now >= expiry:
         raise InvalidGrant("The refresh token has expired.")
+    # RFC 8707 §2.2: the API, and only what the authorization was given for.
+    resources.bound(request.resource, policy.issuer, token.grant.resource)
     # RFC 6749 §6: a narrower scope may be asked for, never a wider one.
     access_scopes = _requested_scopes(request.scope, token.grant.scopes)
     # The family's row first (its last use), so that concurrent writers of one family

@@ -59,6 +59,7 @@ EventName = Literal[
     "passkey_add_failed",
     "passkey_removed",
     "session_signed_out",
+    "client_registered",
 ]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 
@@ -102,6 +103,7 @@ TITLES: dict[str, str] = {
     "passkey_add_failed": "Wrong password when adding a passkey",
     "passkey_removed": "Passkey removed",
     "session_signed_out": "Session signed out",
+    "client_registered": "OAuth client registered itself (RFC 7591)",
 }
 
 # The actor of what an operator does with the command line, and of an anonymous attempt.

@@ -232,6 +232,11 @@ class ConsentStore(Protocol):
         """`redirect_uri` is the request's parameter as sent, "" when it was omitted."""
         ...
 
+    async def save_document_client(self, app: App) -> None:
+        """Insert the client of a metadata document, or bring its stored name, homepage
+        and redirect URIs up to date with the document (by `app.client_id`)."""
+        ...
+
     async def granted_scopes(self, user_id: str, app_id: str, redirect_uri: str) -> frozenset[str]:
         """Every scope that some unrevoked grant of the user to the app holds, among the
         grants approved for exactly this `redirect_uri`."""

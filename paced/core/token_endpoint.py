@@ -43,6 +43,7 @@ PARAMETERS = frozenset(
         "token",
         "token_type_hint",
         "device_code",
+        "resource",
     }
 )
 
@@ -126,13 +127,16 @@ async def token(
             code=value(params, "code"),
             redirect_uri=value(params, "redirect_uri"),
             code_verifier=value(params, "code_verifier"),
+            resource=value(params, "resource"),
         )
         return await authorization_codes.exchange(
             store, credentials, exchange, now, policy, origin=request.origin
         )
     if grant_type == "refresh_token":
         refresh = RefreshRequest(
-            refresh_token=value(params, "refresh_token"), scope=value(params, "scope")
+            refresh_token=value(params, "refresh_token"),
+            scope=value(params, "scope"),
+            resource=value(params, "resource"),
         )
         return await refresh_rotation.refresh(
             store, credentials, refresh, now, policy, origin=request.origin

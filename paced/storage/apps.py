@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from paced.core.records import App, Client, ClientSecret, SecretDigest
 from paced.storage.direct import direct
 from paced.storage.inline import StorageConnection
 from paced.storage.models import apps, client_secrets
+from paced.storage.postgres import PostgresConnection
 
 APP_COLUMNS = (
     apps.c.id,
@@ -25,6 +28,7 @@ APP_COLUMNS = (
     apps.c.created_at,
     apps.c.updated_at,
     apps.c.device_flow,
+    apps.c.registration,
 )
 
 
@@ -69,6 +73,7 @@ def app_from(row: Any) -> App:
         created_at=row.created_at,
         updated_at=row.updated_at,
         device_flow=bool(row.device_flow),
+        registration=row.registration,
     )
 
 
@@ -127,8 +132,40 @@ class AppRows:
                 created_at=app.created_at,
                 updated_at=app.updated_at,
                 device_flow=app.device_flow,
+                registration=app.registration,
             )
         )
+
+    async def save_document_client(self, app: App) -> None:
+        changed = {
+            "name": app.name,
+            "homepage_url": app.homepage_url,
+            "redirect_uris": json.dumps(list(app.redirect_uris)),
+            "updated_at": app.updated_at,
+        }
+        updated = await self.connection.execute(
+            update(apps)
+            .where(apps.c.client_id == app.client_id, apps.c.registration == "document")
+            .values(**changed)
+        )
+        if updated.rowcount:
+            return
+        row = {
+            **changed,
+            "id": app.id,
+            "owner_id": None,
+            "description": "",
+            "client_id": app.client_id,
+            "public": True,
+            "created_at": app.created_at,
+            "registration": "document",
+        }
+        # Two first approvals at once: the second insert does nothing, its grant refers
+        # to the same id (derived from the URL).
+        dialect_insert = (
+            pg_insert if isinstance(self.connection, PostgresConnection) else sqlite_insert
+        )
+        await self.connection.execute(dialect_insert(apps).values(**row).on_conflict_do_nothing())
 
     async def app_by_id(self, app_id: str) -> App | None:
         row = (

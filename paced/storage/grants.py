@@ -24,6 +24,7 @@ GRANT_COLUMNS = (
     grants.c.created_at.label("grant_created_at"),
     grants.c.last_used_at.label("grant_last_used_at"),
     grants.c.revoked_at.label("grant_revoked_at"),
+    grants.c.resource.label("grant_resource"),
 )
 
 
@@ -37,6 +38,7 @@ def grant_from(row: Any) -> Grant:
         created_at=row.grant_created_at,
         last_used_at=row.grant_last_used_at,
         revoked_at=row.grant_revoked_at,
+        resource=row.grant_resource,
     )
 
 
@@ -56,6 +58,7 @@ class GrantRows:
                 created_at=grant.created_at,
                 last_used_at=grant.last_used_at,
                 revoked_at=grant.revoked_at,
+                resource=grant.resource,
             )
         )
 

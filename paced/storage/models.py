@@ -128,17 +128,28 @@ apps = Table(
     "apps",
     metadata,
     _id(),
-    _owner("owner_id", "users"),
+    # NULL for a client nobody registered by hand (RFC 7591, or a metadata document).
+    Column(
+        "owner_id",
+        String(40),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
     Column("name", String(100), nullable=False),
     Column("description", String(1000), nullable=False),
     Column("homepage_url", String(2000), nullable=False),
-    Column("client_id", String(64), nullable=False, unique=True),
+    # Random, or the URL of the client's metadata document.
+    Column("client_id", String(1024), nullable=False, unique=True),
     Column("redirect_uris", Text, nullable=False),  # a JSON array of strings
     Column("public", Boolean, nullable=False),
     _at("created_at"),
     _at("updated_at"),
     # The owner allows the device authorization grant (RFC 8628).
     Column("device_flow", Boolean, nullable=False, server_default=false()),
+    # How the app came to be: "developer" (by its owner), "dynamic" (RFC 7591),
+    # "document" (a client ID metadata document).
+    Column("registration", String(16), nullable=False, server_default="developer"),
 )
 
 client_secrets = Table(
@@ -167,6 +178,8 @@ grants = Table(
     _at("created_at"),
     _at("last_used_at", nullable=True),
     _at("revoked_at", nullable=True),
+    # The RFC 8707 resource its tokens are bound to; NULL when the request named none.
+    Column("resource", Text, nullable=True),
 )
 
 authorization_codes = Table(

@@ -22,6 +22,9 @@ What goes, and when (`Retention`, from settings):
     one_time_links       used or expired more than `codes` ago
     mail_queue           sent or given up more than `mail` ago
     webauthn_challenges  expired (a passkey request that nobody answered)
+    apps                 without an owner (registered by themselves, RFC 7591, or known
+                         by a metadata document), made more than `unclaimed_clients` ago,
+                         with no grant left
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.storage.engine import READ
 from paced.storage.models import (
     access_tokens,
+    apps,
     authorization_codes,
     device_codes,
     grants,
@@ -59,6 +63,7 @@ class Retention:
     session_idle: timedelta = timedelta(days=14)
     security_events: timedelta = timedelta(days=365)
     mail: timedelta = timedelta(days=30)
+    unclaimed_clients: timedelta = timedelta(days=1)
 
 
 def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bool]]]:
@@ -86,6 +91,14 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
             and_(mail_queue.c.next_attempt_at.is_(None), mail_queue.c.created_at < now - keep.mail),
         ),
         (webauthn_challenges, webauthn_challenges.c.expires_at < now),
+        (
+            apps,
+            and_(
+                apps.c.owner_id.is_(None),
+                apps.c.created_at < now - keep.unclaimed_clients,
+                ~exists().where(grants.c.app_id == apps.c.id),
+            ),
+        ),
     ]
 
 

@@ -19,7 +19,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from paced import __version__
+from paced import __version__, outbound
 from paced.core import passwords
 from paced.core.passkeys import RelyingParty
 from paced.core.totp import SecretBox
@@ -42,6 +42,7 @@ from paced.web.routers import (
     docs,
     health,
     oauth_authorize,
+    oauth_register,
     oauth_tokens,
     well_known,
 )
@@ -127,7 +128,9 @@ def create_app(
         ),
         totp_box=SecretBox(secret_key),
         relying_party=RelyingParty.for_base_url(settings.base_url),
+        documents=outbound.DocumentFetcher(allow_private=settings.outbound_allow_private),
     )
+    documents = state.documents
 
     access_log = (
         AccessLog(log_stream or sys.stderr, resolve_format(settings.log_format))
@@ -150,6 +153,8 @@ def create_app(
         await state.mail.aclose()
         await state.bearer.aclose()
         await state.rate_limits.aclose()
+        if isinstance(documents, outbound.DocumentFetcher):
+            await documents.aclose()
         await dispose(engine)
         if access_log is not None:
             access_log.close()
@@ -169,6 +174,7 @@ def create_app(
         api_v1.api,
         credentials.reports,
         oauth_tokens.oauth,
+        oauth_register.register_endpoint,
         well_known.well_known,
         health.health,
     ]

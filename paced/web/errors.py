@@ -13,6 +13,7 @@ from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from paced.core import resource
 from paced.core.authorization_request import (
     AuthorizationErrorResponse,
     UntrustedRedirect,
@@ -42,11 +43,17 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def bearer_response(error: BearerError) -> Response:
-    """RFC 6750 §3: the challenge, and the API's error body."""
+def bearer_response(error: BearerError, resource_metadata: str) -> Response:
+    """RFC 6750 §3: the challenge, and the API's error body. A 401 names the API's
+    protected resource metadata, where a client finds how to get a token (RFC 9728 §5.1)."""
     scope = error.scope if isinstance(error, InsufficientScope) else None
     made = _bearer_answer(
-        error.error, error.description, scope, error.status, isinstance(error, MissingCredentials)
+        error.error,
+        error.description,
+        scope,
+        error.status,
+        isinstance(error, MissingCredentials),
+        resource_metadata if error.status == 401 else None,
     )
     return _Prepared(made)
 
@@ -63,11 +70,18 @@ class _Prepared(Response):
 
 @lru_cache(maxsize=64)
 def _bearer_answer(
-    code: str, description: str, scope: str | None, status: int, missing: bool
+    code: str,
+    description: str,
+    scope: str | None,
+    status: int,
+    missing: bool,
+    resource_metadata: str | None,
 ) -> Response:
     """One kind of refusal, made once: the descriptions are a fixed few, and a client
     with a broken token sends it over and over."""
     challenge = REALM
+    if resource_metadata is not None:
+        challenge += f', resource_metadata="{_quoted(resource_metadata)}"'
     if not missing:
         challenge += f', error="{code}", error_description="{_quoted(description)}"'
     if scope is not None:
@@ -79,11 +93,10 @@ def _bearer_answer(
     )
 
 
-def bearer_failure(error: BearerError) -> Response:
-    """A failed Bearer check, counted and answered: from the exception handler, or
-    directly from the hot API route (paced.web.routers.api_v1)."""
+def bearer_failure(request: Request, error: BearerError) -> Response:
+    """A failed Bearer check of a declared API endpoint, counted and answered."""
     metrics.bearer_failed(error)
-    return bearer_response(error)
+    return bearer_response(error, resource.metadata_url(app_state(request).issuer))
 
 
 def oauth_json_response(error: OAuthError | RateLimited) -> JSONResponse:
@@ -192,9 +205,7 @@ def is_unavailable(error: BaseException) -> bool:
     return "asyncpg" in sys.modules and isinstance(error, _asyncpg_unavailable())
 
 
-async def unavailable(
-    request: Request, error: BaseException, shape: str | None = None
-) -> Response:
+async def unavailable(request: Request, error: BaseException, shape: str | None = None) -> Response:
     """503 with `Retry-After`, in the endpoint's shape. RFC 6749 §4.1.2.1 names this
     `temporarily_unavailable`; the token, revocation and introspection endpoints say the
     same, and the API says `service_unavailable`."""
@@ -276,7 +287,7 @@ async def answer(request: Request, error: Exception, shape: str) -> Response:
     handlers below give the page routes' errors, without unwinding through Starlette's
     exception middleware."""
     if isinstance(error, BearerError):
-        return bearer_failure(error)
+        return bearer_failure(request, error)
     if isinstance(error, RateLimited):
         metrics.rate_limited(route_of(request.scope))
         return oauth_json_response(error)

@@ -5,6 +5,7 @@
     sign-up         accounts made (or emails found taken) per IP address
     password reset  links asked for per address (known or not) and per IP address;
                     verification links sent again per account
+    registration    client registrations (RFC 7591) per IP address
     client auth     failed client authentications per address before authentication, and
                     per client id only for requests that fail it
     token endpoint  requests per address; tokens issued per client
@@ -305,6 +306,7 @@ class RateLimits:
         self.device_code_account = Rule.parse(
             "device-code-account", s.rate_limit_device_code_per_account
         )
+        self.registration_ip = Rule.parse("registration-ip", s.rate_limit_registration_per_ip)
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -381,6 +383,16 @@ class RateLimits:
             )
 
     # --- OAuth clients ---------------------------------------------------------------
+
+    async def registration(self, ip: str) -> None:
+        """Count one request to register a client (RFC 7591 §3), before it is read: an
+        address registers at most so many clients, good or bad, in the window."""
+        wait = await self._counters.hit(self.registration_ip, ip_key(ip))
+        if wait is not None:
+            raise RateLimited(
+                f"Too many client registrations from your network. Try again in {_in_words(wait)}.",
+                retry_after=wait,
+            )
 
     @asynccontextmanager
     async def client_request(

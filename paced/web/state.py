@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from paced.core.client_metadata_document import DocumentFetcher
 from paced.core.passkeys import RelyingParty
 from paced.core.policy import Policy
 from paced.core.totp import SecretBox
@@ -44,6 +45,8 @@ class AppState:
     totp_box: SecretBox
     # WebAuthn's relying party: the base URL's host and origin.
     relying_party: RelyingParty
+    # Fetches client ID metadata documents (paced.outbound).
+    documents: DocumentFetcher
 
     @property
     def issuer(self) -> str:

@@ -20,6 +20,7 @@ from paced.core.records import App
 
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+ISSUER = "https://auth.example"
 
 
 def make_app(client_id: str, redirect_uris: tuple[str, ...], *, public: bool = False) -> App:
@@ -68,7 +69,7 @@ def query(**overrides: str | None) -> Query:
 
 
 async def validate(pairs: Query) -> AuthorizationRequest:
-    return await authorization_request.validate(STORE, grouped(pairs))
+    return await authorization_request.validate(STORE, grouped(pairs), issuer=ISSUER)
 
 
 # --- §4.1.2.1: the client and its redirect URI first, errors shown, never redirected ------
@@ -371,3 +372,44 @@ def test_response_uri_values_decode_to_what_was_sent() -> None:
     uri = response_uri("https://client.example/cb", [("code", "c"), ("state", state)])
     assert parse_qsl(urlsplit(uri).query) == [("code", "c"), ("state", state)]
     assert urlsplit(uri).fragment == ""
+
+
+# --- RFC 8707: resource indicators -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        (None, None),
+        ("https://auth.example/api/v1", "https://auth.example/api/v1"),
+        ("https://auth.example/api/v1/", "https://auth.example/api/v1"),
+    ],
+    ids=["no resource binds nothing", "the API binds to it", "a trailing slash is tolerated"],
+)
+async def test_the_api_is_the_one_resource_a_request_may_name(
+    sent: str | None, kept: str | None
+) -> None:
+    request = await validate(query(resource=sent))
+    assert request.resource == kept
+    assert ("resource", sent) in request.parameters or sent is None
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "https://evil.example/api/v1",
+        "https://auth.example/",
+        "https://auth.example/api/v2",
+        "https://auth.example/api/v1#x",
+        "http://auth.example/api/v1",
+    ],
+    ids=["another host", "the server itself", "another path", "a fragment", "another scheme"],
+)
+async def test_any_other_resource_goes_back_to_the_client_as_invalid_target(
+    resource: str,
+) -> None:
+    with pytest.raises(AuthorizationErrorResponse) as caught:
+        await validate(query(resource=resource))
+    assert caught.value.error == "invalid_target"
+    assert caught.value.redirect_uri == "https://client.example/cb"
+    assert caught.value.state == "xyz"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from paced.core.metadata import server_metadata
+from paced.core.policy import Policy
+
+OFF = Policy(dynamic_registration=False, client_id_metadata_documents=False)
 
 
 def test_metadata_lists_what_a_client_library_needs() -> None:
-    document = server_metadata("https://auth.paced.example/")
+    document = server_metadata("https://auth.paced.example/", OFF)
     assert document == {
         "issuer": "https://auth.paced.example",
         "authorization_endpoint": "https://auth.paced.example/oauth/authorize",
@@ -48,3 +51,13 @@ def test_each_call_gives_its_own_lists() -> None:
     second = server_metadata("https://a.example")
     assert second["scopes_supported"] == ["read", "write"]
     assert len(second["revocation_endpoint_auth_methods_supported"]) == 3  # type: ignore[arg-type]
+
+
+def test_registration_and_documents_are_advertised_while_they_are_on() -> None:
+    document = server_metadata("https://auth.paced.example", Policy())
+    assert document["registration_endpoint"] == "https://auth.paced.example/oauth/register"
+    assert document["client_id_metadata_document_supported"] is True
+    assert set(document) - set(server_metadata("https://auth.paced.example", OFF)) == {
+        "registration_endpoint",
+        "client_id_metadata_document_supported",
+    }

@@ -410,7 +410,7 @@ def test_an_authorization_request_is_valid_or_refused_as_documented(
     params: dict[str, list[str]],
 ) -> None:
     try:
-        valid = complete(validate(Apps(), params))
+        valid = complete(validate(Apps(), params, issuer="https://auth.example"))
     except AuthorizationErrorResponse as error:
         # Sent back to the client: only ever to one of its registered redirect URIs.
         app = APPS[next(v for v in params["client_id"] if v)]
@@ -432,7 +432,7 @@ def test_any_authorization_parameters_are_answered_as_documented(
     params: dict[str, list[str]],
 ) -> None:
     try:
-        complete(validate(Apps(), params))
+        complete(validate(Apps(), params, issuer="https://auth.example"))
     except (AuthorizationErrorResponse, UntrustedRedirect) as error:
         assert_client_safe(error)
 

@@ -74,9 +74,12 @@ def test_sign_up_create_a_token_copy_it_and_call_the_api(page: Page, server: str
     status, headers, body = curl(server, f"Authorization: Bearer {token}")
     assert status == 401
     assert body == {"error": "invalid_token", "error_description": "The access token was revoked."}
+    metadata = f"{server}/.well-known/oauth-protected-resource"
     assert headers["www-authenticate"] == (
-        'Bearer realm="Paced Email", error="invalid_token", '
+        f'Bearer realm="Paced Email", resource_metadata="{metadata}", error="invalid_token", '
         'error_description="The access token was revoked."'
     )
     status, headers, body = curl(server)
-    assert status == 401 and headers["www-authenticate"] == 'Bearer realm="Paced Email"'
+    assert status == 401 and headers["www-authenticate"] == (
+        f'Bearer realm="Paced Email", resource_metadata="{metadata}"'
+    )

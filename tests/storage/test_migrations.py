@@ -15,7 +15,7 @@ from paced.core import personal_tokens, token_format
 from paced.core.accounts import email_key
 from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
-from paced.storage.models import metadata, users
+from paced.storage.models import apps, grants, metadata, users
 from paced.storage.unit_of_work import reading, unit_of_work
 from tests import databases
 from tests.helpers import ORIGIN
@@ -194,3 +194,67 @@ async def test_migration_0009_gives_each_existing_session_a_public_id(
             await dispose(engine)
     assert len(set(ids)) == 2
     assert all(i.startswith("session_") and len(i) == len("session_") + 24 for i in ids)
+
+
+async def test_migration_0010_lets_apps_go_ownerless_and_keeps_every_grant(
+    database_url: str, tmp_path: Path
+) -> None:
+    """On SQLite the NOT NULL goes by a schema edit, not by rebuilding `apps`: a rebuild
+    drops the table, and with foreign keys on that deletes every grant (ON DELETE
+    CASCADE)."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    with databases.empty_database(backend, tmp_path) as fresh:
+        engine = create_engine(fresh)
+        try:
+            await upgrade(engine, "0005")
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO users (id, email, email_key, name, time_zone, "
+                        "password_hash, created_at, updated_at) VALUES ('user_1', 'a@x.example', "
+                        "'a@x.example', '', 'UTC', 'x', :day, :day)"
+                    ),
+                    {"day": day},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO apps (id, owner_id, name, description, homepage_url, "
+                        "client_id, redirect_uris, public, created_at, updated_at) VALUES "
+                        "('app_1', 'user_1', 'A', '', '', 'c1', '[]', false, :day, :day)"
+                    ),
+                    {"day": day},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO grants (id, app_id, user_id, scopes, created_at) "
+                        "VALUES ('grant_1', 'app_1', 'user_1', 'read', :day)"
+                    ),
+                    {"day": day},
+                )
+            await upgrade(engine)
+            async with engine.begin() as connection:
+                await connection.execute(
+                    insert(apps).values(
+                        id="app_2",
+                        owner_id=None,
+                        name="Self-registered",
+                        description="",
+                        homepage_url="",
+                        client_id="https://client.example/" + "m" * 900,
+                        redirect_uris="[]",
+                        public=True,
+                        created_at=day,
+                        updated_at=day,
+                        registration="document",
+                    )
+                )
+            async with engine.connect() as connection:
+                kept = (await connection.execute(select(grants.c.id, grants.c.resource))).all()
+                kinds = dict(
+                    (await connection.execute(select(apps.c.id, apps.c.registration))).all()
+                )
+        finally:
+            await dispose(engine)
+    assert [tuple(row) for row in kept] == [("grant_1", None)]
+    assert kinds == {"app_1": "developer", "app_2": "document"}

@@ -243,6 +243,42 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
     await challenge(True, timedelta(minutes=1))
     await challenge(False, -timedelta(minutes=1))
 
+    # Clients that registered themselves (no owner): kept for a day, and for as long as
+    # they hold a grant; an app with an owner is never purged.
+    w.kept.setdefault("apps", set()).add(w.app_id)
+
+    def client(keep: bool, age: timedelta, owner: str | None = None) -> Any:
+        return w.add(
+            apps,
+            keep,
+            id=new_id("app"),
+            owner_id=owner,
+            name="Self-registered",
+            description="",
+            homepage_url="",
+            client_id=random_base62(32),
+            redirect_uris="[]",
+            public=True,
+            created_at=NOW - age,
+            updated_at=NOW - age,
+            registration="dynamic",
+        )
+
+    await client(True, 23 * DAY / 24)
+    await client(False, 25 * DAY / 24)
+    await client(False, 400 * DAY)
+    await client(True, 400 * DAY, owner=w.user_id)
+    granted = await client(True, 400 * DAY)
+    await w.add(
+        grants,
+        True,
+        id=new_id("grant"),
+        app_id=granted,
+        user_id=w.user_id,
+        scopes="read",
+        created_at=NOW - 399 * DAY,
+    )
+
     deleted = await purge(engine, RETENTION, NOW, batch_size=2)
 
     tables = (
@@ -257,6 +293,7 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
         one_time_links,
         mail_queue,
         webauthn_challenges,
+        apps,
     )
     assert deleted == {t.name: len(w.gone.get(t.name, ())) for t in tables}
     for table in tables:

@@ -20,6 +20,8 @@ from tests.helpers import listen_statements
 from tests.token_rows import add_oauth_token, add_personal_token, add_user
 
 REALM = 'Bearer realm="Paced Email"'
+# RFC 9728 §5.1: every 401 names the API's protected resource metadata.
+CHALLENGE = f'{REALM}, resource_metadata="http://testserver/.well-known/oauth-protected-resource"'
 
 
 def engine_of(app: FastAPI) -> AsyncEngine:
@@ -46,7 +48,7 @@ def assert_invalid_token(response: httpx.Response, description: str) -> None:
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_token", "error_description": description}
     assert response.headers["www-authenticate"] == (
-        f'{REALM}, error="invalid_token", error_description="{description}"'
+        f'{CHALLENGE}, error="invalid_token", error_description="{description}"'
     )
 
 
@@ -89,7 +91,7 @@ async def test_no_credentials_is_401_without_an_error_attribute(
 ) -> None:
     response = await me(client, authorization)
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == REALM
+    assert response.headers["www-authenticate"] == CHALLENGE
     body = response.json()
     assert set(body) == {"error", "error_description"}
     assert body["error"] == "unauthorized" and body["error_description"]
@@ -257,11 +259,11 @@ async def test_a_token_in_the_query_string_or_a_cookie_authenticates_nothing(
     secret = await personal_token(app, user, clock)
     for params in ({"access_token": secret}, {"token": secret}):
         response = await client.get("/api/v1/me", params=params)
-        assert response.status_code == 401 and response.headers["www-authenticate"] == REALM
+        assert response.status_code == 401 and response.headers["www-authenticate"] == CHALLENGE
     for name in ("access_token", "token", "Authorization", "paced_session"):
         client.cookies.set(name, secret)
         response = await client.get("/api/v1/me")
-        assert response.status_code == 401 and response.headers["www-authenticate"] == REALM
+        assert response.status_code == 401 and response.headers["www-authenticate"] == CHALLENGE
         client.cookies.clear()
 
 

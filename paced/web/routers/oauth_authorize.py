@@ -15,10 +15,10 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from paced.core import authorization_request, consent
+from paced.core import authorization_request, client_metadata_document, consent
 from paced.core.authorization_request import AuthorizationRequest
 from paced.core.consent import Approval
-from paced.core.records import User
+from paced.core.records import App, User
 from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import (
@@ -31,6 +31,7 @@ from paced.web.deps import (
     text,
 )
 from paced.web.origin import origin_of
+from paced.web.state import AppState
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,18 +68,36 @@ def consent_page(
             "owner": owner,
             "scopes": request.scopes,
             "redirect_host": redirect_host(request.redirect_uri),
+            # Whose document describes a client known by its metadata document.
+            "document_host": (
+                redirect_host(request.app.client_id)
+                if request.app.registration == "document"
+                else None
+            ),
             "parameters": request.parameters,
         },
         headers=NO_STORE,
     )
 
 
+async def document_client(state: AppState, params: authorization_request.Params) -> App | None:
+    """The client described by the metadata document the request's client_id names, when
+    it names one and documents are on; fetched before any transaction opens."""
+    url = authorization_request.document_client_id(params)
+    if url is None or not state.policy.client_id_metadata_documents:
+        return None
+    return await client_metadata_document.resolve(state.documents, url, state.clock())
+
+
 @router.get(PATH)
 async def authorize(request: Request, context: Viewer) -> Response:
     state = context.state
     params = authorization_request.grouped(request.query_params.multi_items())
+    document = await document_client(state, params)
     async with reading(state.engine) as store:
-        valid = await authorization_request.validate(store, params)
+        valid = await authorization_request.validate(
+            store, params, issuer=state.issuer, document=document
+        )
         user = context.user
         if user is None:
             raise LoginRequired(f"{PATH}?{request.url.query}")
@@ -105,8 +124,12 @@ async def decide(request: Request, context: Viewer) -> Response:
         raise LoginRequired(f"{PATH}?{urlencode(pairs)}")
     await checked_form(request, context)
     state = context.state
+    params = authorization_request.grouped(pairs)
+    document = await document_client(state, params)
     async with unit_of_work(state.engine) as store:
-        valid = await authorization_request.validate(store, authorization_request.grouped(pairs))
+        valid = await authorization_request.validate(
+            store, params, issuer=state.issuer, document=document
+        )
         if text(form, "decision") != APPROVE:
             raise consent.deny(valid)
         approval = await consent.approve(

@@ -23,10 +23,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("apps", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("device_flow", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN, never a batch rebuild: rebuilding `apps` on SQLite drops the
+    # table, and with foreign keys on that deletes every grant (ON DELETE CASCADE). A
+    # literal default, which SQLite's ADD COLUMN takes and PostgreSQL reads as false.
+    op.add_column(
+        "apps", sa.Column("device_flow", sa.Boolean(), server_default="0", nullable=False)
+    )
     op.create_table(
         "device_codes",
         sa.Column("digest", sa.String(length=64), nullable=False),
