@@ -14,6 +14,7 @@ from paced.cli.common import (
     missing_database,
     print_json,
     reporting,
+    shown,
     store_for,
 )
 from paced.core import accounts
@@ -31,7 +32,8 @@ def _time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise typer.BadParameter(
-            f"{value!r} is not an ISO 8601 time, such as 2026-01-15 or 2026-01-15T12:00:00Z"
+            f"{shown(repr(value))} is not an ISO 8601 time, such as 2026-01-15 or"
+            " 2026-01-15T12:00:00Z"
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -53,8 +54,19 @@ class Command(TyperCommand):
                 formatter.write_dl(options)
 
 
+# Anything shaped like one of paced's secrets, in what an operator typed.
+_SECRET = re.compile(r"pt_(?:secret|oauth|refresh|client)_[A-Za-z0-9]+")
+
+
+def shown(text: str) -> str:
+    """`text` with every secret-shaped value replaced by its hint: an operator who pasted
+    a secret where an email or id belongs must not see it echoed into a terminal's
+    scrollback or a CI log."""
+    return _SECRET.sub(lambda found: token_format.hint(found.group()), text)
+
+
 def fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    typer.echo(shown(message), err=True)
     raise typer.Exit(1)
 
 

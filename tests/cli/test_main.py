@@ -105,3 +105,32 @@ def test_a_reader_that_leaves_ends_the_output_quietly(database_url: str, tmp_pat
     assert json.loads(first)["event"] == "sign_in_failed"
     assert errors == ""
     assert process.returncode in (0, 1)
+
+
+SECRET = "pt_secret_" + "A" * 30 + "0Wq1kX"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tokens", "create", "--user", "ann@example.com", "--name", "n", "--expires-in", SECRET],
+        ["tokens", "list", "--user", SECRET],
+        ["tokens", "revoke", SECRET],
+        ["users", "disable", SECRET],
+        ["users", "reset-password", SECRET],
+        ["apps", "show", SECRET],
+        ["audit", "--since", SECRET],
+        ["audit", "--user", SECRET],
+    ],
+    ids=lambda args: " ".join(a for a in args if a != SECRET),
+)
+def test_a_secret_typed_anywhere_is_never_echoed(cli: Cli, args: list[str]) -> None:
+    """An operator may paste a secret where an email, an id or a time belongs: the error
+    names it by its hint, so that it lands in no scrollback or CI log."""
+    assert (
+        cli("users", "create", "--email", "ann@example.com", "--password", "x" * 10).exit_code == 0
+    )
+    result = cli(*args)
+    assert result.exit_code in (1, 2)
+    assert SECRET not in result.stdout + result.stderr
+    assert SECRET[-12:] not in result.stdout + result.stderr
