@@ -61,7 +61,7 @@ def answer_in_browser(page: Page, server: str, link: str, user_code: str, button
     expect(page).to_have_url(re.compile(re.escape(f"{server}/login?next=")))
     page.get_by_label("Email").fill("ann@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     # Back at /device with the code filled in: the person confirms it.
     expect(page.get_by_role("heading", name="Connect a device")).to_be_visible()
     expect(page.get_by_label("Code")).to_have_value(user_code)

@@ -90,7 +90,7 @@ def test_forgot_mail_reset_and_sign_in_in_a_browser(
 
     page.get_by_label("Email").fill("ann@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{server}/settings/developer")
 
     page.goto(link)  # once only
@@ -212,7 +212,7 @@ def test_the_reset_pages_work_on_a_phone_without_javascript(
         expect(phone).to_have_url(f"{server}/login")
         phone.get_by_label("Email").fill("ann@example.com")
         phone.get_by_label("Password").fill(NEW_PASSWORD)
-        phone.get_by_role("button", name="Sign in").click()
+        phone.get_by_role("button", name="Sign in", exact=True).click()
         expect(phone).to_have_url(f"{server}/settings/developer")
         # Following a mailed link proved the address: no notice any more.
         expect(phone.get_by_text("is not verified yet")).to_have_count(0)
