@@ -8,10 +8,11 @@ an error may go.
        app has exactly one (exact match; loopback port aside, RFC 8252,
        except for a metadata document's client: exact)                   -> error page
     3. no other parameter repeated or over 2048 characters              -> invalid_request
+       (a repeated `resource` names several resources)                  -> invalid_target
     4. response_type=code                      -> invalid_request / unsupported_response_type
     5. scope: known scopes; none means `read`                            -> invalid_scope
     6. PKCE: S256 only; required of public clients                       -> invalid_request
-    7. resource: absent, or the API (RFC 8707)                           -> invalid_target
+    7. resource: absent, or the API, named once (RFC 8707)               -> invalid_target
 
 Until the client and its redirect URI are trusted, an error is shown to the user and never
 redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.11.2): `UntrustedRedirect`. Afterwards every
@@ -29,6 +30,7 @@ from paced.core import pkce, scopes
 from paced.core import resource as resources
 from paced.core.errors import (
     InvalidRequest,
+    InvalidTarget,
     OAuthError,
     PacedError,
     UnsupportedResponseType,
@@ -198,6 +200,9 @@ async def validate(
         return AuthorizationErrorResponse(error, redirect_uri=redirect_uri, state=state)
 
     for name in PARAMETERS:
+        # RFC 8707 §2: `resource` may repeat to name several resources; paced has one.
+        if name == "resource" and _repeated(params, name):
+            raise refuse(InvalidTarget(resources.ONE_RESOURCE))
         # RFC 6749 §3.1: request parameters MUST NOT be included more than once.
         if _repeated(params, name):
             raise refuse(InvalidRequest(f"The {name} parameter is repeated."))

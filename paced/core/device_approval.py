@@ -87,9 +87,10 @@ async def find(store: DeviceLookupStore, typed: str, now: datetime) -> PendingDe
 async def approve(
     store: DeviceApprovalStore, typed: str, user: User, now: datetime, *, origin: Origin
 ) -> Grant:
-    """A new grant of the code's scopes to its app, attached to the device code."""
+    """A new grant of the code's scopes to its app, bound to the resource the device
+    named (RFC 8707), attached to the device code."""
     code, _ = await _pending(store, typed, now)
-    grant = consent.new_grant(code.app, user, code.scopes, now, resource=None)
+    grant = consent.new_grant(code.app, user, code.scopes, now, resource=code.resource)
     await store.add_grant(grant, redirect_uri=None)
     # Decided by the conditional update: of two answers at once, one attaches its grant.
     if not await store.approve_device_code(code.digest, grant.id, now):

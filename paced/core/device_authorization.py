@@ -15,9 +15,12 @@ within minutes; the uniqueness of the digests keeps two live codes apart.
 The request's checks, in order:
 
     1. the body is a form, no parameter repeated                       -> invalid_request
+       (a repeated `resource` names several resources, RFC 8707 §2)    -> invalid_target
     2. client authentication as at the token endpoint                  -> invalid_client
     3. the app allows the device flow (`Enable device flow`)           -> unauthorized_client
     4. scope: known scopes; none means `read`                          -> invalid_scope
+    5. resource: absent, or the API (RFC 8707); the grant made at
+       /device is bound to it, and so are its tokens                   -> invalid_target
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from datetime import datetime
 from typing import Protocol
 
 from paced.core import client_auth, scopes
+from paced.core import resource as resources
 from paced.core.device_grant import NOT_ENABLED
-from paced.core.errors import InvalidRequest, ServerError, UnauthorizedClient
+from paced.core.errors import ServerError, UnauthorizedClient
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.records import DeviceCode
 from paced.core.store import ClientStore, DeviceCodes
-from paced.core.token_endpoint import MAX_VALUE, FormRequest, parse_form, value
+from paced.core.token_endpoint import FormRequest, parse_form, value
 
 ENDPOINT = "/oauth/device_authorization"
 VERIFICATION_PATH = "/device"
@@ -117,9 +121,8 @@ async def authorize_device(
         raise UnauthorizedClient(NOT_ENABLED, debug=f"device flow off for {app.id}")
     # RFC 8628 §3.1, RFC 6749 §3.3: absent means the default scope.
     granted = scopes.parse(value(params, "scope"))
-    # RFC 8707 `resource` (which may repeat) is accepted, not yet checked or bound.
-    if any(len(resource) > MAX_VALUE for resource in params.get("resource", ())):
-        raise InvalidRequest("The resource parameter is too long.")
+    # RFC 8707 §2: the one resource is the API; anything else is invalid_target.
+    resource = resources.checked(value(params, "resource"), policy.issuer)
     interval = int(policy.device_poll_interval.total_seconds())
     device_code = secrets.token_urlsafe(DEVICE_CODE_BYTES)
     for _ in range(DRAWS):
@@ -137,6 +140,7 @@ async def authorize_device(
             grant=None,
             denied_at=None,
             used_at=None,
+            resource=resource,
         )
         if await store.add_device_code(stored):
             return DeviceAuthorization(

@@ -10,10 +10,12 @@ in order, each with its answer:
     5. the app still allows the device flow                       -> unauthorized_client
     6. not expired                                                -> expired_token
     7. not denied                                                 -> access_denied
-    8. while unanswered: polled no sooner than the interval       -> slow_down (+5 s)
+    8. resource: absent, or the API (RFC 8707)                    -> invalid_target
+    9. while unanswered: polled no sooner than the interval       -> slow_down (+5 s)
                          otherwise                                -> authorization_pending
-    9. approved: the grant not revoked since                      -> invalid_grant
-   10. redeemed once, by a conditional update                     -> the token pair
+   10. approved: the grant not revoked since                      -> invalid_grant
+   11. resource: the one the grant is bound to, if any            -> invalid_target
+   12. redeemed once, by a conditional update                     -> the token pair
 
 A poll records its time, and a poll too soon its longer interval, although the answer is
 an error: the unit of work commits on a `PacedError`.
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn, Protocol
 
 from paced.core import client_auth, token_issuance
+from paced.core import resource as resources
 from paced.core.client_auth import ClientCredentials
 from paced.core.errors import (
     AuthorizationPending,
@@ -57,6 +60,8 @@ async def redeem(
     device_code: str | None,
     now: datetime,
     policy: Policy,
+    *,
+    resource: str | None = None,
 ) -> IssuedTokens:
     # RFC 8628 §3.4: the client authenticates as for any grant; a public one by its id.
     app = await client_auth.authenticate(store, credentials, now, policy)
@@ -81,12 +86,17 @@ async def redeem(
     # RFC 8628 §3.5: access_denied once the person refused.
     if code.denied_at is not None:
         raise DeviceAccessDenied("The user denied the request.")
+    # RFC 8707 §2: the one resource is the API, whether or not the person has answered.
+    resources.checked(resource, policy.issuer)
     if code.grant is None:
         await _pending(store, code, now, policy)
     grant = code.grant
     # The person may have revoked the application meanwhile.
     if grant.revoked_at is not None:
         raise InvalidGrant("The authorization has been revoked.", debug="grant revoked")
+    # RFC 8707 §2.2: only what the authorization was given for; refused before the code
+    # is spent, so that the right request still works.
+    resources.bound(resource, policy.issuer, grant.resource)
     # The family's row first, as every writer of a family does (core.token_issuance).
     await store.touch_grant(grant.id, now)
     # Single use, decided by the conditional update: of concurrent polls, one wins.

@@ -238,6 +238,9 @@ class DeviceCode:
     grant: Grant | None
     denied_at: datetime | None
     used_at: datetime | None
+    # RFC 8707: the resource the request named, which the grant made on approval is
+    # bound to; None when it named none.
+    resource: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

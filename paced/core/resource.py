@@ -3,7 +3,7 @@
 paced protects one resource, the API under `/api/v1`, identified as `<issuer>/api/v1`.
 A client may name it as `resource` in the authorization and token requests (a trailing
 `/` tolerated); the tokens of such a grant are bound to it (introspection reports it as
-`aud`). Anything else is `invalid_target` (RFC 8707 §2).
+`aud`). Anything else, or more than one resource, is `invalid_target` (RFC 8707 §2).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from paced.core.errors import InvalidTarget, shown
 API_PATH = "/api/v1"
 RESOURCE_NAME = "Paced Email API"
 METADATA_PATH = "/.well-known/oauth-protected-resource"
+# RFC 8707 §2: a request may name several resources; paced protects one.
+ONE_RESOURCE = "Name one resource: this server protects only its API."
 
 
 def api_resource(issuer: str) -> str:

@@ -2,7 +2,8 @@
 
 The form rules here are shared with the revocation and introspection endpoints: an
 `application/x-www-form-urlencoded` body, each parameter at most once, an empty value
-the same as an absent one.
+the same as an absent one. A repeated `resource` asks for tokens for several resources
+(RFC 8707 §2), which paced cannot give: `invalid_target`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from urllib.parse import parse_qs
 from paced.core import authorization_codes, client_auth, device_grant, refresh_rotation
 from paced.core.authorization_codes import CodeExchange, CodeExchangeStore
 from paced.core.device_grant import DeviceGrantStore
-from paced.core.errors import InvalidRequest, PacedError, UnsupportedGrantType
+from paced.core.errors import InvalidRequest, InvalidTarget, PacedError, UnsupportedGrantType
 from paced.core.policy import Policy
 from paced.core.refresh_rotation import RefreshRequest, RefreshStore
+from paced.core.resource import ONE_RESOURCE
 from paced.core.security_log import Origin
 from paced.core.token_issuance import IssuedTokens
 
@@ -86,6 +88,9 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, list[str]]:
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("The request body is not a valid form.") from None
     for name in sorted(PARAMETERS.intersection(params)):
+        # RFC 8707 §2: `resource` may repeat to name several resources; paced has one.
+        if name == "resource" and len(params[name]) > 1:
+            raise InvalidTarget(ONE_RESOURCE)
         # RFC 6749 §3.2: parameters must not be included more than once.
         if len(params[name]) > 1:
             raise InvalidRequest(f"The {name} parameter is repeated.")
@@ -143,7 +148,12 @@ async def token(
         )
     if grant_type == device_grant.GRANT_TYPE:
         return await device_grant.redeem(
-            store, credentials, value(params, "device_code"), now, policy
+            store,
+            credentials,
+            value(params, "device_code"),
+            now,
+            policy,
+            resource=value(params, "resource"),
         )
     # RFC 6749 §5.2: only the grants paced issues (docs/oauth.md).
     raise UnsupportedGrantType(

@@ -34,6 +34,7 @@ _SELECT = (
         _d.next_poll_at.label("device_next_poll_at"),
         _d.denied_at.label("device_denied_at"),
         _d.used_at.label("device_used_at"),
+        _d.resource.label("device_resource"),
         *APP_COLUMNS,
         *GRANT_COLUMNS,
     )
@@ -91,6 +92,7 @@ def _from(row: Any) -> DeviceCode:
         grant=grant_from(row) if row.grant_id is not None else None,
         denied_at=row.device_denied_at,
         used_at=row.device_used_at,
+        resource=row.device_resource,
     )
 
 
@@ -118,6 +120,7 @@ class DeviceCodeRows:
                 grant_id=None,
                 denied_at=None,
                 used_at=None,
+                resource=code.resource,
             )
         )
         return bool(result.rowcount == 1)

@@ -217,6 +217,8 @@ device_codes = Table(
     ),
     _at("denied_at", nullable=True),
     _at("used_at", nullable=True),
+    # RFC 8707: the resource the request named, for the grant made on approval.
+    Column("resource", Text, nullable=True),
 )
 
 access_tokens = Table(

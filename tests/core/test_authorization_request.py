@@ -413,3 +413,19 @@ async def test_any_other_resource_goes_back_to_the_client_as_invalid_target(
     assert caught.value.error == "invalid_target"
     assert caught.value.redirect_uri == "https://client.example/cb"
     assert caught.value.state == "xyz"
+
+
+@pytest.mark.parametrize(
+    "second",
+    ["https://evil.example/api/v1", "https://auth.example/api/v1"],
+    ids=["the API and another resource", "the API twice"],
+)
+async def test_more_than_one_resource_goes_back_to_the_client_as_invalid_target(
+    second: str,
+) -> None:
+    """RFC 8707 §2 lets a request name several resources; this server protects one."""
+    pairs = [*query(resource="https://auth.example/api/v1"), ("resource", second)]
+    with pytest.raises(AuthorizationErrorResponse) as caught:
+        await validate(pairs)
+    assert caught.value.error == "invalid_target"
+    assert caught.value.redirect_uri == "https://client.example/cb"

@@ -24,11 +24,13 @@ from paced.core.errors import (
     InvalidGrant,
     InvalidRequest,
     InvalidScope,
+    InvalidTarget,
     PacedError,
     SlowDown,
     UnauthorizedClient,
 )
 from paced.core.ids import digest
+from paced.core.policy import Policy
 from paced.core.records import User
 from paced.core.token_issuance import IssuedTokens
 from paced.storage.engine import create_engine, dispose
@@ -70,22 +72,34 @@ async def cli(engine: AsyncEngine, ann: Person) -> Client:
 
 
 async def start(
-    engine: AsyncEngine, client: Client, scope: str | None = None, when: datetime = NOW
+    engine: AsyncEngine,
+    client: Client,
+    scope: str | None = None,
+    when: datetime = NOW,
+    *,
+    policy: Policy = POLICY,
+    **extra: str,
 ) -> DeviceAuthorization:
-    params = client.form() | ({"scope": scope} if scope is not None else {})
+    params = client.form() | ({"scope": scope} if scope is not None else {}) | extra
     async with unit_of_work(engine) as store:
         return await device_authorization.authorize_device(
-            store, form_request(params), when, POLICY
+            store, form_request(params), when, policy
         )
 
 
 async def poll(
-    engine: AsyncEngine, client: Client, device_code: str, when: datetime
+    engine: AsyncEngine,
+    client: Client,
+    device_code: str,
+    when: datetime,
+    *,
+    policy: Policy = POLICY,
+    **extra: str,
 ) -> IssuedTokens:
     """A poll as the token endpoint reads it, form and all."""
     params = client.form() | {"grant_type": device_grant.GRANT_TYPE, "device_code": device_code}
     async with unit_of_work(engine) as store:
-        return await token_endpoint.token(store, form_request(params), when, POLICY)
+        return await token_endpoint.token(store, form_request(params | extra), when, policy)
 
 
 async def user(engine: AsyncEngine, person: Person) -> User:
@@ -367,3 +381,89 @@ async def test_concurrent_approvals_attach_one_grant(
     access = await row(engine, "access_tokens", digest=digest(issued.access_token))
     stored = await row(engine, "device_codes", digest=digest(started.device_code))
     assert access["grant_id"] == stored["grant_id"]
+
+
+# --- RFC 8707: resource indicators -------------------------------------------------------
+
+ISSUER = "https://paced.example"
+API = ISSUER + "/api/v1"
+AT_ISSUER = replace(POLICY, issuer=ISSUER)
+
+
+async def test_a_device_authorization_for_the_api_binds_the_grant_and_its_tokens(
+    engine: AsyncEngine, cli: Client, ann: Person
+) -> None:
+    # A trailing slash is tolerated; the canonical form is what is stored.
+    started = await start(engine, cli, policy=AT_ISSUER, resource=API + "/")
+    stored = await row(engine, "device_codes", digest=digest(started.device_code))
+    assert stored["resource"] == API
+    with pytest.raises(AuthorizationPending):
+        await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=API)
+    await approve(engine, ann, started.user_code, NOW + SECOND)
+    issued = await poll(
+        engine, cli, started.device_code, NOW + 5 * SECOND, policy=AT_ISSUER, resource=API
+    )
+    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
+    grant = await row(engine, "grants", id=access["grant_id"])
+    assert grant["resource"] == API
+
+
+async def test_a_device_authorization_without_a_resource_binds_nothing(
+    engine: AsyncEngine, cli: Client, ann: Person
+) -> None:
+    started = await start(engine, cli, policy=AT_ISSUER)
+    assert (await row(engine, "device_codes", digest=digest(started.device_code)))[
+        "resource"
+    ] is None
+    await approve(engine, ann, started.user_code)
+    # As at the code exchange: naming the API at the token request alone is accepted
+    # and binds nothing, since the authorization did not.
+    issued = await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=API)
+    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
+    assert (await row(engine, "grants", id=access["grant_id"]))["resource"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "resource=https%3A%2F%2Fother.example%2Fapi",
+        "resource=https%3A%2F%2Fpaced.example%2Fapi",
+        "resource=https%3A%2F%2Fpaced.example%2Fapi%2Fv1%23top",
+        "resource=https%3A%2F%2Fpaced.example%2Fapi%2Fv1&resource=https%3A%2F%2Fother.example",
+        "resource=https%3A%2F%2Fpaced.example%2Fapi%2Fv1&resource=https%3A%2F%2Fpaced.example%2Fapi%2Fv1",
+    ],
+    ids=[
+        "another server's resource",
+        "another path of this server",
+        "the API with a fragment",
+        "the API and another resource",
+        "the API twice",
+    ],
+)
+async def test_a_device_authorization_for_anything_but_the_api_once_is_invalid_target(
+    engine: AsyncEngine, cli: Client, body: str
+) -> None:
+    request = form_request(cli.form())
+    request = replace(request, body=request.body + b"&" + body.encode())
+    async with unit_of_work(engine) as store:
+        with pytest.raises(InvalidTarget):
+            await device_authorization.authorize_device(store, request, NOW, AT_ISSUER)
+    assert await rows(engine, "device_codes") == []
+
+
+async def test_a_poll_for_another_resource_is_invalid_target_and_spends_nothing(
+    engine: AsyncEngine, cli: Client, ann: Person
+) -> None:
+    started = await start(engine, cli, policy=AT_ISSUER, resource=API)
+    elsewhere = "https://other.example/api"
+    # Before the person answers: refused at once, whatever the answer will be.
+    with pytest.raises(InvalidTarget):
+        await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=elsewhere)
+    await approve(engine, ann, started.user_code)
+    with pytest.raises(InvalidTarget):
+        await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=elsewhere)
+    assert await rows(engine, "access_tokens") == []
+    # The code is still good for the resource it was approved for.
+    issued = await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER)
+    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
+    assert (await row(engine, "grants", id=access["grant_id"]))["resource"] == API

@@ -12,6 +12,7 @@ from paced.core import token_endpoint
 from paced.core.errors import (
     InvalidClient,
     InvalidRequest,
+    InvalidTarget,
     OAuthError,
     UnsupportedGrantType,
 )
@@ -80,6 +81,13 @@ def test_a_body_that_breaks_the_form_rules_is_invalid_request(
 ) -> None:
     with pytest.raises(InvalidRequest):
         parse_form(content_type, body)
+
+
+def test_a_repeated_resource_asks_for_several_resources_and_is_invalid_target() -> None:
+    # RFC 8707 §2: several resources may be named; this server protects only its API.
+    api = b"resource=https%3A%2F%2Fpaced.example%2Fapi%2Fv1"
+    with pytest.raises(InvalidTarget):
+        parse_form(FORM, b"grant_type=refresh_token&" + api + b"&" + api)
 
 
 # --- token: dispatch ------------------------------------------------------------------

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, select, text
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Connection
 from paced.core import personal_tokens, token_format
 from paced.core.accounts import email_key
 from paced.storage.engine import create_engine, dispose
-from paced.storage.migrate import upgrade
+from paced.storage.migrate import alembic_config, upgrade
 from paced.storage.models import apps, grants, metadata, users
 from paced.storage.unit_of_work import reading, unit_of_work
 from tests import databases
@@ -258,3 +259,73 @@ async def test_migration_0010_lets_apps_go_ownerless_and_keeps_every_grant(
             await dispose(engine)
     assert [tuple(row) for row in kept] == [("grant_1", None)]
     assert kinds == {"app_1": "developer", "app_2": "document"}
+
+
+async def test_migration_0011_gives_device_codes_a_resource_and_keeps_every_row(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A plain ADD COLUMN, and DROP COLUMN going down: no table is rebuilt, so an
+    approved device code, its grant and the grant's tokens all stay."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    with databases.empty_database(backend, tmp_path) as fresh:
+        engine = create_engine(fresh)
+        try:
+            await upgrade(engine, "0010")
+            async with engine.begin() as connection:
+                for statement in (
+                    "INSERT INTO users (id, email, email_key, name, time_zone, password_hash,"
+                    " created_at, updated_at) VALUES ('user_1', 'a@x.example', 'a@x.example',"
+                    " '', 'UTC', 'x', :day, :day)",
+                    "INSERT INTO apps (id, owner_id, name, description, homepage_url, client_id,"
+                    " redirect_uris, public, device_flow, created_at, updated_at) VALUES"
+                    " ('app_1', 'user_1', 'A', '', '', 'c1', '[]', true, true, :day, :day)",
+                    "INSERT INTO grants (id, app_id, user_id, scopes, created_at)"
+                    " VALUES ('grant_1', 'app_1', 'user_1', 'read', :day)",
+                    "INSERT INTO device_codes (digest, user_code_digest, app_id, scopes,"
+                    " created_at, expires_at, poll_interval, next_poll_at, grant_id) VALUES"
+                    " (:digest, :user_code, 'app_1', 'read', :day, :day, 5, :day, 'grant_1')",
+                ):
+                    await connection.execute(
+                        text(statement), {"day": day, "digest": "d" * 64, "user_code": "u" * 64}
+                    )
+            await upgrade(engine)
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO device_codes (digest, user_code_digest, app_id, scopes,"
+                        " created_at, expires_at, poll_interval, next_poll_at, resource) VALUES"
+                        " (:digest, :user_code, 'app_1', 'read', :day, :day, 5, :day, :resource)"
+                    ),
+                    {
+                        "day": day,
+                        "digest": "e" * 64,
+                        "user_code": "v" * 64,
+                        "resource": "https://paced.example/api/v1",
+                    },
+                )
+            async with engine.connect() as connection:
+                upgraded = (
+                    await connection.execute(
+                        text("SELECT digest, grant_id, resource FROM device_codes ORDER BY digest")
+                    )
+                ).all()
+            async with engine.begin() as connection:
+                await connection.run_sync(
+                    lambda sync: command.downgrade(alembic_config(sync), "0010")
+                )
+            async with engine.connect() as connection:
+                downgraded = (
+                    await connection.execute(
+                        text("SELECT digest, grant_id FROM device_codes ORDER BY digest")
+                    )
+                ).all()
+                kept = (await connection.execute(text("SELECT id FROM grants"))).scalars().all()
+        finally:
+            await dispose(engine)
+    assert [tuple(row) for row in upgraded] == [
+        ("d" * 64, "grant_1", None),
+        ("e" * 64, None, "https://paced.example/api/v1"),
+    ]
+    assert [tuple(row) for row in downgraded] == [("d" * 64, "grant_1"), ("e" * 64, None)]
+    assert kept == ["grant_1"]

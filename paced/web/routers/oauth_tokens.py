@@ -93,6 +93,7 @@ def limited(
         ("refresh_token", "refresh_token: the current refresh token", False),
         ("scope", "refresh_token: a narrower scope for the new access token", False),
         ("device_code", "device_code: the device code to redeem", False),
+        ("resource", "The protected resource (RFC 8707); optional", False),
         *_CLIENT,
     ),
 )
