@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from paced.core.ids import digest, new_id
 from paced.core.policy import Policy
 from paced.core.records import App, User
 from paced.storage import models
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.helpers import ORIGIN
 
@@ -27,15 +25,6 @@ FORM = apps.AppForm(
     homepage_url=" https://zapier.example ",
     description=" Moves mail. ",
 )
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
 
 
 async def add_user(engine: AsyncEngine, email: str) -> str:

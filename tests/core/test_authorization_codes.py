@@ -4,7 +4,6 @@ database: the checks in order, single use, and the revocation that punishes a re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,6 @@ from paced.core.errors import InvalidClient, InvalidGrant, InvalidRequest, Paced
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.helpers import ORIGIN
 from tests.oauth_helpers import (
@@ -30,31 +28,11 @@ from tests.oauth_helpers import (
     Person,
     add_client,
     add_code,
-    add_user,
     exchange_code,
     refresh,
     row,
     rows,
 )
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
-
-
-@pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
-
-
-@pytest.fixture
-async def zapier(engine: AsyncEngine, ann: Person) -> Client:
-    return await add_client(engine, ann)
 
 
 async def test_a_code_becomes_a_token_pair_with_the_grants_scope(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -33,7 +32,6 @@ from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.records import User
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import reading, unit_of_work
 from tests.helpers import ORIGIN
 from tests.oauth_helpers import (
@@ -49,20 +47,6 @@ from tests.oauth_helpers import (
 )
 
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
-
-
-@pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the caller's, and nothing at all about anything else."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from paced.core import introspection, token_format
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest
 from paced.core.policy import Policy
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import (
     NOW,
@@ -22,32 +20,12 @@ from tests.oauth_helpers import (
     Person,
     add_client,
     add_code,
-    add_user,
     exchange_code,
     form_request,
     refresh,
 )
 
 LATER = NOW + timedelta(minutes=5)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
-
-
-@pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
-
-
-@pytest.fixture
-async def zapier(engine: AsyncEngine, ann: Person) -> Client:
-    return await add_client(engine, ann)
 
 
 async def introspect(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from paced.core.errors import InvalidRequest
 from paced.core.ids import digest
 from paced.core.security_log import ANONYMOUS
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine, dispose
 from paced.storage.models import mail_queue
 from paced.storage.unit_of_work import unit_of_work
 from tests.helpers import ORIGIN, forget_statements, listen_statements
@@ -24,9 +22,7 @@ from tests.oauth_helpers import (
     NOW,
     Client,
     Person,
-    add_client,
     add_code,
-    add_user,
     exchange_code,
     refresh,
     row,
@@ -34,25 +30,6 @@ from tests.oauth_helpers import (
 )
 
 LATER = NOW + timedelta(minutes=5)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
-
-
-@pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
-
-
-@pytest.fixture
-async def zapier(engine: AsyncEngine, ann: Person) -> Client:
-    return await add_client(engine, ann)
 
 
 async def personal_token(

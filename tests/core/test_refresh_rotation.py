@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,6 @@ from paced.core.errors import InvalidClient, InvalidGrant, InvalidRequest, Inval
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import (
     NOW,
@@ -23,7 +21,6 @@ from tests.oauth_helpers import (
     Person,
     add_client,
     add_code,
-    add_user,
     exchange_code,
     refresh,
     row,
@@ -31,25 +28,6 @@ from tests.oauth_helpers import (
 )
 
 LATER = NOW + timedelta(hours=1)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
-
-
-@pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
-
-
-@pytest.fixture
-async def zapier(engine: AsyncEngine, ann: Person) -> Client:
-    return await add_client(engine, ann)
 
 
 async def first_pair(

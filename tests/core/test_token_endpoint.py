@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,7 +16,6 @@ from paced.core.errors import (
     UnsupportedGrantType,
 )
 from paced.core.token_endpoint import FormRequest, parse_form, value
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import (
     NOW,
@@ -26,9 +24,7 @@ from tests.oauth_helpers import (
     VERIFIER,
     Client,
     Person,
-    add_client,
     add_code,
-    add_user,
     form_request,
 )
 
@@ -91,25 +87,6 @@ def test_a_repeated_resource_asks_for_several_resources_and_is_invalid_target() 
 
 
 # --- token: dispatch ------------------------------------------------------------------
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
-
-
-@pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
-
-
-@pytest.fixture
-async def zapier(engine: AsyncEngine, ann: Person) -> Client:
-    return await add_client(engine, ann)
 
 
 async def post(engine: AsyncEngine, request: FormRequest) -> dict[str, object]:

@@ -4,7 +4,6 @@ is accepted once even when many requests bring it at the same moment."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -17,7 +16,6 @@ from paced.core.errors import Invalid
 from paced.core.policy import Policy
 from paced.core.records import Credentials, User
 from paced.core.totp import SecretBox
-from paced.storage.engine import create_engine, dispose
 from paced.storage.unit_of_work import reading, unit_of_work
 from tests.helpers import ORIGIN
 from tests.token_rows import add_user
@@ -26,15 +24,6 @@ NOW = datetime(2026, 1, 15, 12, 0, 5, tzinfo=UTC)
 POLICY = Policy()
 BOX = SecretBox("test-secret-key-for-paced-tests-only")
 CHEAP = passwords.Hashing(time_cost=1, memory_kib=1024, parallelism=1)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ database)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from paced.core import unused_tokens
 from paced.core.records import User
 from paced.core.security_log import OPERATOR
-from paced.storage.engine import create_engine, dispose
 from paced.storage.models import personal_tokens
 from paced.storage.unit_of_work import unit_of_work
 from tests.oauth_helpers import row, rows
@@ -22,15 +20,6 @@ from tests.token_rows import add_personal_token, add_user
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 YEAR = timedelta(days=365)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
 
 
 @pytest.fixture
