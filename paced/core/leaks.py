@@ -56,6 +56,10 @@ class ClientSecretOwners(Protocol):
         """The app one of whose live secrets has this digest, else None."""
         ...
 
+    async def delete_client_secret_by_digest(self, digest: str) -> bool:
+        """Delete the client secret with this digest; whether there was one."""
+        ...
+
 
 class PersonalTokensByDigest(Protocol):
     async def personal_token_by_digest(self, digest: str) -> PersonalToken | None:
@@ -202,7 +206,11 @@ async def _revoke_one(
         grant = refresh.grant
         return Revoked("oauth_grant", grant.user_id, hint, grant.id, "", grant.app_id)
     app = await store.app_of_client_secret(key)
-    if app is None or app.owner_id is None:
-        # A client that registered itself has nobody to tell (docs/secret-scanning.md).
+    if app is None:
+        return None
+    if app.owner_id is None:
+        # A client that registered itself has no owner to rotate its secret, nor to tell:
+        # the secret is deleted, and the client registers again (docs/secret-scanning.md).
+        await store.delete_client_secret_by_digest(key)
         return None
     return Revoked("client_secret", app.owner_id, hint, app.id, app.name, app.id)

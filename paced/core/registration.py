@@ -5,11 +5,13 @@ The checks, in the order they run, each with its error (RFC 7591 §3.2.2):
     1. the body is one JSON object                              -> invalid_client_metadata
     2. token_endpoint_auth_method: none, client_secret_basic
        (the default) or client_secret_post                       -> invalid_client_metadata
-    3. grant_types: authorization_code, with refresh_token or
-       not (the default: both)                                   -> invalid_client_metadata
-    4. response_types: code                                      -> invalid_client_metadata
+    3. grant_types: authorization_code and/or the device grant
+       (RFC 8628), with refresh_token or not (the default:
+       authorization_code and refresh_token)                     -> invalid_client_metadata
+    4. response_types: code with authorization_code, else none   -> invalid_client_metadata
     5. redirect_uris: one to ten, each one that Developer settings
-       would register (docs/oauth.md)                            -> invalid_redirect_uri
+       would register (docs/oauth.md); none needed by a client
+       of the device grant alone, which receives no redirect     -> invalid_redirect_uri
     6. client_name, client_uri, logo_uri, scope: well-formed      -> invalid_client_metadata
 
 Unknown fields are ignored (RFC 7591 §2). Such a client has no owner and has not been
@@ -36,7 +38,9 @@ from paced.core.security_log import Origin
 from paced.core.store import AppStore, SecurityLog
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-GRANT_TYPES = ("authorization_code", "refresh_token")
+# The device grant's type (RFC 8628 §3.4); a client that names it may use the device flow.
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_TYPES = ("authorization_code", "refresh_token", DEVICE_CODE)
 DEFAULT_GRANT_TYPES = ["authorization_code", "refresh_token"]
 MAX_FIELD = 2000
 
@@ -65,7 +69,9 @@ class Registration:
                 "client_name": self.app.name,
                 "redirect_uris": list(self.app.redirect_uris),
                 "grant_types": list(self.grant_types),
-                "response_types": ["code"],
+                "response_types": (
+                    ["code"] if "authorization_code" in self.grant_types else []
+                ),
                 "token_endpoint_auth_method": self.auth_method,
             }
         )
@@ -131,9 +137,10 @@ def _url(metadata: Mapping[str, object], name: str) -> str:
 def _name(metadata: Mapping[str, object], uris: tuple[str, ...]) -> str:
     name = " ".join((_string(metadata, "client_name") or "").split())
     if not name:
-        # Someone must be named on the consent screen: the host the codes go to.
-        parts = urlsplit(uris[0])
-        name = (parts.hostname or parts.scheme)[: apps.MAX_NAME]
+        # Someone must be named on the consent screen: the host the codes go to, or for a
+        # client of the device grant alone, which has none, what it is.
+        parts = urlsplit(uris[0]) if uris else None
+        name = (parts.hostname or parts.scheme)[: apps.MAX_NAME] if parts else "A device"
     if (problem := apps.check_name(name)) is not None:
         raise InvalidClientMetadata(f"client_name: {problem}")
     return name
@@ -156,19 +163,28 @@ async def register(
     public = method == "none"
     grant_types = _strings(metadata, "grant_types", InvalidClientMetadata)
     grant_types = DEFAULT_GRANT_TYPES if grant_types is None else grant_types
-    # RFC 7591 §2.1: the grants the client will use; the authorization code is the one
-    # grant a client registered here can start from.
-    if "authorization_code" not in grant_types or not set(grant_types) <= set(GRANT_TYPES):
+    # RFC 7591 §2.1: the grants the client will use; it starts from an authorization
+    # code, or from a device code (RFC 8628), or both.
+    code_flow = "authorization_code" in grant_types
+    device_flow = DEVICE_CODE in grant_types
+    if not (code_flow or device_flow) or not set(grant_types) <= set(GRANT_TYPES):
         raise InvalidClientMetadata(
-            "grant_types may hold authorization_code and refresh_token only, "
-            "and must hold authorization_code."
+            "grant_types may hold authorization_code, refresh_token and "
+            f"{DEVICE_CODE} only, and must hold authorization_code or {DEVICE_CODE}."
         )
     response_types = _strings(metadata, "response_types", InvalidClientMetadata)
-    # RFC 7591 §2.1: response_type code goes with the authorization_code grant.
-    if response_types is not None and set(response_types) != {"code"}:
-        raise InvalidClientMetadata("response_types may hold code only.")
-    uris = checked_redirect_uris(
-        _strings(metadata, "redirect_uris", InvalidRedirectUri), public=public
+    # RFC 7591 §2.1: response_type code goes with the authorization_code grant, and with
+    # nothing else.
+    expected = {"code"} if code_flow else set()
+    if response_types is not None and set(response_types) != expected:
+        raise InvalidClientMetadata(
+            "response_types may hold code only, with the authorization_code grant."
+        )
+    requested_uris = _strings(metadata, "redirect_uris", InvalidRedirectUri)
+    uris = (
+        checked_redirect_uris(requested_uris, public=public)
+        if code_flow or requested_uris
+        else ()
     )
     name = _name(metadata, uris)
     client_uri = _url(metadata, "client_uri")
@@ -190,6 +206,7 @@ async def register(
         created_at=now,
         updated_at=now,
         registration="dynamic",
+        device_flow=device_flow,
     )
     await store.add_app(app)
     secret = None if public else (await apps.add_secret(store, app, now)).value

@@ -259,6 +259,12 @@ class AppRows:
         )
         return True
 
+    async def delete_client_secret_by_digest(self, digest: str) -> bool:
+        result = await self.connection.execute(
+            delete(client_secrets).where(client_secrets.c.digest == digest)
+        )
+        return bool(result.rowcount)
+
     async def delete_client_secret(self, app_id: str, secret_id: str) -> bool:
         result = await self.connection.execute(
             delete(client_secrets).where(

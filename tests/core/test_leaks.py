@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.core import leaks, personal_tokens, token_format
+from paced.core import leaks, personal_tokens, registration, token_format
 from paced.core.errors import InvalidRequest
 from paced.core.ids import digest
 from paced.core.security_log import ANONYMOUS
@@ -242,3 +242,17 @@ def test_a_malformed_report_is_refused(body: bytes) -> None:
 def test_a_thousand_credentials_are_accepted() -> None:
     body = '{"credentials": [' + ",".join(f'"v{i}"' for i in range(1000)) + "]}"
     assert len(leaks.parse_report(body.encode())) == 1000
+
+
+async def test_a_leaked_secret_of_a_client_that_registered_itself_is_deleted(
+    engine: AsyncEngine,
+) -> None:
+    """Such a client has no owner to rotate its secret or to tell: the secret goes, and
+    the client registers again."""
+    async with unit_of_work(engine) as store:
+        registered = await registration.register(
+            store, {"redirect_uris": ["https://agent.example/cb"]}, NOW, origin=ORIGIN
+        )
+    assert registered.client_secret is not None
+    assert await report(engine, registered.client_secret) == []
+    assert await rows(engine, "client_secrets", app_id=registered.app.id) == []

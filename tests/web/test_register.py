@@ -90,7 +90,14 @@ async def test_a_confidential_client_gets_a_secret_and_is_stored_without_an_owne
         ({"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
         ({"grant_types": ["refresh_token"]}, "invalid_client_metadata"),
         (
-            {"grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]},
+            {
+                "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+                "response_types": ["code"],
+            },
+            "invalid_client_metadata",
+        ),
+        (
+            {"grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "implicit"]},
             "invalid_client_metadata",
         ),
         ({"response_types": ["token"]}, "invalid_client_metadata"),
@@ -114,7 +121,8 @@ async def test_a_confidential_client_gets_a_secret_and_is_stored_without_an_owne
         "an auth method we do not offer",
         "a grant we do not offer",
         "refresh without the code grant",
-        "the device grant, which is not offered",
+        "the device grant with a response type",
+        "the device grant with a grant we do not offer",
         "the implicit response type",
         "an unknown scope",
         "a long name",
@@ -218,3 +226,41 @@ async def test_a_registered_client_is_shown_as_unreviewed_and_always_asks(
         assert "an application by" not in page.text
         target, query = answer(await decide(client, page, "approve"))
         assert target == "https://agent.example/cb" and query["code"]
+
+
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+async def test_a_command_line_tool_registers_for_the_device_grant_without_a_redirect_uri(
+    client: httpx.AsyncClient,
+) -> None:
+    """A CLI on a headless machine receives no redirect: it registers for the device grant
+    alone, and may then start one (RFC 7591 §2, RFC 8628)."""
+    response = await client.post(
+        "/oauth/register",
+        json={
+            "client_name": "paced-cli",
+            "grant_types": [DEVICE_CODE, "refresh_token"],
+            "token_endpoint_auth_method": "none",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["redirect_uris"] == [] and body["response_types"] == []
+    assert body["grant_types"] == [DEVICE_CODE, "refresh_token"]
+    started = await client.post(
+        "/oauth/device_authorization", data={"client_id": body["client_id"], "scope": "read"}
+    )
+    assert started.status_code == 200, started.text
+    assert set(started.json()) >= {"device_code", "user_code", "verification_uri"}
+
+
+async def test_a_client_registered_for_codes_alone_cannot_start_the_device_grant(
+    client: httpx.AsyncClient,
+) -> None:
+    registered = (await register(client, token_endpoint_auth_method="none")).json()
+    started = await client.post(
+        "/oauth/device_authorization", data={"client_id": registered["client_id"]}
+    )
+    assert started.status_code == 400
+    assert started.json()["error"] == "unauthorized_client"
