@@ -78,8 +78,12 @@ async def needs_consent(store: ConsentStore, request: AuthorizationRequest, user
     return not granted.issuperset(request.scopes)
 
 
-class ScreenStore(ConsentStore, Protocol):
+class OwnerStore(Protocol):
     async def user_by_id(self, user_id: str) -> User | None: ...
+
+
+class ScreenStore(ConsentStore, OwnerStore, Protocol):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ async def screen(store: ScreenStore, request: AuthorizationRequest, user: User) 
     return await screen_of(store, request.app)
 
 
-async def screen_of(store: ScreenStore, app: App) -> Screen:
+async def screen_of(store: OwnerStore, app: App) -> Screen:
     """The consent screen for `app`, always shown (as at /device, RFC 8628 §5.4); an app
     that registered itself has no owner to name."""
     owner_id = app.owner_id

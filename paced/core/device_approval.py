@@ -36,8 +36,8 @@ class DeviceApprovalStore(
     pass
 
 
-class DeviceLookupStore(DeviceCodes, Protocol):
-    async def user_by_id(self, user_id: str) -> User | None: ...
+class DeviceLookupStore(DeviceCodes, consent.OwnerStore, Protocol):
+    pass
 
 
 class WrongUserCode(Invalid):
@@ -79,9 +79,9 @@ async def _pending(store: DeviceCodes, typed: str, now: datetime) -> tuple[Devic
 async def find(store: DeviceLookupStore, typed: str, now: datetime) -> PendingDevice:
     """The device authorization this user code names, for the consent screen."""
     code, shown = await _pending(store, typed, now)
-    owner_id = code.app.owner_id
-    owner = await store.user_by_id(owner_id) if owner_id is not None else None
-    return PendingDevice(code, shown, owner)
+    # The same screen as /oauth/authorize's, which names the app's owner (if any).
+    screen = await consent.screen_of(store, code.app)
+    return PendingDevice(code, shown, screen.owner)
 
 
 async def approve(

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-
 SMTP_TIMEOUT = 30.0
 
 
@@ -48,6 +46,9 @@ class Smtp:
         self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
+        # Imported here: a server with no PACED_SMTP_URL never loads it (memory).
+        import aiosmtplib
+
         await aiosmtplib.send(
             message,
             hostname=self._host,

@@ -3,7 +3,6 @@ codes) and the account's signed-in sessions, each with `Sign out`."""
 
 from __future__ import annotations
 
-import segno
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -70,6 +69,9 @@ async def _set_up_page(
         set_up = await two_factor.authenticator_set_up(store, context.state.totp_box, context.user)
     if set_up is None:
         return redirect(context, PAGE)
+    # Imported here: it is a few MiB of every worker's memory, for one page.
+    import segno
+
     qr = segno.make(set_up.uri, error="m")
     return context.render(
         "settings/authenticator.html",
