@@ -33,7 +33,6 @@ from typing import Any
 
 import anyio
 import httpcore
-import httpx
 
 from paced.core.client_metadata_document import (
     MAX_BYTES,
@@ -111,36 +110,10 @@ class CheckedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _refused(error: BaseException) -> bool:
-    """Whether httpx's error stands for our `Refused` (httpx wraps httpcore's errors)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, Refused):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def ssl_context() -> ssl.SSLContext:
     """The system's authorities, or those of SSL_CERT_FILE when it is set."""
     cafile = os.environ.get("SSL_CERT_FILE") or None
     return ssl.create_default_context(cafile=cafile)
-
-
-class _Transport(httpx.AsyncHTTPTransport):
-    """httpx's transport over a connection pool that uses `CheckedBackend`."""
-
-    def __init__(self, context: ssl.SSLContext, backend: CheckedBackend) -> None:
-        super().__init__(verify=context, retries=0)
-        # httpx builds its pool without a way to pass the network backend: replace it.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=20,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=backend,
-        )
 
 
 def max_age(cache_control: str | None) -> int:
@@ -154,8 +127,20 @@ def max_age(cache_control: str | None) -> int:
     return min(int(match.group(1)), MAX_CACHE_SECONDS) if match else 0
 
 
+# What a fetch can fail with, short of a timeout: httpcore's errors name no common base.
+_FAILED = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.TimeoutException,
+    httpcore.UnsupportedProtocol,
+)
+_HEADERS = [(b"Accept", b"application/json"), (b"Accept-Encoding", b"identity")]
+
+
 class DocumentFetcher:
-    """`paced.core.client_metadata_document.DocumentFetcher` over httpx; one per app."""
+    """`paced.core.client_metadata_document.DocumentFetcher` over httpcore's connection
+    pool, whose network backend is `CheckedBackend`; one per app. No proxy from the
+    environment is used: the address is checked here."""
 
     def __init__(
         self,
@@ -166,16 +151,13 @@ class DocumentFetcher:
         timeout: float = TIMEOUT_SECONDS,
         max_bytes: int = MAX_BYTES,
     ) -> None:
-        context = ssl_context()
-        transport = _Transport(
-            context, CheckedBackend(allow_private=allow_private, resolver=resolver)
-        )
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            timeout=httpx.Timeout(timeout),
-            trust_env=False,  # no proxy from the environment: the address is checked here
-            headers={"Accept": "application/json", "Accept-Encoding": "identity"},
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context(),
+            max_connections=20,
+            http1=True,
+            http2=False,
+            retries=0,
+            network_backend=CheckedBackend(allow_private=allow_private, resolver=resolver),
         )
         self._clock = clock
         self._timeout = timeout
@@ -183,7 +165,7 @@ class DocumentFetcher:
         self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()
 
     async def fetch(self, url: str) -> bytes:
         cached = self._cache.get(url)
@@ -194,9 +176,9 @@ class DocumentFetcher:
                 body, keep = await self._get(url)
         except TimeoutError:
             raise DocumentUnavailable("it did not arrive within 5 seconds") from None
-        except httpx.HTTPError as error:
-            if _refused(error):
-                raise DocumentUnavailable("its host is not on the public Internet") from None
+        except Refused:
+            raise DocumentUnavailable("its host is not on the public Internet") from None
+        except _FAILED:
             raise DocumentUnavailable("it could not be fetched") from None
         self._cache.pop(url, None)
         if keep:
@@ -206,18 +188,27 @@ class DocumentFetcher:
         return body
 
     async def _get(self, url: str) -> tuple[bytes, int]:
-        async with self._client.stream("GET", url) as response:
-            if response.status_code != 200:
+        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), self._timeout)
+        async with self._pool.stream(
+            "GET", url, headers=_HEADERS, extensions={"timeout": timeouts}
+        ) as response:
+            if response.status != 200:
                 # A redirect is not followed: the document must be at the URL itself.
-                raise DocumentUnavailable(f"it answered HTTP {response.status_code}")
-            if response.headers.get("content-encoding", "identity").lower() != "identity":
+                raise DocumentUnavailable(f"it answered HTTP {response.status}")
+            headers = _last_values(response.headers)
+            if headers.get("content-encoding", "identity").lower() != "identity":
                 raise DocumentUnavailable("it was sent compressed")
-            declared = response.headers.get("content-length", "")
+            declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
                 raise DocumentUnavailable(f"it is larger than {self._max_bytes} bytes")
             body = bytearray()
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_stream():
                 body += chunk
                 if len(body) > self._max_bytes:
                     raise DocumentUnavailable(f"it is larger than {self._max_bytes} bytes")
-            return bytes(body), max_age(response.headers.get("cache-control"))
+            return bytes(body), max_age(headers.get("cache-control"))
+
+
+def _last_values(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response headers by lower-case name; of a repeated header, the last value."""
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
