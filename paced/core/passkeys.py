@@ -7,25 +7,21 @@ Each challenge is answered once (a conditional delete) and only by the session o
 browser that asked for it (its `binding`, kept as a digest); the signature counter must
 go up (WebAuthn §6.1.1) and is stored with a conditional update. User verification is
 preferred, not required.
+
+`webauthn` (and the models and CBOR decoder it brings) is imported by the ceremonies that
+use it, on the first passkey request: a server whose users never use passkeys does not
+hold it in memory.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
-
-import webauthn
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, generate_challenge
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from paced.core import security_log, two_factor
 from paced.core.accounts import PasswordCheck
@@ -36,6 +32,9 @@ from paced.core.records import Passkey, User
 from paced.core.security_log import Origin
 from paced.core.store import PasskeyStore
 from paced.core.text import has_controls
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
 
 Purpose = Literal["register", "sign_in", "second_step"]
 MAX_NAME = 100
@@ -54,6 +53,15 @@ class RelyingParty:
     def for_base_url(cls, base_url: str) -> RelyingParty:
         parts = urlsplit(base_url)
         return cls(id=parts.hostname or "localhost", origin=f"{parts.scheme}://{parts.netloc}")
+
+
+def bytes_to_base64url(value: bytes) -> str:
+    """Base64url without padding, as WebAuthn writes binary values in JSON."""
+    return base64.urlsafe_b64encode(value).decode("ascii").rstrip("=")
+
+
+def base64url_to_bytes(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
 class PasskeyFailed(Invalid):
@@ -77,7 +85,7 @@ async def start(
     """A new challenge for `binding` (the session or browser asking), replacing its
     earlier one of the same purpose."""
     await store.add_challenge(
-        challenge=bytes_to_base64url(generate_challenge()),
+        challenge=bytes_to_base64url(secrets.token_bytes(64)),
         binding=_binding(binding),
         purpose=purpose,
         user_id=user_id,
@@ -86,6 +94,8 @@ async def start(
 
 
 def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
     return [PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id)) for p in passkeys]
 
 
@@ -99,6 +109,13 @@ async def registration_options(
 ) -> str | None:
     """The JSON options for `navigator.credentials.create`, with the binding's live
     challenge; None when it has none."""
+    import webauthn
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     live = await store.live_challenge(_binding(binding), "register", now)
     if live is None or live[1] != user.id:
         return None
@@ -131,6 +148,9 @@ async def authentication_options(
 ) -> str | None:
     """The JSON options for `navigator.credentials.get`: the account's passkeys for a
     second step, any discoverable one for a sign-in; None without a live challenge."""
+    import webauthn
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     live = await store.live_challenge(_binding(binding), purpose, now)
     if live is None:
         return None
@@ -205,6 +225,9 @@ async def register(
     challenge, user_id = await _take(store, credential, binding, "register", now)
     if user_id != user.id:
         raise PasskeyFailed(START_AGAIN)
+    import webauthn
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         verified = webauthn.verify_registration_response(
             credential=credential,
@@ -255,6 +278,9 @@ async def authenticate(
     )
     if passkey is None or (user_id is not None and passkey.user_id != user_id):
         raise PasskeyFailed
+    import webauthn
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         verified = webauthn.verify_authentication_response(
             credential=credential,
