@@ -96,7 +96,7 @@ def serve(
             http="paced.web.limits:HttpProtocol",
             h11_max_incomplete_event_size=settings.max_header_bytes,
             log_config=log_config,
-            # paced writes the access log itself (paced.web.observe).
+            # paced writes the access log itself (paced.web.edge, paced.logs).
             access_log=False,
             # SIGTERM: stop accepting, let in-flight requests finish, then exit.
             # uvicorn annotates this `int | None` but hands it to asyncio.wait_for, which takes
