@@ -1,31 +1,25 @@
-"""Fixtures of the core's tests that run their use cases on a real database: the engine,
-a person (Ann) and her confidential app (Zapier)."""
+"""Fixtures of the core's tests, which run their use cases on the in-memory fake of the
+storage protocols (tests/fakes.py): the store, a person (Ann) and her confidential app
+(Zapier). What only a real database can show is tested in tests/storage/."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.storage.engine import create_engine, dispose
-from tests.oauth_helpers import Client, Person, add_client, add_user
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await dispose(engine)
+from tests.core.helpers import Client, Person, add_client, add_user
+from tests.fakes import MemoryStore
 
 
 @pytest.fixture
-async def ann(engine: AsyncEngine) -> Person:
-    return await add_user(engine)
+def memory() -> MemoryStore:
+    return MemoryStore()
 
 
 @pytest.fixture
-async def zapier(engine: AsyncEngine, ann: Person) -> Client:
-    return await add_client(engine, ann)
+async def ann(memory: MemoryStore) -> Person:
+    return await add_user(memory)
+
+
+@pytest.fixture
+async def zapier(memory: MemoryStore, ann: Person) -> Client:
+    return await add_client(memory, ann)

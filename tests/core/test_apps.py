@@ -1,21 +1,18 @@
-"""Registering, editing, deleting apps and rotating their secrets, on every database."""
+"""Registering, editing, deleting apps and rotating their secrets."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import apps, token_format
 from paced.core.client_auth import ClientCredentials, authenticate
 from paced.core.errors import Conflict, Invalid, InvalidClient, NotFound
 from paced.core.ids import digest, new_id
 from paced.core.policy import Policy
-from paced.core.records import App, User
-from paced.storage import models
-from paced.storage.unit_of_work import unit_of_work
+from paced.core.records import App, Grant, NewToken, User
+from tests.fakes import MemoryStore, unit_of_work
 from tests.helpers import ORIGIN
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -27,36 +24,36 @@ FORM = apps.AppForm(
 )
 
 
-async def add_user(engine: AsyncEngine, email: str) -> str:
+async def add_user(memory: MemoryStore, email: str) -> str:
     user = User(new_id("user"), email, "", "UTC", NOW, NOW)
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         await store.add_user(user=user, email_key=email, password_hash="x")
     return user.id
 
 
 @pytest.fixture
-async def owner(engine: AsyncEngine) -> str:
-    return await add_user(engine, "owner@example.com")
+async def owner(memory: MemoryStore) -> str:
+    return await add_user(memory, "owner@example.com")
 
 
 async def register(
-    engine: AsyncEngine, owner: str, *, public: bool = False, form: apps.AppForm = FORM
+    memory: MemoryStore, owner: str, *, public: bool = False, form: apps.AppForm = FORM
 ) -> apps.Registered:
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         return await apps.register(store, owner, form, NOW, public=public, origin=ORIGIN)
 
 
-async def auth(engine: AsyncEngine, app: App, secret: str, when: datetime = NOW) -> App:
-    async with unit_of_work(engine) as store:
+async def auth(memory: MemoryStore, app: App, secret: str, when: datetime = NOW) -> App:
+    async with unit_of_work(memory) as store:
         return await authenticate(
             store, ClientCredentials(app.client_id, secret, "client_secret_basic"), when, Policy()
         )
 
 
 async def test_a_confidential_app_gets_a_client_id_and_one_secret(
-    engine: AsyncEngine, owner: str
+    memory: MemoryStore, owner: str
 ) -> None:
-    registered = await register(engine, owner)
+    registered = await register(memory, owner)
     app = registered.app
     assert app.id.startswith("app_") and len(app.id) == 28
     assert len(app.client_id) >= 24 and app.client_id.isalnum() and "_" not in app.client_id
@@ -66,29 +63,29 @@ async def test_a_confidential_app_gets_a_client_id_and_one_secret(
     assert not app.public
     assert registered.client_secret is not None
     assert token_format.is_well_formed(registered.client_secret, "pt_client_")
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         client = await store.client_by_id(app.client_id)
         assert client is not None and client.app == app
         [live] = client.secrets
         assert live.digest == digest(registered.client_secret) and live.last_used_at is None
-        stored = (await store.connection.execute(select(models.client_secrets))).one()
-        assert registered.client_secret not in str(tuple(stored))
-    assert await auth(engine, app, registered.client_secret) == app
+    [stored] = memory.rows("client_secrets")
+    assert registered.client_secret not in str(stored)
+    assert await auth(memory, app, registered.client_secret) == app
 
 
 async def test_a_public_app_has_no_secret_and_may_use_a_private_scheme(
-    engine: AsyncEngine, owner: str
+    memory: MemoryStore, owner: str
 ) -> None:
     form = apps.AppForm(name="Phone", redirect_uris="com.example.phone:/cb")
-    registered = await register(engine, owner, public=True, form=form)
+    registered = await register(memory, owner, public=True, form=form)
     assert registered.client_secret is None and registered.app.public
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         assert await apps.secrets(store, registered.app) == []
         with pytest.raises(Invalid, match="no client secret"):
             await apps.new_secret(store, owner, registered.app.id, NOW, origin=ORIGIN)
 
 
-async def test_nothing_is_saved_until_every_field_is_right(engine: AsyncEngine, owner: str) -> None:
+async def test_nothing_is_saved_until_every_field_is_right(memory: MemoryStore, owner: str) -> None:
     form = apps.AppForm(
         name="",
         redirect_uris="https://ok.example/cb\nhttp://example.com/cb\nhttps://x.example/#f",
@@ -96,48 +93,48 @@ async def test_nothing_is_saved_until_every_field_is_right(engine: AsyncEngine, 
         description="d" * 1001,
     )
     with pytest.raises(Invalid) as raised:
-        await register(engine, owner, form=form)
+        await register(memory, owner, form=form)
     fields = raised.value.fields
     assert set(fields) == {"name", "redirect_uris", "homepage_url", "description"}
     assert fields["redirect_uris"].splitlines()[0].startswith("Line 2 (http://example.com/cb)")
     assert fields["redirect_uris"].splitlines()[1].startswith("Line 3 (https://x.example/#f)")
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         assert await apps.list_owned(store, owner) == []
 
 
 async def test_rotation_keeps_both_secrets_working_until_the_first_is_deleted(
-    engine: AsyncEngine, owner: str
+    memory: MemoryStore, owner: str
 ) -> None:
-    registered = await register(engine, owner)
+    registered = await register(memory, owner)
     app, first = registered.app, registered.client_secret
     assert first is not None
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         second = await apps.new_secret(
             store, owner, app.id, NOW + timedelta(hours=1), origin=ORIGIN
         )
         with pytest.raises(Conflict, match="already has 2 client secrets"):
             await apps.new_secret(store, owner, app.id, NOW, origin=ORIGIN)
-    assert await auth(engine, app, first) == app
-    assert await auth(engine, app, second.value) == app
+    assert await auth(memory, app, first) == app
+    assert await auth(memory, app, second.value) == app
 
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         listed = await apps.secrets(store, app)
         assert [s.last_used_at for s in listed] == [NOW, NOW]
         assert listed[1].created_at == NOW + timedelta(hours=1)
         await apps.delete_secret(store, owner, app.id, listed[0].id, NOW, origin=ORIGIN)
     with pytest.raises(InvalidClient):
-        await auth(engine, app, first)
-    assert await auth(engine, app, second.value) == app
-    async with unit_of_work(engine) as store:
+        await auth(memory, app, first)
+    assert await auth(memory, app, second.value) == app
+    async with unit_of_work(memory) as store:
         third = await apps.new_secret(store, owner, app.id, NOW, origin=ORIGIN)
-    assert await auth(engine, app, third.value) == app
+    assert await auth(memory, app, third.value) == app
 
 
-async def test_another_users_app_does_not_exist_for_them(engine: AsyncEngine, owner: str) -> None:
-    registered = await register(engine, owner)
+async def test_another_users_app_does_not_exist_for_them(memory: MemoryStore, owner: str) -> None:
+    registered = await register(memory, owner)
     app = registered.app
-    stranger = await add_user(engine, "stranger@example.com")
-    async with unit_of_work(engine) as store:
+    stranger = await add_user(memory, "stranger@example.com")
+    async with unit_of_work(memory) as store:
         secret_id = (await apps.secrets(store, app))[0].id
         attempts = [
             lambda: apps.owned(store, stranger, app.id),
@@ -155,12 +152,12 @@ async def test_another_users_app_does_not_exist_for_them(engine: AsyncEngine, ow
 
 
 async def test_update_changes_the_details_but_not_the_client_type(
-    engine: AsyncEngine, owner: str
+    memory: MemoryStore, owner: str
 ) -> None:
-    app = (await register(engine, owner)).app
+    app = (await register(memory, owner)).app
     later = NOW + timedelta(days=1)
     form = apps.AppForm(name="Renamed", redirect_uris="https://new.example/cb")
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         changed = await apps.update(store, owner, app.id, form, later, origin=ORIGIN)
         assert await apps.owned(store, owner, app.id) == changed
         with pytest.raises(Invalid) as raised:
@@ -173,43 +170,30 @@ async def test_update_changes_the_details_but_not_the_client_type(
 
 
 async def test_deleting_an_app_removes_its_secrets_grants_codes_and_tokens(
-    engine: AsyncEngine, owner: str
+    memory: MemoryStore, owner: str
 ) -> None:
-    app = (await register(engine, owner)).app
-    kept = (await register(engine, owner)).app
+    app = (await register(memory, owner)).app
+    kept = (await register(memory, owner)).app
     for target in (app, kept):
-        grant_id = new_id("grant")
-        rows = [
-            (models.grants, {"id": grant_id, "app_id": target.id, "user_id": owner,
-                             "scopes": "read", "created_at": NOW}),
-            (models.authorization_codes, {"digest": digest(grant_id + "c"), "grant_id": grant_id,
-                                          "redirect_uri": "https://zapier.example/cb",
-                                          "created_at": NOW, "expires_at": NOW}),
-            (models.access_tokens, {"id": grant_id + "a", "grant_id": grant_id,
-                                    "digest": digest(grant_id + "a"), "scopes": "read",
-                                    "created_at": NOW, "expires_at": NOW}),
-            (models.refresh_tokens, {"id": grant_id + "r", "grant_id": grant_id,
-                                     "digest": digest(grant_id + "r"), "scopes": "read",
-                                     "created_at": NOW}),
-        ]  # fmt: skip
-        async with unit_of_work(engine) as store:
-            for table, values in rows:
-                await store.connection.execute(insert(table).values(**values))
-
-    async with unit_of_work(engine) as store:
-        await apps.delete(store, owner, app.id, NOW, origin=ORIGIN)
-    tables = (
-        models.client_secrets,
-        models.grants,
-        models.authorization_codes,
-        models.access_tokens,
-        models.refresh_tokens,
-    )
-    async with engine.connect() as connection:
-        counts = [
-            (await connection.execute(select(func.count()).select_from(table))).scalar_one()
-            for table in tables
+        grant = Grant(new_id("grant"), target.id, owner, ("read",), NOW, None, None)
+        tokens = [
+            NewToken(grant.id + kind, digest(grant.id + kind), ("read",), NOW) for kind in "ar"
         ]
-        left = (await connection.execute(select(models.apps.c.id))).scalars().all()
-    assert counts == [1, 1, 1, 1, 1]  # only the other app's rows remain
-    assert left == [kept.id]
+        async with unit_of_work(memory) as store:
+            await store.add_grant(grant, redirect_uri="https://zapier.example/cb")
+            await store.add_authorization_code(
+                digest=digest(grant.id + "c"),
+                grant_id=grant.id,
+                redirect_uri="https://zapier.example/cb",
+                code_challenge=None,
+                created_at=NOW,
+                expires_at=NOW,
+            )
+            await store.add_tokens(grant.id, NOW, *tokens)
+
+    async with unit_of_work(memory) as store:
+        await apps.delete(store, owner, app.id, NOW, origin=ORIGIN)
+    tables = ("client_secrets", "grants", "authorization_codes", "access_tokens", "refresh_tokens")
+    # Only the other app's rows remain.
+    assert [len(memory.rows(table)) for table in tables] == [1, 1, 1, 1, 1]
+    assert [found["id"] for found in memory.rows("apps")] == [kept.id]

@@ -1,13 +1,12 @@
-"""The authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §4.8), on every
-database: the checks in order, single use, and the revocation that punishes a replay."""
+"""The authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §4.8): the
+checks in order, single use, and the revocation that punishes a replay. Exchanges racing
+on a real database: tests/storage/test_token_races.py."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import authorization_codes, token_format
 from paced.core.authorization_codes import CodeExchange
@@ -15,31 +14,27 @@ from paced.core.client_auth import ClientCredentials
 from paced.core.errors import InvalidClient, InvalidGrant, InvalidRequest, PacedError
 from paced.core.ids import digest
 from paced.core.policy import Policy
-from paced.core.token_issuance import IssuedTokens
-from paced.storage.unit_of_work import unit_of_work
-from tests.helpers import ORIGIN
-from tests.oauth_helpers import (
+from tests.core.helpers import (
     NOW,
     POLICY,
     REDIRECT,
     VERIFIER,
     Client,
-    Code,
     Person,
     add_client,
     add_code,
     exchange_code,
     refresh,
-    row,
-    rows,
 )
+from tests.fakes import MemoryStore, unit_of_work
+from tests.helpers import ORIGIN
 
 
 async def test_a_code_becomes_a_token_pair_with_the_grants_scope(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    code = await add_code(engine, zapier, ann, scopes="read write")
-    issued = await exchange_code(engine, zapier, code)
+    code = await add_code(memory, zapier, ann, scopes="read write")
+    issued = await exchange_code(memory, zapier, code)
 
     assert issued.body() == {
         "access_token": issued.access_token,
@@ -51,24 +46,24 @@ async def test_a_code_becomes_a_token_pair_with_the_grants_scope(
     }
     assert token_format.is_well_formed(issued.access_token, "pt_oauth_")
     assert token_format.is_well_formed(issued.refresh_token, "pt_refresh_")
-    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
+    access = memory.row("access_tokens", digest=digest(issued.access_token))
     assert access["grant_id"] == code.grant_id
     assert access["scopes"] == "read write"
     assert access["expires_at"] == NOW + timedelta(seconds=7200)
-    fresh = await row(engine, "refresh_tokens", digest=digest(issued.refresh_token))
+    fresh = memory.row("refresh_tokens", digest=digest(issued.refresh_token))
     assert (fresh["grant_id"], fresh["expires_at"], fresh["rotated_at"]) == (
         code.grant_id,
         None,
         None,
     )
-    assert (await row(engine, "grants", id=code.grant_id))["last_used_at"] == NOW
-    assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] == NOW
+    assert memory.row("grants", id=code.grant_id)["last_used_at"] == NOW
+    assert memory.row("authorization_codes", digest=digest(code.code))["used_at"] == NOW
 
 
-async def test_a_public_client_exchanges_with_pkce_alone(engine: AsyncEngine, ann: Person) -> None:
-    app = await add_client(engine, ann, public=True)
-    code = await add_code(engine, app, ann)
-    issued = await exchange_code(engine, app, code)
+async def test_a_public_client_exchanges_with_pkce_alone(memory: MemoryStore, ann: Person) -> None:
+    app = await add_client(memory, ann, public=True)
+    code = await add_code(memory, app, ann)
+    issued = await exchange_code(memory, app, code)
     assert issued.scopes == ("read",)
 
 
@@ -78,10 +73,10 @@ async def test_a_public_client_exchanges_with_pkce_alone(engine: AsyncEngine, an
     ids=["omitting redirect_uri too", "naming the app's only redirect URI"],
 )
 async def test_a_code_requested_without_redirect_uri_is_exchanged(
-    engine: AsyncEngine, zapier: Client, ann: Person, sent: str | None
+    memory: MemoryStore, zapier: Client, ann: Person, sent: str | None
 ) -> None:
-    code = await add_code(engine, zapier, ann, redirect_uri="")
-    async with unit_of_work(engine) as store:
+    code = await add_code(memory, zapier, ann, redirect_uri="")
+    async with unit_of_work(memory) as store:
         issued = await authorization_codes.exchange(
             store,
             zapier.credentials(),
@@ -121,7 +116,7 @@ REFUSALS = [
     ids=[case[0] for case in REFUSALS],
 )
 async def test_a_code_is_refused(
-    engine: AsyncEngine,
+    memory: MemoryStore,
     zapier: Client,
     ann: Person,
     code_options: dict[str, object],
@@ -130,11 +125,11 @@ async def test_a_code_is_refused(
 ) -> None:
     client = zapier
     if overrides.get("public"):
-        client = await add_client(engine, ann, public=True)
-    code = await add_code(engine, client, ann, **code_options)  # type: ignore[arg-type]
+        client = await add_client(memory, ann, public=True)
+    code = await add_code(memory, client, ann, **code_options)  # type: ignore[arg-type]
     presenter = client
     if overrides.get("other_client"):
-        presenter = await add_client(engine, ann, name="Other")
+        presenter = await add_client(memory, ann, name="Other")
     credentials = presenter.credentials()
     if overrides.get("wrong_secret"):
         credentials = ClientCredentials(
@@ -148,93 +143,87 @@ async def test_a_code_is_refused(
     when = NOW + overrides.get("later", timedelta(0))  # type: ignore[operator]
 
     with pytest.raises(error):
-        async with unit_of_work(engine) as store:
+        async with unit_of_work(memory) as store:
             await authorization_codes.exchange(
                 store, credentials, request, when, POLICY, origin=ORIGIN
             )
 
     # A refused exchange spends nothing: the code stays usable by its rightful client.
-    assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] is None
-    assert await rows(engine, "access_tokens") == []
-    assert (await row(engine, "grants", id=code.grant_id))["revoked_at"] is None
+    assert memory.row("authorization_codes", digest=digest(code.code))["used_at"] is None
+    assert memory.rows("access_tokens") == []
+    assert memory.row("grants", id=code.grant_id)["revoked_at"] is None
 
 
 async def test_a_code_of_a_revoked_grant_is_refused(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    code = await add_code(engine, zapier, ann)
-    async with unit_of_work(engine) as store:
+    code = await add_code(memory, zapier, ann)
+    async with unit_of_work(memory) as store:
         await store.revoke_grant(code.grant_id, NOW)
     with pytest.raises(InvalidGrant, match="revoked"):
-        await exchange_code(engine, zapier, code)
+        await exchange_code(memory, zapier, code)
 
 
 async def test_a_second_exchange_fails_and_revokes_every_token_of_the_code(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    code = await add_code(engine, zapier, ann)
-    first = await exchange_code(engine, zapier, code)
-    rotated = await refresh(engine, zapier, first.refresh_token, when=NOW + timedelta(minutes=1))
+    code = await add_code(memory, zapier, ann)
+    first = await exchange_code(memory, zapier, code)
+    rotated = await refresh(memory, zapier, first.refresh_token, when=NOW + timedelta(minutes=1))
 
     with pytest.raises(InvalidGrant, match="already been used"):
-        await exchange_code(engine, zapier, code, when=NOW + timedelta(minutes=2))
+        await exchange_code(memory, zapier, code, when=NOW + timedelta(minutes=2))
 
     # The revocation was committed although the request failed (RFC 6749 §4.1.2).
     revoked_at = NOW + timedelta(minutes=2)
-    assert (await row(engine, "grants", id=code.grant_id))["revoked_at"] == revoked_at
-    tokens = await rows(engine, "access_tokens", grant_id=code.grant_id)
-    tokens += await rows(engine, "refresh_tokens", grant_id=code.grant_id)
+    assert memory.row("grants", id=code.grant_id)["revoked_at"] == revoked_at
+    tokens = memory.rows("access_tokens", grant_id=code.grant_id)
+    tokens += memory.rows("refresh_tokens", grant_id=code.grant_id)
     assert len(tokens) == 4
     assert {token["revoked_at"] for token in tokens} == {revoked_at}
     with pytest.raises(InvalidGrant):
-        await refresh(engine, zapier, rotated.refresh_token, when=NOW + timedelta(minutes=3))
+        await refresh(memory, zapier, rotated.refresh_token, when=NOW + timedelta(minutes=3))
+
+
+async def test_an_exchange_that_loses_the_race_for_its_code_is_a_second_use(
+    memory: MemoryStore, zapier: Client, ann: Person
+) -> None:
+    code = await add_code(memory, zapier, ann)
+    memory.lose_next("consume_code")  # a concurrent exchange spent it after our read
+    with pytest.raises(InvalidGrant, match="already been used"):
+        await exchange_code(memory, zapier, code)
+    assert memory.row("grants", id=code.grant_id)["revoked_at"] == NOW
+    assert memory.rows("access_tokens") == []
 
 
 async def test_a_replay_leaves_other_approvals_of_the_same_app_alone(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    replayed, other = await add_code(engine, zapier, ann), await add_code(engine, zapier, ann)
-    await exchange_code(engine, zapier, replayed)
-    kept = await exchange_code(engine, zapier, other)
+    replayed, other = await add_code(memory, zapier, ann), await add_code(memory, zapier, ann)
+    await exchange_code(memory, zapier, replayed)
+    kept = await exchange_code(memory, zapier, other)
     with pytest.raises(InvalidGrant):
-        await exchange_code(engine, zapier, replayed)
-    assert (await row(engine, "grants", id=other.grant_id))["revoked_at"] is None
-    access = await row(engine, "access_tokens", digest=digest(kept.access_token))
+        await exchange_code(memory, zapier, replayed)
+    assert memory.row("grants", id=other.grant_id)["revoked_at"] is None
+    access = memory.row("access_tokens", digest=digest(kept.access_token))
     assert access["revoked_at"] is None
 
 
 async def test_a_replay_by_another_client_revokes_nothing(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    code = await add_code(engine, zapier, ann)
-    await exchange_code(engine, zapier, code)
-    stranger = await add_client(engine, ann, name="Stranger")
+    code = await add_code(memory, zapier, ann)
+    await exchange_code(memory, zapier, code)
+    stranger = await add_client(memory, ann, name="Stranger")
     with pytest.raises(InvalidGrant):
-        await exchange_code(engine, stranger, code)
-    assert (await row(engine, "grants", id=code.grant_id))["revoked_at"] is None
-
-
-async def test_sixteen_parallel_exchanges_of_one_code_have_one_winner(
-    engine: AsyncEngine, zapier: Client, ann: Person
-) -> None:
-    code: Code = await add_code(engine, zapier, ann)
-    results = await asyncio.gather(
-        *(exchange_code(engine, zapier, code) for _ in range(16)), return_exceptions=True
-    )
-    winners = [r for r in results if isinstance(r, IssuedTokens)]
-    losers = [r for r in results if isinstance(r, InvalidGrant)]
-    assert (len(winners), len(losers)) == (1, 15), results
-    assert len(await rows(engine, "access_tokens", grant_id=code.grant_id)) == 1
-    # Fifteen second uses: the grant, with the winner's tokens, is revoked.
-    assert (await row(engine, "grants", id=code.grant_id))["revoked_at"] == NOW
-    access = await row(engine, "access_tokens", digest=digest(winners[0].access_token))
-    assert access["revoked_at"] == NOW
+        await exchange_code(memory, stranger, code)
+    assert memory.row("grants", id=code.grant_id)["revoked_at"] is None
 
 
 async def test_a_code_ttl_shortened_after_issue_applies(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    code = await add_code(engine, zapier, ann)  # issued to live ten minutes
+    code = await add_code(memory, zapier, ann)  # issued to live ten minutes
     shorter = Policy(auth_code_ttl=timedelta(seconds=60))
     with pytest.raises(InvalidGrant, match="expired"):
-        await exchange_code(engine, zapier, code, when=NOW + timedelta(seconds=60), policy=shorter)
+        await exchange_code(memory, zapier, code, when=NOW + timedelta(seconds=60), policy=shorter)

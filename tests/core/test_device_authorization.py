@@ -1,16 +1,15 @@
-"""The device authorization grant (RFC 8628) in the core, on every database, with time
-moved by hand: issuing the codes, the person's answer, and the polls at the token
-endpoint, from `authorization_pending` to the one token pair."""
+"""The device authorization grant (RFC 8628) in the core, with time moved by hand: issuing
+the codes, the person's answer, and the polls at the token endpoint, from
+`authorization_pending` to the one token pair (polls and answers racing on a real
+database: tests/storage/test_token_races.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import device_approval, device_authorization, device_grant, token_endpoint
 from paced.core.device_approval import WrongUserCode
@@ -32,9 +31,7 @@ from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.records import User
 from paced.core.token_issuance import IssuedTokens
-from paced.storage.unit_of_work import reading, unit_of_work
-from tests.helpers import ORIGIN
-from tests.oauth_helpers import (
+from tests.core.helpers import (
     NOW,
     POLICY,
     Client,
@@ -42,21 +39,21 @@ from tests.oauth_helpers import (
     add_client,
     add_user,
     form_request,
-    row,
-    rows,
 )
+from tests.fakes import MemoryStore, reading, unit_of_work
+from tests.helpers import ORIGIN
 
 SECOND = timedelta(seconds=1)
 
 
 @pytest.fixture
-async def cli(engine: AsyncEngine, ann: Person) -> Client:
+async def cli(memory: MemoryStore, ann: Person) -> Client:
     """A public client, as a command-line tool is, with the device flow enabled."""
-    return await add_client(engine, ann, public=True, device_flow=True)
+    return await add_client(memory, ann, public=True, device_flow=True)
 
 
 async def start(
-    engine: AsyncEngine,
+    memory: MemoryStore,
     client: Client,
     scope: str | None = None,
     when: datetime = NOW,
@@ -65,14 +62,14 @@ async def start(
     **extra: str,
 ) -> DeviceAuthorization:
     params = client.form() | ({"scope": scope} if scope is not None else {}) | extra
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         return await device_authorization.authorize_device(
             store, form_request(params), when, policy
         )
 
 
 async def poll(
-    engine: AsyncEngine,
+    memory: MemoryStore,
     client: Client,
     device_code: str,
     when: datetime,
@@ -82,20 +79,20 @@ async def poll(
 ) -> IssuedTokens:
     """A poll as the token endpoint reads it, form and all."""
     params = client.form() | {"grant_type": device_grant.GRANT_TYPE, "device_code": device_code}
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         return await token_endpoint.token(store, form_request(params | extra), when, policy)
 
 
-async def user(engine: AsyncEngine, person: Person) -> User:
-    async with reading(engine) as store:
+async def user(memory: MemoryStore, person: Person) -> User:
+    async with reading(memory) as store:
         found = await store.user_by_id(person.id)
     assert found is not None
     return found
 
 
-async def approve(engine: AsyncEngine, person: Person, typed: str, when: datetime = NOW) -> None:
-    who = await user(engine, person)
-    async with unit_of_work(engine) as store:
+async def approve(memory: MemoryStore, person: Person, typed: str, when: datetime = NOW) -> None:
+    who = await user(memory, person)
+    async with unit_of_work(memory) as store:
         await device_approval.approve(store, typed, who, when, origin=ORIGIN)
 
 
@@ -143,9 +140,9 @@ def test_user_codes_are_eight_consonants_shown_in_two_halves() -> None:
 
 
 async def test_the_device_authorization_response_and_what_is_stored(
-    engine: AsyncEngine, cli: Client
+    memory: MemoryStore, cli: Client
 ) -> None:
-    started = await start(engine, cli, "read write")
+    started = await start(memory, cli, "read write")
     body = started.body("https://paced.example")
     shown = body["user_code"]
     assert isinstance(shown, str) and re.fullmatch(
@@ -160,7 +157,7 @@ async def test_the_device_authorization_response_and_what_is_stored(
         "interval": 5,
     }
     assert len(started.device_code) >= 43  # 256 bits
-    stored = await row(engine, "device_codes", digest=digest(started.device_code))
+    stored = memory.row("device_codes", digest=digest(started.device_code))
     # Only digests: neither code is stored as itself.
     assert started.device_code not in stored.values()
     assert started.user_code not in str(stored.values())
@@ -178,9 +175,9 @@ async def test_the_device_authorization_response_and_what_is_stored(
     ids=["an unknown scope is invalid_scope", "an unknown client is invalid_client"],
 )
 async def test_a_bad_device_authorization_request_is_refused(
-    engine: AsyncEngine, cli: Client, params: dict[str, str], error: type[PacedError]
+    memory: MemoryStore, cli: Client, params: dict[str, str], error: type[PacedError]
 ) -> None:
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         with pytest.raises(error):
             await device_authorization.authorize_device(
                 store, form_request(cli.form() | params), NOW, POLICY
@@ -188,183 +185,164 @@ async def test_a_bad_device_authorization_request_is_refused(
 
 
 async def test_an_app_without_the_device_flow_is_an_unauthorized_client(
-    engine: AsyncEngine, ann: Person
+    memory: MemoryStore, ann: Person
 ) -> None:
-    plain = await add_client(engine, ann, public=True)
+    plain = await add_client(memory, ann, public=True)
     with pytest.raises(UnauthorizedClient):
-        await start(engine, plain)
+        await start(memory, plain)
 
 
 async def test_a_confidential_client_must_prove_its_secret(
-    engine: AsyncEngine, ann: Person
+    memory: MemoryStore, ann: Person
 ) -> None:
-    server = await add_client(engine, ann, device_flow=True)
-    started = await start(engine, server)
+    server = await add_client(memory, ann, device_flow=True)
+    started = await start(memory, server)
     without_secret = Client(server.app_id, server.client_id, None)
     with pytest.raises(InvalidClient):
-        await start(engine, without_secret)
+        await start(memory, without_secret)
     with pytest.raises(InvalidClient):
-        await poll(engine, without_secret, started.device_code, NOW)
+        await poll(memory, without_secret, started.device_code, NOW)
     with pytest.raises(AuthorizationPending):
-        await poll(engine, server, started.device_code, NOW)
+        await poll(memory, server, started.device_code, NOW)
 
 
 async def test_from_pending_to_one_token_pair(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli, "read write")
+    started = await start(memory, cli, "read write")
     with pytest.raises(AuthorizationPending):
-        await poll(engine, cli, started.device_code, NOW)
-    await approve(engine, ann, started.user_code.lower(), NOW + 7 * SECOND)
-    issued = await poll(engine, cli, started.device_code, NOW + 10 * SECOND)
+        await poll(memory, cli, started.device_code, NOW)
+    await approve(memory, ann, started.user_code.lower(), NOW + 7 * SECOND)
+    issued = await poll(memory, cli, started.device_code, NOW + 10 * SECOND)
     assert issued.scopes == ("read", "write")
-    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
-    grant = await row(engine, "grants", id=access["grant_id"])
+    access = memory.row("access_tokens", digest=digest(issued.access_token))
+    grant = memory.row("grants", id=access["grant_id"])
     assert (grant["user_id"], grant["app_id"], grant["redirect_uri"]) == (ann.id, cli.app_id, None)
     # Exactly once.
     with pytest.raises(InvalidGrant, match="already been used"):
-        await poll(engine, cli, started.device_code, NOW + 20 * SECOND)
+        await poll(memory, cli, started.device_code, NOW + 20 * SECOND)
+
+
+async def test_a_poll_that_loses_the_race_to_redeem_gets_nothing(
+    memory: MemoryStore, cli: Client, ann: Person
+) -> None:
+    started = await start(memory, cli)
+    await approve(memory, ann, started.user_code)
+    memory.lose_next("consume_device_code")  # a concurrent poll redeemed it first
+    with pytest.raises(InvalidGrant, match="already been used"):
+        await poll(memory, cli, started.device_code, NOW + 5 * SECOND)
+    assert memory.rows("access_tokens") == []
 
 
 async def test_polling_faster_than_the_interval_is_slow_down_and_the_interval_grows(
-    engine: AsyncEngine, cli: Client
+    memory: MemoryStore, cli: Client
 ) -> None:
-    code = (await start(engine, cli)).device_code
+    code = (await start(memory, cli)).device_code
     with pytest.raises(AuthorizationPending):
-        await poll(engine, cli, code, NOW)
+        await poll(memory, cli, code, NOW)
     with pytest.raises(SlowDown, match="10 seconds"):
-        await poll(engine, cli, code, NOW + 4 * SECOND)
+        await poll(memory, cli, code, NOW + 4 * SECOND)
     # The interval is now 10 seconds, counted from the poll that was too soon.
     with pytest.raises(SlowDown, match="15 seconds"):
-        await poll(engine, cli, code, NOW + 13 * SECOND)
+        await poll(memory, cli, code, NOW + 13 * SECOND)
     with pytest.raises(AuthorizationPending):
-        await poll(engine, cli, code, NOW + 28 * SECOND)
+        await poll(memory, cli, code, NOW + 28 * SECOND)
     with pytest.raises(SlowDown):
-        await poll(engine, cli, code, NOW + 42 * SECOND)
-    stored = await row(engine, "device_codes", digest=digest(code))
+        await poll(memory, cli, code, NOW + 42 * SECOND)
+    stored = memory.row("device_codes", digest=digest(code))
     assert stored["poll_interval"] == 20
 
 
-async def test_a_denial_is_access_denied(engine: AsyncEngine, cli: Client) -> None:
-    started = await start(engine, cli)
-    async with unit_of_work(engine) as store:
+async def test_a_denial_is_access_denied(memory: MemoryStore, cli: Client) -> None:
+    started = await start(memory, cli)
+    async with unit_of_work(memory) as store:
         await device_approval.deny(store, started.user_code, NOW)
     with pytest.raises(DeviceAccessDenied):
-        await poll(engine, cli, started.device_code, NOW + 5 * SECOND)
+        await poll(memory, cli, started.device_code, NOW + 5 * SECOND)
     # A denied code cannot be approved afterwards.
     with pytest.raises(WrongUserCode):
-        await approve(engine, await add_user(engine, "bob@example.com"), started.user_code)
+        await approve(memory, await add_user(memory, "bob@example.com"), started.user_code)
 
 
 async def test_an_expired_code_is_expired_token_and_cannot_be_approved(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli)
+    started = await start(memory, cli)
     later = NOW + POLICY.device_code_ttl
     with pytest.raises(WrongUserCode) as wrong:
-        await approve(engine, ann, started.user_code, later)
+        await approve(memory, ann, started.user_code, later)
     assert "expired" in wrong.value.fields["user_code"]
     with pytest.raises(ExpiredToken):
-        await poll(engine, cli, started.device_code, later)
+        await poll(memory, cli, started.device_code, later)
 
 
 async def test_an_approved_code_unredeemed_until_it_expires_is_expired_token(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli)
-    await approve(engine, ann, started.user_code)
+    started = await start(memory, cli)
+    await approve(memory, ann, started.user_code)
     with pytest.raises(ExpiredToken):
-        await poll(engine, cli, started.device_code, NOW + POLICY.device_code_ttl)
+        await poll(memory, cli, started.device_code, NOW + POLICY.device_code_ttl)
 
 
 async def test_a_device_code_is_bound_to_its_client(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    other = await add_client(engine, ann, public=True, device_flow=True, name="Other")
-    started = await start(engine, cli)
-    await approve(engine, ann, started.user_code)
+    other = await add_client(memory, ann, public=True, device_flow=True, name="Other")
+    started = await start(memory, cli)
+    await approve(memory, ann, started.user_code)
     with pytest.raises(InvalidGrant, match="invalid"):
-        await poll(engine, other, started.device_code, NOW + 5 * SECOND)
+        await poll(memory, other, started.device_code, NOW + 5 * SECOND)
     with pytest.raises(InvalidGrant):
-        await poll(engine, cli, "not-a-device-code", NOW + 5 * SECOND)
+        await poll(memory, cli, "not-a-device-code", NOW + 5 * SECOND)
     # The rightful client still gets its tokens.
-    assert (await poll(engine, cli, started.device_code, NOW + 5 * SECOND)).access_token
+    assert (await poll(memory, cli, started.device_code, NOW + 5 * SECOND)).access_token
 
 
 async def test_a_poll_without_a_device_code_is_invalid_request(
-    engine: AsyncEngine, cli: Client
+    memory: MemoryStore, cli: Client
 ) -> None:
     params = cli.form() | {"grant_type": device_grant.GRANT_TYPE}
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         with pytest.raises(InvalidRequest):
             await token_endpoint.token(store, form_request(params), NOW, POLICY)
 
 
 async def test_turning_the_device_flow_off_stops_codes_already_issued(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli)
-    async with unit_of_work(engine) as store:
+    started = await start(memory, cli)
+    async with unit_of_work(memory) as store:
         app = await store.app_by_client_id(cli.client_id)
         assert app is not None
         await store.update_app(replace(app, device_flow=False))
     with pytest.raises(WrongUserCode):
-        await approve(engine, ann, started.user_code)
+        await approve(memory, ann, started.user_code)
     with pytest.raises(UnauthorizedClient):
-        await poll(engine, cli, started.device_code, NOW)
+        await poll(memory, cli, started.device_code, NOW)
 
 
 async def test_a_revoked_grant_gives_no_tokens(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli)
-    await approve(engine, ann, started.user_code)
-    async with unit_of_work(engine) as store:
+    started = await start(memory, cli)
+    await approve(memory, ann, started.user_code)
+    async with unit_of_work(memory) as store:
         await store.revoke_user_app_grants(ann.id, cli.app_id, NOW)
     with pytest.raises(InvalidGrant, match="revoked"):
-        await poll(engine, cli, started.device_code, NOW + 5 * SECOND)
+        await poll(memory, cli, started.device_code, NOW + 5 * SECOND)
 
 
 @pytest.mark.parametrize(
     "typed", ["BCDF-GHJK", "nonsense", ""], ids=["an unknown code", "garbage", "nothing"]
 )
 async def test_a_wrong_user_code_finds_nothing(
-    engine: AsyncEngine, cli: Client, typed: str
+    memory: MemoryStore, cli: Client, typed: str
 ) -> None:
-    await start(engine, cli)
-    async with reading(engine) as store:
+    await start(memory, cli)
+    async with reading(memory) as store:
         with pytest.raises(WrongUserCode):
             await device_approval.find(store, typed, NOW)
-
-
-async def test_concurrent_polls_of_an_approved_code_get_one_token_pair(
-    engine: AsyncEngine, cli: Client, ann: Person
-) -> None:
-    started = await start(engine, cli)
-    await approve(engine, ann, started.user_code)
-    results = await asyncio.gather(
-        *(poll(engine, cli, started.device_code, NOW + 5 * SECOND) for _ in range(8)),
-        return_exceptions=True,
-    )
-    issued = [r for r in results if isinstance(r, IssuedTokens)]
-    refused = [r for r in results if isinstance(r, InvalidGrant)]
-    assert (len(issued), len(refused)) == (1, 7), results
-    assert len(await rows(engine, "access_tokens")) == 1
-
-
-async def test_concurrent_approvals_attach_one_grant(
-    engine: AsyncEngine, cli: Client, ann: Person
-) -> None:
-    started = await start(engine, cli)
-    results = await asyncio.gather(
-        *(approve(engine, ann, started.user_code) for _ in range(4)), return_exceptions=True
-    )
-    assert sum(r is None for r in results) == 1, results
-    assert all(isinstance(r, WrongUserCode) for r in results if r is not None), results
-    issued = await poll(engine, cli, started.device_code, NOW + 5 * SECOND)
-    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
-    stored = await row(engine, "device_codes", digest=digest(started.device_code))
-    assert access["grant_id"] == stored["grant_id"]
 
 
 # --- RFC 8707: resource indicators -------------------------------------------------------
@@ -375,36 +353,34 @@ AT_ISSUER = replace(POLICY, issuer=ISSUER)
 
 
 async def test_a_device_authorization_for_the_api_binds_the_grant_and_its_tokens(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
     # A trailing slash is tolerated; the canonical form is what is stored.
-    started = await start(engine, cli, policy=AT_ISSUER, resource=API + "/")
-    stored = await row(engine, "device_codes", digest=digest(started.device_code))
+    started = await start(memory, cli, policy=AT_ISSUER, resource=API + "/")
+    stored = memory.row("device_codes", digest=digest(started.device_code))
     assert stored["resource"] == API
     with pytest.raises(AuthorizationPending):
-        await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=API)
-    await approve(engine, ann, started.user_code, NOW + SECOND)
+        await poll(memory, cli, started.device_code, NOW, policy=AT_ISSUER, resource=API)
+    await approve(memory, ann, started.user_code, NOW + SECOND)
     issued = await poll(
-        engine, cli, started.device_code, NOW + 5 * SECOND, policy=AT_ISSUER, resource=API
+        memory, cli, started.device_code, NOW + 5 * SECOND, policy=AT_ISSUER, resource=API
     )
-    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
-    grant = await row(engine, "grants", id=access["grant_id"])
+    access = memory.row("access_tokens", digest=digest(issued.access_token))
+    grant = memory.row("grants", id=access["grant_id"])
     assert grant["resource"] == API
 
 
 async def test_a_device_authorization_without_a_resource_binds_nothing(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli, policy=AT_ISSUER)
-    assert (await row(engine, "device_codes", digest=digest(started.device_code)))[
-        "resource"
-    ] is None
-    await approve(engine, ann, started.user_code)
+    started = await start(memory, cli, policy=AT_ISSUER)
+    assert memory.row("device_codes", digest=digest(started.device_code))["resource"] is None
+    await approve(memory, ann, started.user_code)
     # As at the code exchange: naming the API at the token request alone is accepted
     # and binds nothing, since the authorization did not.
-    issued = await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=API)
-    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
-    assert (await row(engine, "grants", id=access["grant_id"]))["resource"] is None
+    issued = await poll(memory, cli, started.device_code, NOW, policy=AT_ISSUER, resource=API)
+    access = memory.row("access_tokens", digest=digest(issued.access_token))
+    assert memory.row("grants", id=access["grant_id"])["resource"] is None
 
 
 @pytest.mark.parametrize(
@@ -425,29 +401,29 @@ async def test_a_device_authorization_without_a_resource_binds_nothing(
     ],
 )
 async def test_a_device_authorization_for_anything_but_the_api_once_is_invalid_target(
-    engine: AsyncEngine, cli: Client, body: str
+    memory: MemoryStore, cli: Client, body: str
 ) -> None:
     request = form_request(cli.form())
     request = replace(request, body=request.body + b"&" + body.encode())
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         with pytest.raises(InvalidTarget):
             await device_authorization.authorize_device(store, request, NOW, AT_ISSUER)
-    assert await rows(engine, "device_codes") == []
+    assert memory.rows("device_codes") == []
 
 
 async def test_a_poll_for_another_resource_is_invalid_target_and_spends_nothing(
-    engine: AsyncEngine, cli: Client, ann: Person
+    memory: MemoryStore, cli: Client, ann: Person
 ) -> None:
-    started = await start(engine, cli, policy=AT_ISSUER, resource=API)
+    started = await start(memory, cli, policy=AT_ISSUER, resource=API)
     elsewhere = "https://other.example/api"
     # Before the person answers: refused at once, whatever the answer will be.
     with pytest.raises(InvalidTarget):
-        await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=elsewhere)
-    await approve(engine, ann, started.user_code)
+        await poll(memory, cli, started.device_code, NOW, policy=AT_ISSUER, resource=elsewhere)
+    await approve(memory, ann, started.user_code)
     with pytest.raises(InvalidTarget):
-        await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER, resource=elsewhere)
-    assert await rows(engine, "access_tokens") == []
+        await poll(memory, cli, started.device_code, NOW, policy=AT_ISSUER, resource=elsewhere)
+    assert memory.rows("access_tokens") == []
     # The code is still good for the resource it was approved for.
-    issued = await poll(engine, cli, started.device_code, NOW, policy=AT_ISSUER)
-    access = await row(engine, "access_tokens", digest=digest(issued.access_token))
-    assert (await row(engine, "grants", id=access["grant_id"]))["resource"] == API
+    issued = await poll(memory, cli, started.device_code, NOW, policy=AT_ISSUER)
+    access = memory.row("access_tokens", digest=digest(issued.access_token))
+    assert memory.row("grants", id=access["grant_id"])["resource"] == API

@@ -1,19 +1,17 @@
-"""Token introspection (RFC 7662), on every database: everything about a live token of
-the caller's, and nothing at all about anything else."""
+"""Token introspection (RFC 7662): everything about a live token of the caller's, and
+nothing at all about anything else."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import introspection, token_format
 from paced.core.errors import InvalidClient, InvalidRequest
 from paced.core.ids import digest
 from paced.core.policy import Policy
-from paced.storage.unit_of_work import unit_of_work
-from tests.oauth_helpers import (
+from tests.core.helpers import (
     NOW,
     POLICY,
     Client,
@@ -24,19 +22,20 @@ from tests.oauth_helpers import (
     form_request,
     refresh,
 )
+from tests.fakes import MemoryStore, unit_of_work
 
 LATER = NOW + timedelta(minutes=5)
 
 
 async def introspect(
-    engine: AsyncEngine,
+    memory: MemoryStore,
     client: Client,
     token: str,
     *,
     when: object = LATER,
     policy: Policy = POLICY,
 ) -> dict[str, object]:
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         result = await introspection.introspect(
             store,
             form_request({"token": token, **client.form()}),
@@ -46,11 +45,11 @@ async def introspect(
     return result.body()
 
 
-async def test_a_live_access_token(engine: AsyncEngine, zapier: Client, ann: Person) -> None:
+async def test_a_live_access_token(memory: MemoryStore, zapier: Client, ann: Person) -> None:
     pair = await exchange_code(
-        engine, zapier, await add_code(engine, zapier, ann, scopes="read write")
+        memory, zapier, await add_code(memory, zapier, ann, scopes="read write")
     )
-    assert await introspect(engine, zapier, pair.access_token) == {
+    assert await introspect(memory, zapier, pair.access_token) == {
         "active": True,
         "scope": "read write",
         "client_id": zapier.client_id,
@@ -63,10 +62,10 @@ async def test_a_live_access_token(engine: AsyncEngine, zapier: Client, ann: Per
 
 
 async def test_a_live_refresh_token_that_never_expires_has_no_exp(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    pair = await exchange_code(engine, zapier, await add_code(engine, zapier, ann))
-    assert await introspect(engine, zapier, pair.refresh_token) == {
+    pair = await exchange_code(memory, zapier, await add_code(memory, zapier, ann))
+    assert await introspect(memory, zapier, pair.refresh_token) == {
         "active": True,
         "scope": "read",
         "client_id": zapier.client_id,
@@ -78,22 +77,22 @@ async def test_a_live_refresh_token_that_never_expires_has_no_exp(
 
 
 async def test_a_refresh_token_with_a_lifetime_has_its_exp(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
     policy = Policy(refresh_token_ttl=timedelta(days=30))
-    pair = await exchange_code(engine, zapier, await add_code(engine, zapier, ann), policy=policy)
-    body = await introspect(engine, zapier, pair.refresh_token, policy=policy)
+    pair = await exchange_code(memory, zapier, await add_code(memory, zapier, ann), policy=policy)
+    body = await introspect(memory, zapier, pair.refresh_token, policy=policy)
     assert body["exp"] == int((NOW + timedelta(days=30)).timestamp())
 
 
 async def test_an_access_token_of_a_narrowed_refresh_has_the_narrow_scope(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
     pair = await exchange_code(
-        engine, zapier, await add_code(engine, zapier, ann, scopes="read write")
+        memory, zapier, await add_code(memory, zapier, ann, scopes="read write")
     )
-    narrow = await refresh(engine, zapier, pair.refresh_token, when=NOW, scope="read")
-    assert (await introspect(engine, zapier, narrow.access_token))["scope"] == "read"
+    narrow = await refresh(memory, zapier, pair.refresh_token, when=NOW, scope="read")
+    assert (await introspect(memory, zapier, narrow.access_token))["scope"] == "read"
 
 
 INACTIVE = [
@@ -111,10 +110,10 @@ INACTIVE = [
 
 @pytest.mark.parametrize("case", INACTIVE, ids=INACTIVE)
 async def test_anything_else_is_only_inactive(
-    engine: AsyncEngine, zapier: Client, ann: Person, case: str
+    memory: MemoryStore, zapier: Client, ann: Person, case: str
 ) -> None:
-    code = await add_code(engine, zapier, ann)
-    pair = await exchange_code(engine, zapier, code)
+    code = await add_code(memory, zapier, ann)
+    pair = await exchange_code(memory, zapier, code)
     caller, token, when, policy = zapier, pair.access_token, LATER, POLICY
     if case == "a malformed token":
         token = "pt_oauth_123"
@@ -125,37 +124,37 @@ async def test_anything_else_is_only_inactive(
     elif case == "an expired access token":
         when = NOW + POLICY.access_token_ttl
     elif case == "a revoked access token":
-        async with unit_of_work(engine) as store:
+        async with unit_of_work(memory) as store:
             await store.revoke_access_token(
                 (await store.access_token_by_digest(digest(token))).id,  # type: ignore[union-attr]
                 NOW,
             )
     elif case == "a replaced refresh token":
-        await refresh(engine, zapier, pair.refresh_token, when=NOW)
+        await refresh(memory, zapier, pair.refresh_token, when=NOW)
         token = pair.refresh_token
     elif case == "an expired refresh token":
         token, policy = pair.refresh_token, Policy(refresh_token_max_age=timedelta(minutes=5))
     elif case == "a token of a revoked grant":
-        async with unit_of_work(engine) as store:
+        async with unit_of_work(memory) as store:
             await store.revoke_grant(code.grant_id, NOW)
     elif case == "another client's token":
-        caller = await add_client(engine, ann, name="Stranger")
-    assert await introspect(engine, caller, token, when=when, policy=policy) == {"active": False}
+        caller = await add_client(memory, ann, name="Stranger")
+    assert await introspect(memory, caller, token, when=when, policy=policy) == {"active": False}
 
 
-async def test_a_public_client_may_not_introspect(engine: AsyncEngine, ann: Person) -> None:
-    app = await add_client(engine, ann, public=True)
-    pair = await exchange_code(engine, app, await add_code(engine, app, ann))
+async def test_a_public_client_may_not_introspect(memory: MemoryStore, ann: Person) -> None:
+    app = await add_client(memory, ann, public=True)
+    pair = await exchange_code(memory, app, await add_code(memory, app, ann))
     with pytest.raises(InvalidClient):
-        await introspect(engine, app, pair.access_token)
+        await introspect(memory, app, pair.access_token)
 
 
-async def test_a_wrong_secret_is_invalid_client(engine: AsyncEngine, zapier: Client) -> None:
+async def test_a_wrong_secret_is_invalid_client(memory: MemoryStore, zapier: Client) -> None:
     impostor = Client(zapier.app_id, zapier.client_id, token_format.generate("pt_client_"))
     with pytest.raises(InvalidClient):
-        await introspect(engine, impostor, token_format.generate("pt_oauth_"))
+        await introspect(memory, impostor, token_format.generate("pt_oauth_"))
 
 
-async def test_no_token_is_invalid_request(engine: AsyncEngine, zapier: Client) -> None:
+async def test_no_token_is_invalid_request(memory: MemoryStore, zapier: Client) -> None:
     with pytest.raises(InvalidRequest):
-        await introspect(engine, zapier, "")
+        await introspect(memory, zapier, "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_endpoint
 from paced.core.errors import (
@@ -16,8 +15,7 @@ from paced.core.errors import (
     UnsupportedGrantType,
 )
 from paced.core.token_endpoint import FormRequest, parse_form, value
-from paced.storage.unit_of_work import unit_of_work
-from tests.oauth_helpers import (
+from tests.core.helpers import (
     NOW,
     POLICY,
     REDIRECT,
@@ -27,6 +25,7 @@ from tests.oauth_helpers import (
     add_code,
     form_request,
 )
+from tests.fakes import MemoryStore, unit_of_work
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -89,17 +88,17 @@ def test_a_repeated_resource_asks_for_several_resources_and_is_invalid_target() 
 # --- token: dispatch ------------------------------------------------------------------
 
 
-async def post(engine: AsyncEngine, request: FormRequest) -> dict[str, object]:
-    async with unit_of_work(engine) as store:
+async def post(memory: MemoryStore, request: FormRequest) -> dict[str, object]:
+    async with unit_of_work(memory) as store:
         return (await token_endpoint.token(store, request, NOW, POLICY)).body()
 
 
 async def test_both_grants_through_the_endpoint(
-    engine: AsyncEngine, zapier: Client, ann: Person
+    memory: MemoryStore, zapier: Client, ann: Person
 ) -> None:
-    code = await add_code(engine, zapier, ann)
+    code = await add_code(memory, zapier, ann)
     body = await post(
-        engine,
+        memory,
         form_request(
             {
                 "grant_type": "authorization_code",
@@ -111,7 +110,7 @@ async def test_both_grants_through_the_endpoint(
         ),
     )
     refreshed = await post(
-        engine,
+        memory,
         form_request(
             {"grant_type": "refresh_token", "refresh_token": str(body["refresh_token"])},
             authorization=basic(zapier),
@@ -141,29 +140,29 @@ async def test_both_grants_through_the_endpoint(
     ],
 )
 async def test_requests_the_endpoint_refuses(
-    engine: AsyncEngine,
+    memory: MemoryStore,
     zapier: Client,
     params: dict[str, str],
     query: str,
     error: type[OAuthError],
 ) -> None:
     with pytest.raises(error):
-        await post(engine, form_request({**params, **zapier.form()}, query=query))
+        await post(memory, form_request({**params, **zapier.form()}, query=query))
 
 
 async def test_basic_and_a_secret_in_the_body_at_once_is_invalid_request(
-    engine: AsyncEngine, zapier: Client
+    memory: MemoryStore, zapier: Client
 ) -> None:
     request = form_request(
         {"grant_type": "refresh_token", **zapier.form()}, authorization=basic(zapier)
     )
     with pytest.raises(InvalidRequest):
-        await post(engine, request)
+        await post(memory, request)
 
 
-async def test_no_client_credentials_at_all_is_invalid_client(engine: AsyncEngine) -> None:
+async def test_no_client_credentials_at_all_is_invalid_client(memory: MemoryStore) -> None:
     with pytest.raises(InvalidClient):
-        await post(engine, form_request({"grant_type": "refresh_token"}))
+        await post(memory, form_request({"grant_type": "refresh_token"}))
 
 
 @pytest.mark.parametrize(

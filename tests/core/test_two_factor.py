@@ -1,14 +1,12 @@
-"""Two-factor rules on every database, with the time injected: each code and challenge
-is accepted once even when many requests bring it at the same moment."""
+"""Two-factor rules, with the time injected: each code and challenge is accepted once
+(the same requests racing on a real database: tests/storage/test_two_factor.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import passkeys, passwords, two_factor
 from paced.core.accounts import check_password
@@ -16,9 +14,9 @@ from paced.core.errors import Invalid
 from paced.core.policy import Policy
 from paced.core.records import Credentials, User
 from paced.core.totp import SecretBox
-from paced.storage.unit_of_work import reading, unit_of_work
+from tests.core.helpers import add_account
+from tests.fakes import MemoryStore, reading, unit_of_work
 from tests.helpers import ORIGIN
-from tests.token_rows import add_user
 
 NOW = datetime(2026, 1, 15, 12, 0, 5, tzinfo=UTC)
 POLICY = Policy()
@@ -27,16 +25,16 @@ CHEAP = passwords.Hashing(time_cost=1, memory_kib=1024, parallelism=1)
 
 
 @pytest.fixture
-async def ann(engine: AsyncEngine) -> User:
-    return await add_user(engine, NOW)
+async def ann(memory: MemoryStore) -> User:
+    return await add_account(memory, NOW)
 
 
-async def set_up(engine: AsyncEngine, user: User) -> tuple[str, list[str]]:
-    async with unit_of_work(engine) as store:
+async def set_up(memory: MemoryStore, user: User) -> tuple[str, list[str]]:
+    async with unit_of_work(memory) as store:
         await two_factor.start_authenticator(store, BOX, user)
         shown = await two_factor.authenticator_set_up(store, BOX, user)
     assert shown is not None
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         codes = await two_factor.confirm_authenticator(
             store, BOX, user, pyotp.TOTP(shown.secret).at(NOW), NOW, origin=ORIGIN, policy=POLICY
         )
@@ -44,68 +42,60 @@ async def set_up(engine: AsyncEngine, user: User) -> tuple[str, list[str]]:
     return shown.secret, codes
 
 
-async def second_step(engine: AsyncEngine, user: User, code: str, now: datetime) -> str:
-    async with unit_of_work(engine) as store:
+async def second_step(memory: MemoryStore, user: User, code: str, now: datetime) -> str:
+    async with unit_of_work(memory) as store:
         return await two_factor.second_step(
             store, BOX, user, code, now, origin=ORIGIN, policy=POLICY
         )
 
 
-async def test_the_secret_is_stored_encrypted(engine: AsyncEngine, ann: User) -> None:
-    secret, _ = await set_up(engine, ann)
-    async with reading(engine) as store:
+async def test_the_secret_is_stored_encrypted(memory: MemoryStore, ann: User) -> None:
+    secret, _ = await set_up(memory, ann)
+    async with reading(memory) as store:
         stored = await store.totp_of(ann.id)
     assert stored is not None and stored.secret is not None
     assert secret not in stored.secret and BOX.open(ann.id, stored.secret) == secret
     assert stored.pending_secret is None and stored.enabled_at == NOW
 
 
-async def test_a_code_brought_by_many_requests_at_once_signs_in_one(
-    engine: AsyncEngine, ann: User
-) -> None:
-    secret, _ = await set_up(engine, ann)
-    later = NOW + timedelta(seconds=30)
-    code = pyotp.TOTP(secret).at(later)
-    results = await asyncio.gather(
-        *(second_step(engine, ann, code, later) for _ in range(8)), return_exceptions=True
-    )
-    assert results.count("authenticator app") == 1, results
-    assert sum(isinstance(r, two_factor.WrongCode) for r in results) == 7
-
-
 async def test_a_code_of_an_earlier_step_than_one_used_is_refused(
-    engine: AsyncEngine, ann: User
+    memory: MemoryStore, ann: User
 ) -> None:
-    secret, _ = await set_up(engine, ann)
+    secret, _ = await set_up(memory, ann)
     later = NOW + timedelta(seconds=60)
     totp = pyotp.TOTP(secret)
-    assert await second_step(engine, ann, totp.at(later), later) == "authenticator app"
+    assert await second_step(memory, ann, totp.at(later), later) == "authenticator app"
     with pytest.raises(two_factor.WrongCode):
-        await second_step(engine, ann, totp.at(later, counter_offset=-1), later)
+        await second_step(memory, ann, totp.at(later, counter_offset=-1), later)
 
 
-async def test_a_recovery_code_brought_by_many_requests_at_once_signs_in_one(
-    engine: AsyncEngine, ann: User
+@pytest.mark.parametrize(
+    ("method", "recovery"),
+    [("use_totp_step", False), ("use_recovery_code", True)],
+    ids=["a code of the app", "a recovery code"],
+)
+async def test_a_code_that_loses_the_race_to_be_used_is_refused(
+    memory: MemoryStore, ann: User, method: str, recovery: bool
 ) -> None:
-    _, codes = await set_up(engine, ann)
-    results = await asyncio.gather(
-        *(second_step(engine, ann, codes[0], NOW) for _ in range(8)), return_exceptions=True
-    )
-    assert results.count("recovery code") == 1, results
-    async with reading(engine) as store:
-        assert await store.recovery_codes_left(ann.id) == 9
-
-
-async def test_a_code_of_another_account_is_no_code_here(engine: AsyncEngine, ann: User) -> None:
-    bob = await add_user(engine, NOW, "bob@example.com")
-    _, codes = await set_up(engine, ann)
-    await set_up(engine, bob)
+    secret, codes = await set_up(memory, ann)
+    later = NOW + timedelta(seconds=30)
+    memory.lose_next(method)  # a concurrent request used it first
     with pytest.raises(two_factor.WrongCode):
-        await second_step(engine, bob, codes[0], NOW)
+        await second_step(
+            memory, ann, codes[0] if recovery else pyotp.TOTP(secret).at(later), later
+        )
 
 
-async def test_confirming_needs_a_set_up_in_progress(engine: AsyncEngine, ann: User) -> None:
-    async with unit_of_work(engine) as store:
+async def test_a_code_of_another_account_is_no_code_here(memory: MemoryStore, ann: User) -> None:
+    bob = await add_account(memory, NOW, "bob@example.com")
+    _, codes = await set_up(memory, ann)
+    await set_up(memory, bob)
+    with pytest.raises(two_factor.WrongCode):
+        await second_step(memory, bob, codes[0], NOW)
+
+
+async def test_confirming_needs_a_set_up_in_progress(memory: MemoryStore, ann: User) -> None:
+    async with unit_of_work(memory) as store:
         with pytest.raises(Invalid, match="Start again"):
             await two_factor.confirm_authenticator(
                 store, BOX, ann, "123456", NOW, origin=ORIGIN, policy=POLICY
@@ -113,17 +103,17 @@ async def test_confirming_needs_a_set_up_in_progress(engine: AsyncEngine, ann: U
 
 
 async def test_moving_to_another_app_keeps_the_old_one_until_the_new_one_is_confirmed(
-    engine: AsyncEngine, ann: User
+    memory: MemoryStore, ann: User
 ) -> None:
-    old, codes = await set_up(engine, ann)
-    async with unit_of_work(engine) as store:
+    old, codes = await set_up(memory, ann)
+    async with unit_of_work(memory) as store:
         await two_factor.start_authenticator(store, BOX, ann)
         shown = await two_factor.authenticator_set_up(store, BOX, ann)
     assert shown is not None and shown.secret != old
     later = NOW + timedelta(seconds=30)
-    assert await second_step(engine, ann, pyotp.TOTP(old).at(later), later) == "authenticator app"
+    assert await second_step(memory, ann, pyotp.TOTP(old).at(later), later) == "authenticator app"
     even_later = later + timedelta(seconds=30)
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         again = await two_factor.confirm_authenticator(
             store,
             BOX,
@@ -136,22 +126,22 @@ async def test_moving_to_another_app_keeps_the_old_one_until_the_new_one_is_conf
     assert again is None  # it was on already: the recovery codes stay
     last = even_later + timedelta(seconds=30)
     with pytest.raises(two_factor.WrongCode):
-        await second_step(engine, ann, pyotp.TOTP(old).at(last), last)
-    assert await second_step(engine, ann, codes[1], last) == "recovery code"
+        await second_step(memory, ann, pyotp.TOTP(old).at(last), last)
+    assert await second_step(memory, ann, codes[1], last) == "recovery code"
 
 
 async def test_turning_off_needs_the_right_password_and_removes_everything(
-    engine: AsyncEngine, ann: User
+    memory: MemoryStore, ann: User
 ) -> None:
-    await set_up(engine, ann)
+    await set_up(memory, ann)
     credentials = Credentials(ann, await passwords.hasher(CHEAP).hash("right password"))
     wrong = await check_password(credentials, ann.email, "wrong password", CHEAP)
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         with pytest.raises(two_factor.WrongPassword):
             await two_factor.turn_off(store, ann, wrong, NOW, origin=ORIGIN)
         assert await two_factor.is_enabled(store, ann.id)
     right = await check_password(credentials, ann.email, "right password", CHEAP)
-    async with unit_of_work(engine) as store:
+    async with unit_of_work(memory) as store:
         await two_factor.turn_off(store, ann, right, NOW, origin=ORIGIN)
         status = await two_factor.status_of(store, ann.id)
         events = [e.event for e in await store.security_events_of(ann.id, limit=20)]
@@ -159,25 +149,8 @@ async def test_turning_off_needs_the_right_password_and_removes_everything(
     assert events[:2] == ["two_factor_disabled", "two_factor_disable_failed"]
 
 
-async def test_a_challenge_answered_by_many_requests_at_once_is_taken_once(
-    engine: AsyncEngine, ann: User
-) -> None:
-    async with unit_of_work(engine) as store:
-        await passkeys.start(store, "session:x", "register", NOW, POLICY, user_id=ann.id)
-        challenge = await store.live_challenge(passkeys.digest("session:x"), "register", NOW)
-    assert challenge is not None
-
-    async def take() -> bool:
-        async with unit_of_work(engine) as store:
-            return await store.take_challenge(
-                challenge[0], passkeys.digest("session:x"), "register", NOW
-            )
-
-    assert sorted(await asyncio.gather(*(take() for _ in range(8)))) == [False] * 7 + [True]
-
-
-async def test_a_challenge_expires(engine: AsyncEngine, ann: User) -> None:
-    async with unit_of_work(engine) as store:
+async def test_a_challenge_expires(memory: MemoryStore, ann: User) -> None:
+    async with unit_of_work(memory) as store:
         await passkeys.start(store, "session:x", "register", NOW, POLICY, user_id=ann.id)
         late = NOW + POLICY.webauthn_challenge_ttl
         assert await store.live_challenge(passkeys.digest("session:x"), "register", late) is None
