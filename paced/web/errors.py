@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from paced.core import resource
 from paced.core.authorization_request import (
@@ -31,6 +31,7 @@ from paced.core.errors import (
 from paced.web import metrics
 from paced.web.deps import CsrfFailed, LoginRequired, app_state, login_url, viewer
 from paced.web.edge import SHAPE, route_of
+from paced.web.json_response import JSONResponse
 from paced.web.limits import BodyTooLarge
 
 log = logging.getLogger("paced.web")
