@@ -99,7 +99,9 @@ class AccessLog:
     def write(
         self, method: str, route: str, status: int, seconds: float, client: str | None
     ) -> None:
-        self._batch.append(self._line(method, route, status, round(seconds * 1000, 2), client))
+        # In milliseconds to two decimals, as round(seconds * 1000, 2) gives them.
+        duration_ms = int(seconds * 100_000 + 0.5) / 100
+        self._batch.append(self._line(method, route, status, duration_ms, client))
         if len(self._batch) == 1:
             asyncio.get_running_loop().call_later(BATCH_SECONDS, self._hand_over)
 

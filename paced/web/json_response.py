@@ -13,7 +13,10 @@ from typing import Any
 
 from starlette import responses
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+# No check for circular references: an answer is a tree of plain values.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, allow_nan=False, separators=(",", ":")
+)
 
 
 class JSONResponse(responses.JSONResponse):
