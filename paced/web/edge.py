@@ -126,14 +126,16 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = message.setdefault("headers", [])
-                if api:  # no-store replaces whatever the answer said
-                    headers = [h for h in headers if h[0].lower() != _CACHE_CONTROL]
-                elif not isinstance(headers, list):
-                    headers = list(headers)
-                message["headers"] = headers
-                headers.append(identified)
-                headers.extend(added)
+                headers = message.get("headers", ())
+                # A list of its own: the answer's may be sent to other requests too (a
+                # refusal made once, paced.web.errors).
+                if api:  # no-store replaces whatever the answer said (ASGI: names in lowercase)
+                    sent = [h for h in headers if h[0] != _CACHE_CONTROL]
+                else:
+                    sent = list(headers)
+                sent.append(identified)
+                sent.extend(added)
+                message["headers"] = sent
             await send(message)
 
         if scope["method"] not in _BODILESS:
