@@ -3,8 +3,9 @@
     python bench/app_cost.py [floor|me|garbage] [--requests 3000] [--rounds 7]
 
 A fresh SQLite database with a user and a personal access token made through the CLI;
-the app as `paced serve` builds it (access log on, to /dev/null, and metrics on), called
-directly with an ASGI scope, on uvloop as the server runs it. It prints the least CPU
+the app as `paced serve` builds it (access log on, to /dev/null, and metrics on, counted
+in prometheus-client's multiprocess mode as the server counts them), called directly
+with an ASGI scope, on uvloop as the server runs it. It prints the least CPU
 time per request over the rounds: on a shared machine the least is the steadiest
 figure, since other load only ever adds to it. bench/run.py measures the whole server;
 this isolates what paced's own code costs, for comparing two versions of it.
@@ -15,14 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from typing import Any
-
-from paced.settings import Settings
-from paced.web.app import create_app
 
 SECRET_KEY = "app-cost-secret-key-app-cost-secret-key"
 
@@ -49,6 +48,9 @@ def prepare() -> tuple[str, str]:
 async def measure(
     url: str, token: str, path: str, requests: int, rounds: int, devnull: Any
 ) -> float:
+    from paced.settings import Settings
+    from paced.web.app import create_app
+
     settings = Settings(
         _env_file=None,
         database_url=url,
@@ -113,8 +115,15 @@ def main() -> None:
     import uvloop
 
     url, token = prepare()
-    with open(os.devnull, "w") as devnull:
-        cost = uvloop.run(measure(url, token, args.path, args.requests, args.rounds, devnull))
+    # As `paced serve` sets it (paced.cli.metrics_listener): before prometheus_client is
+    # imported, so before the app is.
+    counts = tempfile.mkdtemp(prefix="paced-app-cost-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = counts
+    try:
+        with open(os.devnull, "w") as devnull:
+            cost = uvloop.run(measure(url, token, args.path, args.requests, args.rounds, devnull))
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
     print(f"{args.path}: {cost:.1f} µs of CPU per request (least of {args.rounds} rounds)")
 
 

@@ -67,6 +67,8 @@ class TextFormatter(logging.Formatter):
 
 # How long an access-log line may wait for the lines after it.
 BATCH_SECONDS = 0.01
+# How many kinds of line (method, route, status) keep the text they share.
+FIXED_PARTS_KEPT = 1024
 
 
 class AccessLog:
@@ -84,19 +86,34 @@ class AccessLog:
     def __init__(self, stream: TextIO, fmt: Literal["json", "text"]) -> None:
         self._stream = stream
         self._line = self._json if fmt == "json" else self._text
+        self._fixed_parts = self._json_parts if fmt == "json" else self._text_parts
         self._batch: list[str] = []
         self._batches: SimpleQueue[str | None] = SimpleQueue()
         self._writer: threading.Thread | None = None
         # The time of day up to the second, made once a second.
         self._second = -1
         self._stamp = ""
+        # What a line says of its method, route and status, made once for each.
+        self._fixed: dict[tuple[str, str, int], tuple[str, str]] = {}
 
     def write(
         self, method: str, route: str, status: int, seconds: float, client: str | None
     ) -> None:
-        self._batch.append(self._line(method, route, status, round(seconds * 1000, 2), client))
+        # In milliseconds to two decimals, as round(seconds * 1000, 2) gives them.
+        duration_ms = int(seconds * 100_000 + 0.5) / 100
+        self._batch.append(self._line(method, route, status, duration_ms, client))
         if len(self._batch) == 1:
             asyncio.get_running_loop().call_later(BATCH_SECONDS, self._hand_over)
+
+    def _parts(self, method: str, route: str, status: int) -> tuple[str, str]:
+        key = (method, route, status)
+        parts = self._fixed.get(key)
+        if parts is None:
+            parts = self._fixed_parts(method, route, status)
+            # Routes are templates and statuses few, but a method may be any word.
+            if len(self._fixed) < FIXED_PARTS_KEPT:
+                self._fixed[key] = parts
+        return parts
 
     def _hand_over(self) -> None:
         batch, self._batch = self._batch, []
@@ -134,32 +151,46 @@ class AccessLog:
             )
         return self._stamp, int((now - second) * 1000)
 
+    @staticmethod
+    def _json_parts(method: str, route: str, status: int) -> tuple[str, str]:
+        """What comes before the request id, and between it and the duration."""
+        return (
+            f'"level": "info", "logger": "{ACCESS_LOGGER}", '
+            f'"message": {encode_basestring(f"{method} {route} {status}")}, ',
+            f'"method": {encode_basestring(method)}, "route": {encode_basestring(route)}, '
+            f'"status": {status}, "duration_ms": ',
+        )
+
     def _json(
         self, method: str, route: str, status: int, duration_ms: float, client: str | None
     ) -> str:
         stamp, millis = self._now(utc=True)
+        before, after = self._parts(method, route, status)
         request_id = REQUEST_ID.get()
+        identified = f'"request_id": {encode_basestring(request_id)}, ' if request_id else ""
+        who = encode_basestring(client) if client is not None else "null"
         return (
-            f'{{"time": "{stamp}.{millis:03d}+00:00", "level": "info", '
-            f'"logger": "{ACCESS_LOGGER}", '
-            f'"message": {encode_basestring(f"{method} {route} {status}")}, '
-            + (f'"request_id": {encode_basestring(request_id)}, ' if request_id else "")
-            + f'"method": {encode_basestring(method)}, "route": {encode_basestring(route)}, '
-            f'"status": {status}, "duration_ms": {duration_ms}, '
-            f'"client": {encode_basestring(client) if client is not None else "null"}}}\n'
+            f'{{"time": "{stamp}.{millis:03d}+00:00", {before}{identified}{after}'
+            f'{duration_ms}, "client": {who}}}\n'
+        )
+
+    @staticmethod
+    def _text_parts(method: str, route: str, status: int) -> tuple[str, str]:
+        """What comes between the time and the duration."""
+        return (
+            f"INFO  {method} {route} {status} method={method} route={route} "
+            f"status={status} duration_ms=",
+            "",
         )
 
     def _text(
         self, method: str, route: str, status: int, duration_ms: float, client: str | None
     ) -> str:
         stamp, _ = self._now(utc=False)
+        before, _ = self._parts(method, route, status)
         request_id = REQUEST_ID.get()
-        return (
-            f"{stamp} INFO  {method} {route} {status} method={method} route={route} "
-            f"status={status} duration_ms={duration_ms} client={client}"
-            + (f" request_id={request_id}" if request_id else "")
-            + "\n"
-        )
+        identified = f" request_id={request_id}" if request_id else ""
+        return f"{stamp} {before}{duration_ms} client={client}{identified}\n"
 
 
 class StartupChatter(logging.Filter):

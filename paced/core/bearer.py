@@ -46,7 +46,7 @@ def parse_authorization(values: Sequence[str]) -> str:
         raise MissingCredentials("Send a token: Authorization: Bearer <token>.")
     token = credentials.strip(" \t")
     # RFC 6750 §2.1: b64token is one word, and must be there.
-    if not token or any(c in token for c in " \t"):
+    if not token or " " in token or "\t" in token:
         raise InvalidBearerRequest("The Authorization header must be: Bearer <token>.")
     return token
 

@@ -37,11 +37,11 @@ def is_base62(text: str) -> bool:
 
 
 def to_base62(number: int, width: int) -> str:
-    digits = []
+    digits = ""
     while number:
         number, rest = divmod(number, 62)
-        digits.append(BASE62[rest])
-    return "".join(reversed(digits)).rjust(width, "0")
+        digits = BASE62[rest] + digits
+    return digits.rjust(width, "0")
 
 
 def digest(secret: str) -> str:

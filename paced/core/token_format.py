@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from typing import Final, Literal
 
-from paced.core.ids import BASE62_SET, random_base62, to_base62
+from paced.core.ids import random_base62, to_base62
 
 Prefix = Literal["pt_secret_", "pt_oauth_", "pt_refresh_", "pt_client_"]
 PERSONAL: Final = "pt_secret_"
@@ -39,7 +39,8 @@ def is_well_formed(token: str, prefix: Prefix) -> bool:
     body = token[len(prefix) :]
     if not token.startswith(prefix) or len(body) != RANDOM_LENGTH + CHECKSUM_LENGTH:
         return False
-    if not BASE62_SET.issuperset(body):
+    # The base62 alphabet is exactly the ASCII letters and digits.
+    if not (body.isascii() and body.isalnum()):
         return False
     return checksum(body[:RANDOM_LENGTH]) == body[RANDOM_LENGTH:]
 

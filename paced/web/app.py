@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
@@ -71,7 +70,12 @@ class LeanFastAPI(FastAPI):
     exception middleware, and FastAPI's exit stack, which its routes need. Left out:
     FastAPI's OpenTelemetry instrumentation (paced's metrics are Prometheus's, and the
     check whether a tracer is configured ran on every request) and its body limit
-    (`paced.web.edge` has its own). Every layer wraps each request's `send`."""
+    (`paced.web.edge` has its own). Every layer wraps each request's `send`.
+
+    The added middleware (`Edge`, and the proxy headers when a proxy is trusted) is the
+    outermost: a declared endpoint, served by `Edge` and answering its own errors, passes
+    no other layer, and the error middleware's 500 passes through `Edge` like every other
+    answer (its request id, its security headers, its access-log line)."""
 
     def build_middleware_stack(self) -> ASGIApp:
         error_handler = None
@@ -81,15 +85,23 @@ class LeanFastAPI(FastAPI):
                 error_handler = value
             else:
                 handlers[key] = value
-        app: ASGIApp = ExceptionMiddleware(
-            AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
+        app: ASGIApp = ServerErrorMiddleware(
+            ExceptionMiddleware(
+                AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
+            ),
+            handler=error_handler,
+            debug=self.debug,
         )
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
+        return app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await Starlette.__call__(self, scope, receive, send)
+        # Starlette's own, without FastAPI's layer around it.
+        scope["app"] = self
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        await self.middleware_stack(scope, receive, send)
 
 
 def create_app(

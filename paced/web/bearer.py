@@ -20,13 +20,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 from starlette.types import Scope
 
 from paced.core import bearer
 from paced.core.errors import InvalidToken
 from paced.core.records import Principal
+from paced.web.json_response import JSONResponse
 from paced.web.origin import client_ip
 from paced.web.state import AppState
 

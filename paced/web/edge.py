@@ -99,7 +99,10 @@ class Edge:
         self.claims = tuple(claims)
         self.max_body_bytes = max_body_bytes
         self.refuse = refuse
+        # What every answer gets after its request id, made once: the security headers,
+        # and for an answer in the API's shape no-store too.
         self.headers: RawHeaders = security_headers(https=https)
+        self.api_headers: RawHeaders = (*self.headers, _NO_STORE)
         self.log = access_log
         self.metrics = metrics
 
@@ -114,24 +117,25 @@ class Edge:
         shape = getattr(endpoint, "shape", None) or self._claimed(scope["path"])
         if shape is not None:
             scope[SHAPE] = shape
-        added = [(HEADER, incoming or request_id.encode("ascii")), *self.headers]
+        identified = (HEADER, incoming or request_id.encode("ascii"))
         api = shape == "api"
-        if api:
-            added.append(_NO_STORE)
+        added = self.api_headers if api else self.headers
         status = 500  # if the app fails before answering, the server answers 500
 
         async def answer(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = message.setdefault("headers", [])
-                if api:  # no-store replaces whatever the answer said
-                    headers = [h for h in headers if h[0].lower() != _CACHE_CONTROL]
-                    message["headers"] = headers
-                if isinstance(headers, list):
-                    headers.extend(added)
+                headers = message.get("headers", ())
+                # A list of its own: the answer's may be sent to other requests too (a
+                # refusal made once, paced.web.errors).
+                if api:  # no-store replaces whatever the answer said (ASGI: names in lowercase)
+                    sent = [h for h in headers if h[0] != _CACHE_CONTROL]
                 else:
-                    message["headers"] = [*headers, *added]
+                    sent = list(headers)
+                sent.append(identified)
+                sent.extend(added)
+                message["headers"] = sent
             await send(message)
 
         if scope["method"] not in _BODILESS:

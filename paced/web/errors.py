@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from paced.core import resource
 from paced.core.authorization_request import (
@@ -31,6 +31,7 @@ from paced.core.errors import (
 from paced.web import metrics
 from paced.web.deps import CsrfFailed, LoginRequired, app_state, login_url, viewer
 from paced.web.edge import SHAPE, route_of
+from paced.web.json_response import JSONResponse
 from paced.web.limits import BodyTooLarge
 
 log = logging.getLogger("paced.web")
@@ -47,7 +48,7 @@ def bearer_response(error: BearerError, resource_metadata: str) -> Response:
     """RFC 6750 §3: the challenge, and the API's error body. A 401 names the API's
     protected resource metadata, where a client finds how to get a token (RFC 9728 §5.1)."""
     scope = error.scope if isinstance(error, InsufficientScope) else None
-    made = _bearer_answer(
+    return _bearer_answer(
         error.error,
         error.description,
         scope,
@@ -55,17 +56,6 @@ def bearer_response(error: BearerError, resource_metadata: str) -> Response:
         isinstance(error, MissingCredentials),
         resource_metadata if error.status == 401 else None,
     )
-    return _Prepared(made)
-
-
-class _Prepared(Response):
-    """A copy of a response made once: its status, body and headers as they were."""
-
-    def __init__(self, made: Response) -> None:
-        self.status_code = made.status_code
-        self.body = made.body
-        self.background = None
-        self.raw_headers = list(made.raw_headers)  # the middleware adds to the list
 
 
 @lru_cache(maxsize=64)
@@ -77,8 +67,9 @@ def _bearer_answer(
     missing: bool,
     resource_metadata: str | None,
 ) -> Response:
-    """One kind of refusal, made once: the descriptions are a fixed few, and a client
-    with a broken token sends it over and over."""
+    """One kind of refusal, made once and sent as it is to every request it answers
+    (`Edge` adds its headers to a list of the answer's own): the descriptions are a fixed
+    few, and a client with a broken token sends it over and over."""
     challenge = REALM
     if resource_metadata is not None:
         challenge += f', resource_metadata="{_quoted(resource_metadata)}"'

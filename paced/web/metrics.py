@@ -8,9 +8,10 @@ set, kinds and reasons the names below; nothing from a request is a label as it 
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, values
 
 from paced.core import bearer
 from paced.core.errors import (
@@ -20,6 +21,24 @@ from paced.core.errors import (
     InvalidToken,
     MissingCredentials,
 )
+
+# In multiprocess mode, prometheus-client asks the system for the process id on every
+# count, to notice a fork (a forked child must write to a file of its own): a system call
+# per count, several per request. The id is kept here instead, and taken anew in a forked
+# child. Set before any metric has a value: every metric here has labels, and a labelled
+# metric makes its values with its children.
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if values.ValueClass is not values.MutexValue:
+    os.register_at_fork(after_in_child=_forked)
+    # prometheus-client leaves MultiProcessValue unannotated.
+    values.ValueClass = values.MultiProcessValue(lambda: _pid)  # type: ignore[no-untyped-call]
 
 REQUESTS = Counter(
     "paced_http_requests",

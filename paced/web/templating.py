@@ -17,7 +17,6 @@ def exact_time(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-@lru_cache(maxsize=1024)  # every API answer shows its user's two times
 @lru_cache(maxsize=4096)
 def iso_time(value: datetime | None) -> str:
     """ISO 8601 in UTC, to the second. Cached: the API writes a user's same two times on

@@ -87,6 +87,26 @@ async def test_a_plain_request_id_from_the_proxy_is_kept(client: httpx.AsyncClie
     assert response.headers["x-request-id"] == "lb-7f3a.9_Z-1"
 
 
+async def test_a_page_that_fails_is_answered_through_the_edge_too(
+    settings: Settings, clock: Clock
+) -> None:
+    app = create_app(settings, clock=clock)
+
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/broken", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get("/broken")
+    finally:
+        await dispose(app.state.paced.engine)
+    assert response.status_code == 500
+    assert GENERATED.fullmatch(response.headers["x-request-id"])
+    assert response.headers["x-frame-options"] == "DENY"
+
+
 @pytest.mark.parametrize(
     "incoming",
     ["a" * 65, "id with spaces", "id<script>", "id;drop", ""],

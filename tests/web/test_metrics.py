@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -192,3 +196,37 @@ async def test_a_rate_limited_request_is_counted_by_route(
         response = await client.get("/api/v1/limited")
     assert response.status_code == 429
     assert counts.moved(sample) == 1
+
+
+FORKED_COUNTS = """
+import os
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
+from paced.web import metrics
+
+metrics.observe_request("GET", "/x", 200, 0.001)
+child = os.fork()
+if child == 0:
+    metrics.observe_request("GET", "/x", 200, 0.001)
+    metrics.observe_request("GET", "/x", 200, 0.001)
+    os._exit(0)
+os.waitpid(child, 0)
+metrics.observe_request("GET", "/x", 200, 0.001)
+registry = CollectorRegistry()
+MultiProcessCollector(registry)
+labels = {"method": "GET", "route": "/x", "status": "200"}
+print(len(os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])))
+print(registry.get_sample_value("paced_http_requests_total", labels))
+"""
+
+
+def test_in_multiprocess_mode_a_forked_child_counts_in_files_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # The process id is kept, not asked for on every count: a fork must still be seen.
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_COUNTS], env=env, capture_output=True, text=True, check=True
+    )
+    files, total = done.stdout.split()
+    assert (int(files), float(total)) == (4, 4.0)  # a counter and a histogram file each

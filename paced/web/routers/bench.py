@@ -7,9 +7,10 @@ same process, through the same middleware, as `/api/v1/me`. Not documented.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from paced.web.endpoints import Endpoints
+from paced.web.json_response import JSONResponse
 
 floor = Endpoints("api", tags=[], in_schema=False)
 

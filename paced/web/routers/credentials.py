@@ -7,13 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from paced.core import leaks
 from paced.storage.unit_of_work import unit_of_work
 from paced.web import metrics, openapi
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
+from paced.web.json_response import JSONResponse
 from paced.web.origin import origin_of
 
 reports = Endpoints("api", tags=["API"], responses=dict(openapi.COMMON))

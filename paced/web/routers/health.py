@@ -6,10 +6,11 @@ import asyncio
 
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
+from paced.web.json_response import JSONResponse
 
 health = Endpoints("api", tags=[], in_schema=False)
 

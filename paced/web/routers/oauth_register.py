@@ -8,7 +8,7 @@ Errors leave as exceptions; `paced.web.errors` writes them as RFC 7591 §3.2.2 J
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from paced.core import registration
 from paced.core.errors import NotFound
@@ -17,6 +17,7 @@ from paced.web import openapi
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
 from paced.web.errors import NO_STORE
+from paced.web.json_response import JSONResponse
 from paced.web.origin import origin_of
 
 register_endpoint = Endpoints("oauth", tags=["OAuth 2"])

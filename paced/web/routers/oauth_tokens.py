@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from paced.core import device_authorization, introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
@@ -19,6 +19,7 @@ from paced.web import metrics, openapi
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
 from paced.web.errors import NO_STORE
+from paced.web.json_response import JSONResponse
 from paced.web.origin import origin_of
 from paced.web.state import AppState
 

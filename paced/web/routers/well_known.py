@@ -5,11 +5,12 @@ reads."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from paced.core import metadata, resource
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
+from paced.web.json_response import JSONResponse
 
 well_known = Endpoints("oauth", tags=["OAuth 2"])
 # Public documents: browser-based clients may read them from any origin.
