@@ -8,7 +8,7 @@ PostgreSQL against 50 on asyncpg alone, and a refresh grant makes seven round tr
 marked with `direct`; compiled once for each database, with the same conversions of
 values SQLAlchemy would apply on the way in and out, they run on the driver's own
 connection, inside the unit of work's transaction: sqlite3 on a SQLite file
-(paced/storage/inline.py), asyncpg on PostgreSQL (paced/storage/postgres.py).
+(paced/storage/sqlite.py), asyncpg on PostgreSQL (paced/storage/postgres.py).
 """
 
 from __future__ import annotations

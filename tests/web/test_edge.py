@@ -18,7 +18,6 @@ from starlette.routing import Route
 
 from paced.logs import BATCH_SECONDS, REQUEST_ID, AccessLog, JsonFormatter, TextFormatter
 from paced.settings import Settings
-from paced.storage.engine import dispose
 from paced.web.app import create_app
 from paced.web.edge import Edge
 from tests.conftest import Clock
@@ -46,9 +45,8 @@ async def logged(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http, lambda: access_lines(app.state.access_log, stream)
     finally:
-        await app.state.paced.bearer.aclose()
         await app.state.paced.rate_limits.aclose()
-        await dispose(app.state.paced.engine)
+        await app.state.paced.database.close()
 
 
 async def item(request: Request) -> PlainTextResponse:
@@ -291,7 +289,7 @@ async def test_forwarded_headers_count_only_from_a_trusted_proxy(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             seen = (await http.get("/whoami", headers=FORWARDED)).json()
     finally:
-        await dispose(app.state.paced.engine)
+        await app.state.paced.database.close()
     assert seen == {"client": client, "scheme": scheme}
 
 
@@ -333,8 +331,8 @@ async def test_every_api_answer_is_not_stored(
 async def test_a_successful_api_answer_is_not_stored_either(
     client: httpx.AsyncClient, app: FastAPI, clock: Clock
 ) -> None:
-    user = await add_user(app.state.paced.engine, clock())
-    token = await add_personal_token(app.state.paced.engine, user, clock())
+    user = await add_user(app.state.paced.database, clock())
+    token = await add_personal_token(app.state.paced.database, user, clock())
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.secret}"})
     assert response.status_code == 200
     assert response.headers.get_list("cache-control") == ["no-store"]
