@@ -39,7 +39,7 @@ from sqlalchemy.pool import NullPool
 from paced.core.errors import PacedError
 from paced.core.records import BearerToken
 from paced.storage import bearer
-from paced.storage.direct import plan
+from paced.storage.direct import Plans
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
 from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
@@ -58,17 +58,18 @@ class PostgresConnection:
     """A unit of work's or a read's connection (`StorageConnection`), with the direct
     statements on asyncpg, and the end of the transaction."""
 
-    __slots__ = ("dialect", "ended", "raw", "sqlalchemy")
+    __slots__ = ("dialect", "ended", "plans", "raw", "sqlalchemy")
 
-    def __init__(self, connection: AsyncConnection, raw: Any) -> None:
+    def __init__(self, connection: AsyncConnection, raw: Any, plans: Plans) -> None:
         self.sqlalchemy = connection
+        self.plans = plans
         self.raw = raw
         self.ended = False
         self.dialect: Dialect = connection.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
         with storage_errors():
-            planned = plan(statement, parameters, self.dialect)
+            planned = self.plans.plan(statement, parameters)
             if planned is not None:
                 return await planned.run_asyncpg(self.raw, parameters)
             return await self.sqlalchemy.execute(statement, parameters)
@@ -236,6 +237,7 @@ class PostgresDatabase:
             connect_args={"timeout": timeout, "command_timeout": timeout},
             hide_parameters=HIDE_PARAMETERS,
         )
+        self.plans = Plans(self.engine.dialect)
         self.pool = Pool(self._open, size=2 * pool_size, timeout=timeout)
         self._personal = Lookups(self, _PERSONAL)
         self._oauth = Lookups(self, _OAUTH)
@@ -243,7 +245,7 @@ class PostgresDatabase:
     async def _open(self) -> PostgresConnection:
         connection = await self.engine.connect()
         raw = (await connection.get_raw_connection()).driver_connection
-        return PostgresConnection(connection, raw)
+        return PostgresConnection(connection, raw, self.plans)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[PostgresConnection]:

@@ -50,7 +50,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from paced.core.errors import PacedError
 from paced.core.records import BearerToken
 from paced.storage import bearer
-from paced.storage.direct import plan
+from paced.storage.direct import Plans
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
 from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
@@ -83,16 +83,17 @@ class SqliteConnection:
     """A unit of work's or a read's connection (`StorageConnection`), over SQLAlchemy's
     synchronous connection, with the direct statements on sqlite3 itself."""
 
-    __slots__ = ("_connection", "_raw", "dialect")
+    __slots__ = ("_connection", "_plans", "_raw", "dialect")
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, plans: Plans) -> None:
         self._connection = connection
+        self._plans = plans
         self._raw: sqlite3.Connection = connection.connection.dbapi_connection  # type: ignore[assignment]
         self.dialect: Dialect = connection.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
         with storage_errors():
-            planned = plan(statement, parameters, self.dialect)
+            planned = self._plans.plan(statement, parameters)
             if planned is not None:
                 return planned.run_sqlite(self._raw, parameters)
             return self._connection.execute(statement, parameters)
@@ -145,6 +146,7 @@ class SqliteDatabase:
             max_overflow=-1,
         )
         event.listen(self.engine, "connect", self._on_connect)
+        self.plans = Plans(self.engine.dialect)
         # The Bearer check's read-only connection, opened on first use.
         self._bearer: sqlite3.Connection | None = None
 
@@ -153,7 +155,7 @@ class SqliteDatabase:
         with storage_errors():
             async with self._transaction(write=True) as connection:
                 try:
-                    yield Store(SqliteConnection(connection))
+                    yield Store(SqliteConnection(connection, self.plans))
                 except PacedError:
                     self._keep = True
                     raise
@@ -163,7 +165,7 @@ class SqliteDatabase:
     async def reading(self) -> AsyncIterator[Store]:
         with storage_errors():
             async with self._transaction(write=False) as connection:
-                yield Store(SqliteConnection(connection))
+                yield Store(SqliteConnection(connection, self.plans))
 
     # --- the Bearer check (paced.core.store.BearerStore) ---------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Row, bindparam, insert, select, update
 
 from paced.storage.database import Database, open_database
-from paced.storage.direct import direct
+from paced.storage.direct import Uncompilable, direct
 from paced.storage.errors import Conflict
 from paced.storage.models import users
 from paced.storage.postgres import PostgresConnection
@@ -101,13 +101,29 @@ async def test_a_direct_statement_fails_without_its_parameters_and_undoes_its_un
     assert ids == [f"user_{1:024d}"]
 
 
-async def test_a_statement_that_needs_sqlalchemy_still_runs_through_it(
-    engine: Database,
+@pytest.mark.parametrize(
+    ("statement", "parameters"),
+    [
+        (USERS_AMONG, {"ids": ["user_1"]}),
+        (USER_BY_ID, {}),
+        (USER_BY_ID, None),
+    ],
+    ids=["an expanding parameter", "a parameter not given", "no parameters"],
+)
+async def test_a_direct_statement_that_cannot_run_on_the_driver_raises(
+    engine: Database, statement: Any, parameters: Any
 ) -> None:
+    """Never a quiet detour through SQLAlchemy: the statement is to be fixed."""
+    with pytest.raises(Uncompilable):
+        async with engine.unit_of_work() as store:
+            await store.connection.execute(statement, parameters)
+
+
+async def test_an_unmarked_statement_runs_through_sqlalchemy(engine: Database) -> None:
     async with engine.unit_of_work() as store:
         for n in range(3):
             await store.connection.execute(ADD_USER, user_values(n, NOW))
         rows = await store.connection.execute(
-            USERS_AMONG, {"ids": [f"user_{n:024d}" for n in (0, 2, 7)]}
+            select(users.c.id).where(users.c.id.in_([f"user_{n:024d}" for n in (0, 2, 7)]))
         )
         assert sorted(row.id for row in rows) == [f"user_{n:024d}" for n in (0, 2)]
