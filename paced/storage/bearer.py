@@ -1,10 +1,12 @@
 """The Bearer check's statements and rows, for both databases: the hot path of every API
 request.
 
-One indexed SELECT by digest, joined to everything the answer needs, run on the
-driver's own connection past SQLAlchemy's execution, which on this path costs several
-times the query itself (profiled with py-spy under wrk; docs/benchmarks.md). Each
-`Database` runs them its own way (paced/storage/sqlite.py, paced/storage/postgres.py).
+One indexed SELECT by digest, joined to everything the answer needs, marked `direct`:
+it runs on the driver's own connection past SQLAlchemy's execution, which on this path
+costs several times the query itself (profiled with py-spy under wrk;
+docs/benchmarks.md). SQLite looks one digest up (`digest = :digest`); PostgreSQL the
+digests that the requests of one turn of the event loop ask for
+(`digest = ANY(:digests)`, paced/storage/postgres.py).
 
 The rare last-used write runs in a unit of work of its own, as a conditional UPDATE, so
 that concurrent requests on any node write it once.
@@ -12,78 +14,112 @@ that concurrent requests on any node write it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Table, or_, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 
 from paced.core.records import BearerToken, User
-
-_USER = "u.id, u.email, u.name, u.time_zone, u.created_at, u.updated_at"
-# Constant SQL, put together at import: nothing of a request goes into the text.
-# ruff: noqa: S608
-
-PERSONAL = f"""
-SELECT {_USER}, t.id, t.digest, t.scopes, t.expires_at,
-       t.revoked_at IS NOT NULL OR u.disabled_at IS NOT NULL,
-       t.last_used_at
-FROM personal_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.digest = ?
-"""
-
-OAUTH = f"""
-SELECT {_USER}, t.id, t.digest, t.scopes, t.expires_at,
-       t.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL OR u.disabled_at IS NOT NULL,
-       g.last_used_at,
-       a.client_id, g.id
-FROM access_tokens t
-JOIN grants g ON g.id = t.grant_id
-JOIN apps a ON a.id = g.app_id
-JOIN users u ON u.id = g.user_id
-WHERE t.digest = ?
-"""
-
-# Where each row carries the token's digest.
-DIGEST = 7
+from paced.storage.direct import direct
+from paced.storage.models import access_tokens, apps, grants, personal_tokens, users
 
 Kind = Literal["personal", "oauth"]
-When = Callable[[Any], datetime | None]
+
+_USER = (
+    users.c.id.label("user_id"),
+    users.c.email,
+    users.c.name,
+    users.c.time_zone,
+    users.c.created_at,
+    users.c.updated_at,
+)
 
 
-def token(row: Any, kind: Kind, when: When) -> BearerToken:
+def _personal(digest: ColumnElement[bool]) -> Select[Any]:
+    t = personal_tokens
+    return direct(
+        select(
+            *_USER,
+            t.c.id,
+            t.c.digest,
+            t.c.scopes,
+            t.c.expires_at,
+            or_(t.c.revoked_at.is_not(None), users.c.disabled_at.is_not(None)).label("revoked"),
+            t.c.last_used_at,
+        )
+        .select_from(t.join(users, users.c.id == t.c.user_id))
+        .where(digest)
+    )
+
+
+def _oauth(digest: ColumnElement[bool]) -> Select[Any]:
+    t = access_tokens
+    return direct(
+        select(
+            *_USER,
+            t.c.id,
+            t.c.digest,
+            t.c.scopes,
+            t.c.expires_at,
+            or_(
+                t.c.revoked_at.is_not(None),
+                grants.c.revoked_at.is_not(None),
+                users.c.disabled_at.is_not(None),
+            ).label("revoked"),
+            grants.c.last_used_at,
+            apps.c.client_id,
+            grants.c.id.label("grant_id"),
+        )
+        .select_from(
+            t.join(grants, grants.c.id == t.c.grant_id)
+            .join(apps, apps.c.id == grants.c.app_id)
+            .join(users, users.c.id == grants.c.user_id)
+        )
+        .where(digest)
+    )
+
+
+# One digest, as `{"digest": …}`.
+PERSONAL = _personal(personal_tokens.c.digest == bindparam("digest"))
+OAUTH = _oauth(access_tokens.c.digest == bindparam("digest"))
+# Several digests at once, as `{"digests": [...]}` (PostgreSQL).
+_DIGESTS = bindparam("digests", type_=ARRAY(String))
+PERSONAL_ANY = _personal(personal_tokens.c.digest == any_(_DIGESTS))
+OAUTH_ANY = _oauth(access_tokens.c.digest == any_(_DIGESTS))
+
+
+def token(row: Any, kind: Kind) -> BearerToken:
     user = User(
-        id=row[0],
-        email=row[1],
-        name=row[2],
-        time_zone=row[3],
-        created_at=when(row[4]),  # type: ignore[arg-type]
-        updated_at=when(row[5]),  # type: ignore[arg-type]
+        id=row.user_id,
+        email=row.email,
+        name=row.name,
+        time_zone=row.time_zone,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
     return BearerToken(
         kind=kind,
-        id=row[6],
-        digest=row[7],
+        id=row.id,
+        digest=row.digest,
         user=user,
-        scopes=tuple(row[8].split()),
-        expires_at=when(row[9]),
-        revoked=bool(row[10]),
-        last_used_at=when(row[11]),
-        client_id=row[12] if kind == "oauth" else None,
-        grant_id=row[13] if kind == "oauth" else None,
+        scopes=tuple(row.scopes.split()),
+        expires_at=row.expires_at,
+        revoked=bool(row.revoked),
+        last_used_at=row.last_used_at,
+        client_id=row.client_id if kind == "oauth" else None,
+        grant_id=row.grant_id if kind == "oauth" else None,
     )
-
-
-@lru_cache(maxsize=4096)
-def sqlite_time(value: str | None) -> datetime | None:
-    # models.UTCDateTime keeps naive UTC text on SQLite. A user's times come back on every
-    # request of theirs: parsed once, they are a dict lookup (no secret is kept here).
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def pg_time(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
 
 
 def touch(table: Table, row_id: str, now: datetime, unused_since: datetime) -> Any:

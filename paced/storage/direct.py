@@ -68,7 +68,7 @@ class Plan:
     """A statement compiled for one database with the conversions SQLAlchemy would apply
     to each parameter on the way in and each column on the way out."""
 
-    __slots__ = ("binds", "columns", "row", "sql")
+    __slots__ = ("binds", "columns", "converted", "row", "sql")
 
     def __init__(self, statement: ClauseElement, names: tuple[str, ...], dialect: Dialect) -> None:
         compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
@@ -91,6 +91,8 @@ class Plan:
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in selected
             ]
+        # The columns that have a conversion, each with it.
+        self.converted = [(i, p) for i, p in enumerate(self.columns) if p is not None]
 
     def values(self, parameters: Mapping[str, Any]) -> list[Any]:
         return [
@@ -107,6 +109,23 @@ class Plan:
             ],
             -1,
         )
+
+    def first_sqlite(self, raw: sqlite3.Connection, values: tuple[Any, ...]) -> Any:
+        """The first row of a SELECT on a sqlite3 connection, else None: a lookup by a
+        unique key reads no further. `values` are the parameters' own, in the order of
+        the placeholders, past any conversion."""
+        try:
+            row = raw.execute(self.sql, values).fetchone()
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(
+                self.sql, None, error, sqlite3.Error, hide_parameters=True
+            ) from error
+        if row is None:
+            return None
+        converted = list(row)
+        for index, process in self.converted:
+            converted[index] = process(converted[index])
+        return tuple.__new__(self.row, converted)  # `_make`, without its length check
 
     def run_sqlite(self, raw: sqlite3.Connection, parameters: Mapping[str, Any]) -> Rows:
         try:

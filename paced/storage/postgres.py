@@ -49,10 +49,6 @@ log = logging.getLogger("paced.storage")
 # emails and the like (docs/operations.md).
 HIDE_PARAMETERS = True
 
-# The Bearer statements as asyncpg takes them, for every digest of a batch.
-_PERSONAL = bearer.PERSONAL.replace("t.digest = ?", "t.digest = ANY($1)")
-_OAUTH = bearer.OAUTH.replace("t.digest = ?", "t.digest = ANY($1)")
-
 
 class PostgresConnection:
     """A unit of work's or a read's connection (`StorageConnection`), with the direct
@@ -239,8 +235,8 @@ class PostgresDatabase:
         )
         self.plans = Plans(self.engine.dialect)
         self.pool = Pool(self._open, size=2 * pool_size, timeout=timeout)
-        self._personal = Lookups(self, _PERSONAL)
-        self._oauth = Lookups(self, _OAUTH)
+        self._personal = Lookups(self, bearer.PERSONAL_ANY)
+        self._oauth = Lookups(self, bearer.OAUTH_ANY)
 
     async def _open(self) -> PostgresConnection:
         connection = await self.engine.connect()
@@ -285,25 +281,27 @@ class PostgresDatabase:
 
     # --- the Bearer check (paced.core.store.BearerStore) ---------------------------------
 
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        """The rows of one statement run alone, outside any transaction."""
+    async def fetch(self, statement: Executable, parameters: dict[str, Any]) -> list[Any]:
+        """The rows of one direct statement run alone, outside any transaction."""
+        planned = self.plans.plan(statement, parameters)
+        assert planned is not None  # the Bearer statements are all direct
         with storage_errors():
             connection = await self.pool.take()
-            try:
-                rows: list[Any] = await connection.raw.fetch(sql, *args, timeout=self.timeout)
+            try:  # within the connection's command timeout
+                rows = await planned.run_asyncpg(connection.raw, parameters)
             except BaseException:
                 await self.pool.discard(connection)
                 raise
             await self.pool.give_back(connection)
-            return rows
+            return list(rows)
 
     async def personal_bearer_token(self, digest: str) -> BearerToken | None:
         row = await self._personal.row(digest)
-        return None if row is None else bearer.token(row, "personal", bearer.pg_time)
+        return None if row is None else bearer.token(row, "personal")
 
     async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
         row = await self._oauth.row(digest)
-        return None if row is None else bearer.token(row, "oauth", bearer.pg_time)
+        return None if row is None else bearer.token(row, "oauth")
 
     async def record_personal_token_use(
         self, token_id: str, now: datetime, *, unused_since: datetime
@@ -326,13 +324,13 @@ class PostgresDatabase:
 
 class Lookups:
     """Bearer lookups by digest, batched: the requests that ask in the same turn of the
-    event loop share one statement (`digest = ANY($1)`) and its round trip, whose
+    event loop share one statement (`digest = ANY(:digests)`) and its round trip, whose
     handling on the loop was a third of an API request's time (py-spy). Each asks after
     it arrived, so it sees every revocation committed before."""
 
-    def __init__(self, database: PostgresDatabase, sql: str) -> None:
+    def __init__(self, database: PostgresDatabase, statement: Executable) -> None:
         self._database = database
-        self._sql = sql
+        self._statement = statement
         self._waiting: dict[str, list[asyncio.Future[Any]]] = {}
         # Batches being fetched, kept from the garbage collector until they are done.
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -352,7 +350,7 @@ class Lookups:
 
     async def _fetch(self, batch: dict[str, list[asyncio.Future[Any]]]) -> None:
         try:
-            rows = await self._database.fetch(self._sql, list(batch))
+            rows = await self._database.fetch(self._statement, {"digests": list(batch)})
         except asyncio.CancelledError:
             for answers in batch.values():
                 for answer in answers:
@@ -364,7 +362,7 @@ class Lookups:
                     if not answer.done():
                         answer.set_exception(error)
             return
-        found = {row[bearer.DIGEST]: row for row in rows}
+        found = {row.digest: row for row in rows}
         for digest, answers in batch.items():
             for answer in answers:
                 if not answer.done():

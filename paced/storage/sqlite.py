@@ -50,7 +50,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from paced.core.errors import PacedError
 from paced.core.records import BearerToken
 from paced.storage import bearer
-from paced.storage.direct import Plans
+from paced.storage.direct import Plan, Plans
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
 from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
@@ -147,8 +147,10 @@ class SqliteDatabase:
         )
         event.listen(self.engine, "connect", self._on_connect)
         self.plans = Plans(self.engine.dialect)
-        # The Bearer check's read-only connection, opened on first use.
+        # The Bearer check's read-only connection, opened on first use, and the plans of
+        # its two statements.
         self._bearer: sqlite3.Connection | None = None
+        self._bearer_plans: dict[Executable, Plan] = {}
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Store]:
@@ -169,13 +171,19 @@ class SqliteDatabase:
 
     # --- the Bearer check (paced.core.store.BearerStore) ---------------------------------
 
-    def _bearer_row(self, sql: str, digest: str) -> Any:
+    def _bearer_row(self, statement: Executable, digest: str) -> Any:
         # try, not `storage_errors()`: this runs on every API request.
         try:
             if self._bearer is None:
                 self._bearer = _open_bearer(self.path)
-            return self._bearer.execute(sql, (digest,)).fetchone()
-        except sqlite3.Error as error:
+            planned = self._bearer_plans.get(statement)
+            if planned is None:
+                made = self.plans.plan(statement, {"digest": digest})
+                assert made is not None  # the Bearer statements are all direct
+                planned = self._bearer_plans[statement] = made
+            # A digest is text, which no conversion touches.
+            return planned.first_sqlite(self._bearer, (digest,))
+        except (sqlite3.Error, exc.DBAPIError) as error:
             kind = _kind(error)
             if kind is None:
                 raise
@@ -183,11 +191,11 @@ class SqliteDatabase:
 
     async def personal_bearer_token(self, digest: str) -> BearerToken | None:
         row = self._bearer_row(bearer.PERSONAL, digest)
-        return None if row is None else bearer.token(row, "personal", bearer.sqlite_time)
+        return None if row is None else bearer.token(row, "personal")
 
     async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
         row = self._bearer_row(bearer.OAUTH, digest)
-        return None if row is None else bearer.token(row, "oauth", bearer.sqlite_time)
+        return None if row is None else bearer.token(row, "oauth")
 
     async def record_personal_token_use(
         self, token_id: str, now: datetime, *, unused_since: datetime

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import namedtuple
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Float, Integer, bindparam, func, literal_column, select, update
 from sqlalchemy.engine import make_url
 
 from paced.core.ids import digest
+from paced.storage.bearer import PERSONAL_ANY
 from paced.storage.database import Database, open_database
+from paced.storage.direct import direct
 from paced.storage.errors import Unavailable, Unstorable
 from paced.storage.models import grants, personal_tokens
 from paced.storage.postgres import Lookups, PostgresDatabase
@@ -52,9 +55,10 @@ def count_queries(database: Database) -> list[str]:
     name = "_bearer_row" if isinstance(database, SqliteDatabase) else "fetch"
     send = getattr(database, name)
 
-    def spy(sql: str, *args: Any) -> Any:
+    def spy(statement: Any, *args: Any) -> Any:
+        sql = str(statement)
         queries.append("personal" if "FROM personal_tokens" in sql else "oauth")
-        return send(sql, *args)
+        return send(statement, *args)
 
     setattr(database, name, spy)
     return queries
@@ -192,9 +196,18 @@ async def readers(database_url: str) -> AsyncIterator[PostgresDatabase]:
         await made.close()
 
 
+BACKEND = direct(
+    select(
+        func.pg_backend_pid().label("pid"),
+        func.pg_sleep(bindparam("wait", type_=Float)).label("slept"),
+    )
+)
+DIVIDE = direct(select((literal_column("1") / bindparam("by", type_=Integer)).label("x")))
+
+
 async def backend(readers: PostgresDatabase, wait: float = 0.0) -> int:
-    (row,) = await readers.fetch("SELECT pg_backend_pid(), pg_sleep($1)", wait)
-    return int(row[0])
+    (row,) = await readers.fetch(BACKEND, {"wait": wait})
+    return int(row.pid)
 
 
 async def test_readers_beyond_the_connections_wait_their_turn(readers: PostgresDatabase) -> None:
@@ -211,7 +224,7 @@ async def test_a_connection_that_failed_is_closed_and_its_place_given(
         # The request gives up in the middle of the statement: that connection is done.
         await asyncio.wait_for(backend(readers, 5), timeout=0.1)
     with pytest.raises(Unstorable):  # SQLSTATE 22012, a data exception
-        await readers.fetch("SELECT 1 / 0")
+        await readers.fetch(DIVIDE, {"by": 0})
     # Both places were given back: two readers at once still get a connection each.
     pids = await asyncio.gather(backend(readers, 0.05), backend(readers, 0.05))
     assert len(set(pids)) == 2 and first not in pids
@@ -248,10 +261,11 @@ async def test_a_reader_that_waits_too_long_fails_as_unavailable(readers: Postgr
 class CountingReaders:
     """Readers that answer from a dict, counting the statements they are sent."""
 
-    def __init__(self, rows: dict[str, tuple[object, ...]], error: Exception | None = None):
+    def __init__(self, rows: dict[str, Row], error: Exception | None = None):
         self.rows, self.error, self.sent = rows, error, []
 
-    async def fetch(self, sql: str, digests: list[str]) -> list[tuple[object, ...]]:
+    async def fetch(self, statement: object, parameters: dict[str, list[str]]) -> list[Row]:
+        digests = parameters["digests"]
         self.sent.append(list(digests))
         await asyncio.sleep(0.01)  # a round trip
         if self.error is not None:
@@ -259,13 +273,16 @@ class CountingReaders:
         return [self.rows[d] for d in digests if d in self.rows]
 
 
-def row_of(digest: str) -> tuple[object, ...]:
-    return (0, 1, 2, 3, 4, 5, "id-" + digest, digest)
+Row = namedtuple("Row", ["id", "digest"])
+
+
+def row_of(digest: str) -> Row:
+    return Row("id-" + digest, digest)
 
 
 async def test_lookups_of_one_turn_share_one_statement_and_each_gets_its_row() -> None:
     readers = CountingReaders({d: row_of(d) for d in ("a", "b")})
-    lookups = Lookups(readers, "SELECT … WHERE t.digest = ANY($1)")  # type: ignore[arg-type]
+    lookups = Lookups(readers, PERSONAL_ANY)  # type: ignore[arg-type]
     asked = ["a", "b", "a", "nobody"]
     rows = await asyncio.gather(*(lookups.row(d) for d in asked))
     assert rows == [row_of("a"), row_of("b"), row_of("a"), None]
@@ -278,7 +295,7 @@ async def test_lookups_of_one_turn_share_one_statement_and_each_gets_its_row() -
 
 async def test_a_failed_lookup_fails_every_request_of_its_batch() -> None:
     readers = CountingReaders({}, error=ConnectionRefusedError("database gone"))
-    lookups = Lookups(readers, "SELECT …")  # type: ignore[arg-type]
+    lookups = Lookups(readers, PERSONAL_ANY)  # type: ignore[arg-type]
     outcomes = await asyncio.gather(lookups.row("a"), lookups.row("b"), return_exceptions=True)
     assert all(isinstance(o, ConnectionRefusedError) for o in outcomes)
 
