@@ -29,7 +29,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from paced.settings import Settings
-from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from paced.web.app import create_app
 
@@ -95,9 +94,7 @@ async def main() -> None:
     parser.add_argument("--db", default="")
     args = parser.parse_args()
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'profile.db'}"
-    engine = create_engine(url)
-    await upgrade(engine)
-    await dispose(engine)
+    await upgrade(url)
     app = create_app(
         Settings(
             _env_file=None,
@@ -190,8 +187,7 @@ async def main() -> None:
             if os.environ.get("CALLEES"):
                 stats.print_callees(os.environ["CALLEES"])
         await api.aclose()
-    await app.state.paced.bearer.aclose()
-    await dispose(app.state.paced.engine)
+    await app.state.paced.database.close()
 
 
 if __name__ == "__main__":

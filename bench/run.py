@@ -129,11 +129,11 @@ def cli(env: dict[str, str], *args: str) -> dict[str, object]:
 async def prefill_tokens(url: str, count: int, user_id: str) -> None:
     """`count` more personal access tokens in the table, so the table size is measured."""
     from paced.core.ids import digest, random_base62
-    from paced.storage.engine import create_engine, dispose
+    from paced.storage.database import open_database
     from paced.storage.models import personal_tokens
     from paced.web.state import system_clock
 
-    engine = create_engine(url)
+    database = open_database(url)
     now = system_clock()
     batch = 10_000
     try:
@@ -152,10 +152,10 @@ async def prefill_tokens(url: str, count: int, user_id: str) -> None:
                 }
                 for _ in range(min(batch, count - start))
             ]
-            async with engine.begin() as connection:
-                await connection.execute(insert(personal_tokens), rows)
+            async with database.unit_of_work() as store:
+                await store.connection.execute(insert(personal_tokens), rows)
     finally:
-        await dispose(engine)
+        await database.close()
 
 
 # --- real authorization flows ---------------------------------------------------------------

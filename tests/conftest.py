@@ -12,7 +12,6 @@ from fastapi import FastAPI
 
 import paced
 from paced.settings import Settings
-from paced.storage.engine import dispose
 from paced.web.app import create_app
 from tests import databases
 from tests.helpers import CHEAP_HASHING
@@ -90,9 +89,8 @@ async def app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]:
     try:
         yield application
     finally:
-        await application.state.paced.bearer.aclose()
         await application.state.paced.rate_limits.aclose()
-        await dispose(application.state.paced.engine)
+        await application.state.paced.database.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import asyncpg
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from paced.storage.migrate import upgrade
 from paced.storage.models import metadata
 
@@ -62,26 +62,19 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
 
 
 def migrate(url: str) -> None:
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            await upgrade(engine)
-        finally:
-            await dispose(engine)
-
-    run_sync(run())
+    run_sync(upgrade(url))
 
 
 def wipe(url: str) -> None:
     """Every row gone, the schema kept: cheaper than a new database per test."""
 
     async def run() -> None:
-        engine = create_engine(url)
+        database = open_database(url)
         try:
-            async with engine.begin() as connection:
+            async with database.unit_of_work() as store:
                 for table in reversed(metadata.sorted_tables):
-                    await connection.execute(delete(table))
+                    await store.connection.execute(delete(table))
         finally:
-            await dispose(engine)
+            await database.close()
 
     run_sync(run())

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.mail import Mail
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
 from paced.settings import Settings
-from paced.storage.engine import inline
+from paced.storage.connection import StorageConnection
+from paced.storage.database import Database
 
 # Tests hash passwords cheaply; the production cost is tested in tests/core/test_passwords.py.
 CHEAP_HASHING = {"password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1}
@@ -79,21 +79,35 @@ class MemoryMail:
         return found
 
 
-def statement_engines(engine: AsyncEngine) -> list[Engine]:
-    """Every engine that sends this database's statements: on a SQLite file, the units
-    of work run on a synchronous twin (paced/storage/inline.py)."""
-    twin = inline(engine)
-    return [engine.sync_engine] + ([twin.engine] if twin is not None else [])
+def statement_engines(database: Database) -> list[Engine]:
+    """The SQLAlchemy engine that sends this database's statements (all but those marked
+    `direct`)."""
+    engine = database.engine  # type: ignore[attr-defined]
+    return [getattr(engine, "sync_engine", engine)]
 
 
-def listen_statements(engine: AsyncEngine, record: Any) -> None:
-    for target in statement_engines(engine):
+def listen_statements(database: Database, record: Any) -> None:
+    for target in statement_engines(database):
         event.listen(target, "before_cursor_execute", record)
 
 
-def forget_statements(engine: AsyncEngine, record: Any) -> None:
-    for target in statement_engines(engine):
+def forget_statements(database: Database, record: Any) -> None:
+    for target in statement_engines(database):
         event.remove(target, "before_cursor_execute", record)
+
+
+@asynccontextmanager
+async def begin(database: Database) -> AsyncIterator[StorageConnection]:
+    """A unit of work's connection, for statements a test writes itself."""
+    async with database.unit_of_work() as store:
+        yield store.connection
+
+
+@asynccontextmanager
+async def connect(database: Database) -> AsyncIterator[StorageConnection]:
+    """A read's connection, for statements a test writes itself."""
+    async with database.reading() as store:
+        yield store.connection
 
 
 def user_values(n: int, at: datetime) -> dict[str, object]:
@@ -113,7 +127,6 @@ def user_values(n: int, at: datetime) -> dict[str, object]:
 @asynccontextmanager
 async def app_client(settings: Settings, clock: Any = None) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app made with `settings` (and `clock`), closed with it."""
-    from paced.storage.engine import dispose
     from paced.web.app import create_app
 
     app = create_app(settings, clock=clock) if clock is not None else create_app(settings)
@@ -122,6 +135,5 @@ async def app_client(settings: Settings, clock: Any = None) -> AsyncIterator[htt
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
     finally:
-        await app.state.paced.bearer.aclose()
         await app.state.paced.rate_limits.aclose()
-        await dispose(app.state.paced.engine)
+        await app.state.paced.database.close()

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import authorization_codes, pkce, refresh_rotation, token_format
 from paced.core.authorization_codes import CodeExchange
@@ -20,8 +19,8 @@ from paced.core.refresh_rotation import RefreshRequest
 from paced.core.token_endpoint import FormRequest
 from paced.core.token_issuance import IssuedTokens
 from paced.storage import models
-from paced.storage.unit_of_work import unit_of_work
-from tests.helpers import ORIGIN
+from paced.storage.database import Database
+from tests.helpers import ORIGIN, begin, connect
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 REDIRECT = "https://client.example/callback"
@@ -54,9 +53,9 @@ class Person:
     email: str
 
 
-async def add_user(engine: AsyncEngine, email: str = "ann@example.com") -> Person:
+async def add_user(engine: Database, email: str = "ann@example.com") -> Person:
     person = Person(new_id("user"), email)
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(models.users).values(
                 id=person.id,
@@ -73,7 +72,7 @@ async def add_user(engine: AsyncEngine, email: str = "ann@example.com") -> Perso
 
 
 async def add_client(
-    engine: AsyncEngine,
+    engine: Database,
     owner: Person,
     *,
     public: bool = False,
@@ -87,7 +86,7 @@ async def add_client(
         random_base62(32),
         None if public else token_format.generate(token_format.CLIENT_SECRET),
     )
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(models.apps).values(
                 id=app_id,
@@ -122,7 +121,7 @@ class Code:
 
 
 async def add_code(
-    engine: AsyncEngine,
+    engine: Database,
     client: Client,
     user: Person,
     *,
@@ -134,7 +133,7 @@ async def add_code(
 ) -> Code:
     """What an approval on the consent screen stores: a grant and the digest of its code."""
     code = Code(f"code-{random_base62(40)}", new_id("grant"))
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(models.grants).values(
                 id=code.grant_id,
@@ -169,7 +168,7 @@ def form_request(
 
 
 async def exchange_code(
-    engine: AsyncEngine,
+    engine: Database,
     client: Client,
     code: Code,
     *,
@@ -177,7 +176,7 @@ async def exchange_code(
     policy: Policy = POLICY,
     verifier: str | None = VERIFIER,
 ) -> IssuedTokens:
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         return await authorization_codes.exchange(
             store,
             client.credentials(),
@@ -189,7 +188,7 @@ async def exchange_code(
 
 
 async def refresh(
-    engine: AsyncEngine,
+    engine: Database,
     client: Client,
     refresh_token: str,
     *,
@@ -197,7 +196,7 @@ async def refresh(
     policy: Policy = POLICY,
     scope: str | None = None,
 ) -> IssuedTokens:
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         return await refresh_rotation.refresh(
             store,
             client.credentials(),
@@ -208,17 +207,17 @@ async def refresh(
         )
 
 
-async def row(engine: AsyncEngine, table: str, **where: str) -> dict[str, object]:
+async def row(engine: Database, table: str, **where: str) -> dict[str, object]:
     """One row of `table` as a dict, by column equality."""
     model = models.metadata.tables[table]
     statement = select(model).where(*(model.c[name] == value for name, value in where.items()))
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         found = (await connection.execute(statement)).mappings().one()
     return dict(found)
 
 
-async def rows(engine: AsyncEngine, table: str, **where: str) -> list[dict[str, object]]:
+async def rows(engine: Database, table: str, **where: str) -> list[dict[str, object]]:
     model = models.metadata.tables[table]
     statement = select(model).where(*(model.c[name] == value for name, value in where.items()))
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         return [dict(found) for found in (await connection.execute(statement)).mappings()]

@@ -9,19 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import personal_tokens, token_format
 from paced.core.ids import digest, new_id, random_base62
 from paced.core.records import User
+from paced.storage.database import Database
 from paced.storage.models import access_tokens, apps, grants, users
-from paced.storage.unit_of_work import unit_of_work
-from tests.helpers import ORIGIN
+from tests.helpers import ORIGIN, begin
 
 
-async def add_user(engine: AsyncEngine, now: datetime, email: str = "ann@example.com") -> User:
+async def add_user(engine: Database, now: datetime, email: str = "ann@example.com") -> User:
     user = User(new_id("user"), email, "Ann", "UTC", now, now)
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(users).values(
                 id=user.id,
@@ -38,14 +37,14 @@ async def add_user(engine: AsyncEngine, now: datetime, email: str = "ann@example
 
 
 async def add_personal_token(
-    engine: AsyncEngine,
+    engine: Database,
     user: User,
     now: datetime,
     *,
     scopes: tuple[str, ...] | None = None,
     expires_at: datetime | None = None,
 ) -> personal_tokens.IssuedToken:
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         return await personal_tokens.create(
             store,
             user.id,
@@ -64,7 +63,7 @@ class OAuthToken:
 
 
 async def add_oauth_token(
-    engine: AsyncEngine,
+    engine: Database,
     user: User,
     now: datetime,
     *,
@@ -76,7 +75,7 @@ async def add_oauth_token(
     secret = token_format.generate("pt_oauth_")
     app_id, grant_id, token_id = new_id("app"), new_id("grant"), "at_" + random_base62(24)
     client_id = random_base62(32)
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(apps).values(
                 id=app_id,

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from paced.cli.common import first_problem, missing_database
 from paced.settings import Settings
-from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import revisions
 
 RATE_LIMITS = (
@@ -128,13 +127,10 @@ def password_hashing(settings: Settings) -> Outcome:
 async def database_state(settings: Settings) -> Outcome:
     if problem := missing_database(settings):
         return Outcome("schema", False, problem)
-    engine = create_engine(settings.database_url, pool_size=1, timeout=settings.db_timeout)
     try:
-        current, head = await revisions(engine)
+        current, head = await revisions(settings.database_url, db_timeout=settings.db_timeout)
     except OSError as error:
         return Outcome("schema", False, f"cannot reach the database: {error}")
-    finally:
-        await dispose(engine)
     if current != head:
         return Outcome(
             "schema",

@@ -19,10 +19,10 @@ from paced.core import token_format
 from paced.core.errors import PacedError
 from paced.core.ids import IdPrefix, is_base62
 from paced.settings import ConfigError, Settings
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
+from paced.storage.errors import Unavailable
 from paced.storage.migrate import upgrade
 from paced.storage.store import Store
-from paced.storage.unit_of_work import reading, unit_of_work
 
 T = TypeVar("T")
 
@@ -140,17 +140,17 @@ def missing_database(settings: Settings) -> str | None:
 @asynccontextmanager
 async def store_for(settings: Settings, *, write: bool = True) -> AsyncIterator[Store]:
     """A unit of work (or, with `write` False, a read) on an up-to-date database."""
-    engine = create_engine(settings.database_url, pool_size=2, timeout=settings.db_timeout)
+    await upgrade(settings.database_url, db_timeout=settings.db_timeout)
+    database = open_database(settings.database_url, pool_size=2, timeout=settings.db_timeout)
     try:
-        await upgrade(engine)
         if write:
-            async with unit_of_work(engine) as store:
+            async with database.unit_of_work() as store:
                 yield store
         else:
-            async with reading(engine) as store:
+            async with database.reading() as store:
                 yield store
     finally:
-        await dispose(engine)
+        await database.close()
 
 
 def run(use_case: Callable[[Store], Awaitable[T]]) -> T:
@@ -189,5 +189,5 @@ def reporting(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         fail(message)
     except BrokenPipeError:
         raise  # the reader left (`paced audit | head`): paced.cli.main ends quietly
-    except OSError as error:
+    except (OSError, Unavailable) as error:
         fail(f"cannot reach the database: {error}")

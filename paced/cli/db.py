@@ -7,18 +7,13 @@ import asyncio
 import typer
 
 from paced.cli.common import fail, load_settings
-from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 
 app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 
 
 async def upgrade_database(url: str) -> None:
-    engine = create_engine(url, pool_size=1)
-    try:
-        await upgrade(engine)
-    finally:
-        await dispose(engine)
+    await upgrade(url)
 
 
 @app.command("upgrade")

@@ -7,15 +7,13 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from paced.cli.common import fail, load_settings, now, print_json
 from paced.core import token_expiry, unused_tokens
 from paced.settings import Settings
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
+from paced.storage.errors import Unavailable
 from paced.storage.migrate import upgrade
 from paced.storage.purge import Retention, purge
-from paced.storage.unit_of_work import unit_of_work
 
 
 def retention(settings: Settings) -> Retention:
@@ -30,7 +28,7 @@ def retention(settings: Settings) -> Retention:
     )
 
 
-async def revoke_unused(engine: AsyncEngine, settings: Settings, at: datetime) -> int:
+async def revoke_unused(database: Database, settings: Settings, at: datetime) -> int:
     """Revoke the personal access tokens unused for PACED_PAT_UNUSED_REVOKE_AFTER, a
     batch per transaction; how many."""
     unused_for = settings.policy().personal_token_unused_revoke_after
@@ -38,7 +36,7 @@ async def revoke_unused(engine: AsyncEngine, settings: Settings, at: datetime) -
         return 0
     revoked = 0
     while True:
-        async with unit_of_work(engine) as store:
+        async with database.unit_of_work() as store:
             batch = await unused_tokens.revoke_unused(
                 store, at, at - unused_for, limit=settings.purge_batch_size
             )
@@ -48,23 +46,25 @@ async def revoke_unused(engine: AsyncEngine, settings: Settings, at: datetime) -
 
 
 async def _purge(settings: Settings) -> tuple[int, dict[str, int], int]:
-    engine = create_engine(settings.database_url, pool_size=2, timeout=settings.db_timeout)
+    await upgrade(settings.database_url, db_timeout=settings.db_timeout)
+    database = open_database(settings.database_url, pool_size=2, timeout=settings.db_timeout)
     try:
-        await upgrade(engine)
         at = now()
-        revoked = await revoke_unused(engine, settings, at)
-        deleted = await purge(engine, retention(settings), at, batch_size=settings.purge_batch_size)
+        revoked = await revoke_unused(database, settings, at)
+        deleted = await purge(
+            database, retention(settings), at, batch_size=settings.purge_batch_size
+        )
         # Owners of tokens that expire within a week are told, once per token; the
         # running server's sender mails what is queued here.
         notified = 0
         while True:
-            async with unit_of_work(engine) as store:
+            async with database.unit_of_work() as store:
                 told = await token_expiry.notify_batch(store, at, settings.policy())
             notified += told
             if told < token_expiry.BATCH:
                 return revoked, deleted, notified
     finally:
-        await dispose(engine)
+        await database.close()
 
 
 def purge_command() -> None:
@@ -82,7 +82,7 @@ def purge_command() -> None:
     started = time.monotonic()
     try:
         revoked, deleted, notified = asyncio.run(_purge(settings))
-    except OSError as error:
+    except (OSError, Unavailable) as error:
         fail(f"cannot reach the database: {error}")
     print_json(
         {

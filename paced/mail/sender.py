@@ -16,13 +16,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from paced.core import mail
 from paced.core.policy import Policy
 from paced.mail.compose import Composer
 from paced.mail.transport import Transport
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.database import Database
 
 log = logging.getLogger("paced.mail")
 
@@ -33,7 +31,7 @@ BATCH = 20
 class MailSender:
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         transport: Transport,
         composer: Composer,
         policy: Policy,
@@ -41,7 +39,7 @@ class MailSender:
         *,
         poll: float = 10.0,
     ) -> None:
-        self.engine, self.transport, self.composer = engine, transport, composer
+        self.database, self.transport, self.composer = database, transport, composer
         self._policy, self._clock, self._poll = policy, clock, poll
         self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -75,7 +73,7 @@ class MailSender:
     async def send_due(self) -> int:
         """Send what is due now; returns how many messages were claimed."""
         now = self._clock()
-        async with unit_of_work(self.engine) as store:
+        async with self.database.unit_of_work() as store:
             claimed = await store.claim_due_mail(now, hold_until=now + HOLD, limit=BATCH)
         for queued in claimed:
             try:
@@ -92,11 +90,11 @@ class MailSender:
                     mail.error_text(error),
                     f"retry at {retry_at.isoformat()}" if retry_at else "given up",
                 )
-                async with unit_of_work(self.engine) as store:
+                async with self.database.unit_of_work() as store:
                     await store.mail_failed(
                         queued.id, failed_at, retry_at=retry_at, error=mail.error_text(error)
                     )
                 continue
-            async with unit_of_work(self.engine) as store:
+            async with self.database.unit_of_work() as store:
                 await store.mail_sent(queued.id, self._clock())
         return len(claimed)

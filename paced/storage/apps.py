@@ -11,10 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from paced.core.records import App, Client, ClientSecret, SecretDigest
+from paced.storage.connection import StorageConnection
 from paced.storage.direct import direct
-from paced.storage.inline import StorageConnection
 from paced.storage.models import apps, client_secrets
-from paced.storage.postgres import PostgresConnection
 
 APP_COLUMNS = (
     apps.c.id,
@@ -163,7 +162,7 @@ class AppRows:
         # Two first approvals at once: the second insert does nothing, its grant refers
         # to the same id (derived from the URL).
         dialect_insert = (
-            pg_insert if isinstance(self.connection, PostgresConnection) else sqlite_insert
+            pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
         )
         await self.connection.execute(dialect_insert(apps).values(**row).on_conflict_do_nothing())
 

@@ -16,10 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from paced.core.records import DeviceCode
 from paced.storage.apps import APP_COLUMNS, app_from
+from paced.storage.connection import StorageConnection
 from paced.storage.grants import GRANT_COLUMNS, grant_from
-from paced.storage.inline import StorageConnection
 from paced.storage.models import apps, device_codes, grants
-from paced.storage.postgres import PostgresConnection
 
 _d = device_codes.c
 
@@ -102,7 +101,7 @@ class DeviceCodeRows:
     def _insert(self) -> Insert:
         # A user code already taken stores nothing, on both databases, instead of an
         # error that would end the transaction: the core draws another.
-        if isinstance(self.connection, PostgresConnection):
+        if self.connection.dialect.name == "postgresql":
             return postgresql.insert(device_codes).on_conflict_do_nothing()
         return sqlite.insert(device_codes).on_conflict_do_nothing()
 

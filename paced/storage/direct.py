@@ -8,7 +8,7 @@ PostgreSQL against 50 on asyncpg alone, and a refresh grant makes seven round tr
 marked with `direct`; compiled once for each database, with the same conversions of
 values SQLAlchemy would apply on the way in and out, they run on the driver's own
 connection, inside the unit of work's transaction: sqlite3 on a SQLite file
-(paced/storage/inline.py), asyncpg on PostgreSQL (paced/storage/postgres.py).
+(paced/storage/sqlite.py), asyncpg on PostgreSQL (paced/storage/postgres.py).
 """
 
 from __future__ import annotations
@@ -18,61 +18,69 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, exc
+from sqlalchemy import Dialect, Executable, exc
 from sqlalchemy.sql.expression import ClauseElement, Insert, Select, Update
 
 Statement = TypeVar("Statement", Select[Any], Insert, Update)
 Processor = Callable[[Any], Any] | None
 
-# id() of each statement marked `direct` -> the statement (kept alive, so ids stay unique).
-_DIRECT: dict[int, ClauseElement] = {}
-# (id(statement), parameter names, dialect) -> its plan, or None: run through SQLAlchemy.
-_PLANS: dict[tuple[int, tuple[str, ...], str], Plan | None] = {}
+# The execution option that marks a statement `direct`.
+DIRECT = "paced_direct"
+
+
+class Uncompilable(Exception):
+    """A statement marked `direct` that cannot run on the driver itself: a bug to fix
+    where the statement is written, never a slower path taken quietly."""
 
 
 def direct(statement: Statement) -> Statement:
     """Mark a statement built once at import (parameters as `bindparam`s) to run on the
-    driver itself in a unit of work. Any statement SQLAlchemy must do more for (defaults
-    computed in Python, expanding parameters) runs through SQLAlchemy as usual."""
-    _DIRECT[id(statement)] = statement
-    return statement
+    driver itself. It must be a plain statement: no defaults computed in Python, no
+    expanding parameters, every parameter given at each execution (else `Uncompilable`)."""
+    return statement.execution_options(**{DIRECT: True})
 
 
-def plan(statement: object, parameters: object, dialect: Dialect) -> Plan | None:
-    """The plan of a statement marked `direct` run with these parameters, or None."""
-    marked = _DIRECT.get(id(statement))
-    if marked is None or not isinstance(parameters, dict):
-        return None
-    key = (id(marked), tuple(parameters), dialect.name)
-    try:
-        return _PLANS[key]
-    except KeyError:
-        pass
-    try:
-        made: Plan | None = Plan(marked, key[1], dialect)
-    except ValueError:
-        made = None
-    _PLANS[key] = made
-    return made
+class Plans:
+    """The plans of one database's direct statements, made on first use."""
+
+    __slots__ = ("_dialect", "_plans")
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        # Keyed by the statement itself (module constants, compared by identity) and
+        # the names of the parameters it is run with.
+        self._plans: dict[tuple[object, tuple[str, ...]], Plan] = {}
+
+    def plan(self, statement: Executable, parameters: object) -> Plan | None:
+        """The plan of a statement marked `direct`; None for any other statement."""
+        if not statement._execution_options.get(DIRECT):
+            return None
+        if not isinstance(parameters, dict):
+            raise Uncompilable("a direct statement takes one dict of parameters")
+        key = (statement, tuple(parameters))
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = Plan(statement, key[1], self._dialect)  # type: ignore[arg-type]
+        return found
 
 
 class Plan:
     """A statement compiled for one database with the conversions SQLAlchemy would apply
     to each parameter on the way in and each column on the way out."""
 
-    __slots__ = ("binds", "columns", "row", "sql")
+    __slots__ = ("binds", "columns", "converted", "row", "sql")
 
     def __init__(self, statement: ClauseElement, names: tuple[str, ...], dialect: Dialect) -> None:
         compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
         if compiled.positiontup is None or compiled.insert_prefetch or compiled.update_prefetch:
-            raise ValueError("not a plain statement")
+            raise Uncompilable(f"not a plain statement: {compiled.string}")
         self.sql: str = compiled.string
         # In the order of the placeholders: `?` on SQLite, `$1`, `$2` … on PostgreSQL.
         self.binds: list[tuple[str, Processor]] = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
             if bind.expanding or name not in names:
-                raise ValueError(f"parameter {name!r} needs SQLAlchemy")
+                raise Uncompilable(f"parameter {name!r} is expanding or not given")
             self.binds.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         self.row: Any = None
         self.columns: list[Processor] = []
@@ -83,6 +91,8 @@ class Plan:
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in selected
             ]
+        # The columns that have a conversion, each with it.
+        self.converted = [(i, p) for i, p in enumerate(self.columns) if p is not None]
 
     def values(self, parameters: Mapping[str, Any]) -> list[Any]:
         return [
@@ -99,6 +109,23 @@ class Plan:
             ],
             -1,
         )
+
+    def first_sqlite(self, raw: sqlite3.Connection, values: tuple[Any, ...]) -> Any:
+        """The first row of a SELECT on a sqlite3 connection, else None: a lookup by a
+        unique key reads no further. `values` are the parameters' own, in the order of
+        the placeholders, past any conversion."""
+        try:
+            row = raw.execute(self.sql, values).fetchone()
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(
+                self.sql, None, error, sqlite3.Error, hide_parameters=True
+            ) from error
+        if row is None:
+            return None
+        converted = list(row)
+        for index, process in self.converted:
+            converted[index] = process(converted[index])
+        return tuple.__new__(self.row, converted)  # `_make`, without its length check
 
     def run_sqlite(self, raw: sqlite3.Connection, parameters: Mapping[str, Any]) -> Rows:
         try:

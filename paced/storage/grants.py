@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, insert, select, update
 
 from paced.core.records import App, Grant
 from paced.storage.apps import APP_COLUMNS, app_from
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
 from paced.storage.models import access_tokens, apps, authorization_codes, grants, refresh_tokens
 
 GRANT_COLUMNS = (

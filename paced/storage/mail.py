@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 
 from paced.core.mail import Mail, QueuedMail
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
 from paced.storage.models import mail_queue, users
 
 _q = mail_queue.c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -51,6 +52,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "sqlite":
+            return _sqlite_time
+        return super().result_processor(dialect, coltype)
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_time(value: str | None) -> datetime | None:
+    """SQLite's text (naive UTC, as `process_bind_param` wrote it), parsed once: the same
+    times come back often (a user's, on every request of theirs), and an LRU hit is a
+    dict lookup."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _id() -> Column[str]:

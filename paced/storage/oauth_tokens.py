@@ -13,11 +13,10 @@ from typing import Any
 from sqlalchemy import Insert, Select, Table, bindparam, insert, select, update
 
 from paced.core.records import AccessToken, AuthorizationCode, NewToken, RefreshToken
+from paced.storage.connection import StorageConnection
 from paced.storage.direct import direct
 from paced.storage.grants import GRANT_COLUMNS, grant_from
-from paced.storage.inline import StorageConnection
 from paced.storage.models import access_tokens, authorization_codes, grants, refresh_tokens
-from paced.storage.postgres import PostgresConnection
 
 
 def _scopes(text: str) -> tuple[str, ...]:
@@ -145,7 +144,7 @@ class OAuthTokenRows:
         shared = {"grant_id": grant_id, "created_at": created_at}
         access_values = {**shared, **_token_values("access", access)}
         refresh_values = {**shared, **_token_values("refresh", refresh)}
-        if isinstance(self.connection, PostgresConnection):  # one round trip
+        if self.connection.dialect.name == "postgresql":  # one round trip
             await self.connection.execute(ADD_TOKENS, {**access_values, **refresh_values})
             return
         await self.connection.execute(ADD_ACCESS_TOKEN, access_values)

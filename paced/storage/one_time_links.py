@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 
 from paced.core.one_time_links import Link, Purpose
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
 from paced.storage.models import one_time_links
 
 _c = one_time_links.c

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, insert, or_, select, update
 
 from paced.core import scopes
 from paced.core.records import PersonalToken
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
 from paced.storage.models import personal_tokens
 
 COLUMNS = (
@@ -144,7 +144,6 @@ class PersonalTokenRows:
             .values(expiry_notified_at=now)
         )
         return result.rowcount == 1
-
 
 
 def _unused_since(since: datetime) -> ColumnElement[bool]:

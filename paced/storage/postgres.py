@@ -1,67 +1,94 @@
-"""Units of work on PostgreSQL: one transaction that SQLAlchemy and asyncpg share.
+"""PostgreSQL: `PostgresDatabase`, over one pool of connections served first come, first
+served.
 
-A unit of work takes a connection of the engine's pool set to autocommit, so that
-SQLAlchemy's asyncpg adapter never opens a transaction of its own, and sends BEGIN and
-COMMIT itself on the asyncpg connection underneath. Statements marked `direct` (the
-token endpoint's) then run on that asyncpg connection (paced/storage/direct.py); every
-other statement runs through SQLAlchemy on the same connection; both inside the one
-transaction.
+A connection is a SQLAlchemy connection in autocommit, so that SQLAlchemy's asyncpg
+adapter never opens a transaction of its own, and the asyncpg connection underneath: a
+unit of work sends BEGIN and COMMIT itself on the asyncpg connection; statements marked
+`direct` (the token endpoint's) run on it (paced/storage/direct.py), every other
+statement through SQLAlchemy on the same connection, all inside the one transaction.
+The Bearer check's lookups run on the same connections between transactions.
 
-Between units of work, up to the pool's size of these connections stay checked out,
-here: a checkout from SQLAlchemy's pool and its return cost more than a statement
-(docs/benchmarks.md). A connection never waits here inside a transaction: SQLAlchemy,
+The pool (`Pool`) opens up to twice `pool_size` connections, as they are needed, and
+keeps them open between uses: a checkout from SQLAlchemy's pool and its return cost more
+than a statement, and opening a connection far more (docs/benchmarks.md). A connection
+given back goes to the unit of work
+that has waited longest, and one that arrives while others wait queues behind them: a
+pool that let newcomers take a connection first kept some units of work waiting for
+seconds under load. A connection never goes back inside a transaction: SQLAlchemy,
 which thinks it in autocommit, would not roll it back. When ending a transaction fails
-or is interrupted, the connection is closed instead, and so are the ones waiting here,
-which most likely share its fate (a restarted server): the next units of work open new
-ones.
+or is interrupted, the connection is closed instead, and so are the idle ones, which
+most likely share its fate (a restarted server): the next units of work open new ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import Executable
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
+from sqlalchemy import Dialect, Executable, exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
 
-from paced.storage.direct import plan
+from paced.core.errors import PacedError
+from paced.core.records import BearerToken
+from paced.storage import bearer
+from paced.storage.direct import Plans
+from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
+from paced.storage.models import grants, personal_tokens
+from paced.storage.store import Store
 
 log = logging.getLogger("paced.storage")
+# Bound parameters stay out of log lines and error messages: they hold password hashes,
+# emails and the like (docs/operations.md).
+HIDE_PARAMETERS = True
 
 
 class PostgresConnection:
-    """The part of `AsyncConnection` that storage uses, with the direct statements on
-    asyncpg, and the end of the transaction."""
+    """A unit of work's or a read's connection (`StorageConnection`), with the direct
+    statements on asyncpg, and the end of the transaction."""
 
-    __slots__ = ("ended", "raw", "sqlalchemy")
+    __slots__ = ("dialect", "ended", "plans", "raw", "sqlalchemy")
 
-    def __init__(self, connection: AsyncConnection, raw: Any) -> None:
+    def __init__(self, connection: AsyncConnection, raw: Any, plans: Plans) -> None:
         self.sqlalchemy = connection
+        self.plans = plans
         self.raw = raw
         self.ended = False
+        self.dialect: Dialect = connection.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
-        planned = plan(statement, parameters, self.sqlalchemy.dialect)
-        if planned is not None:
-            return await planned.run_asyncpg(self.raw, parameters)
-        return await self.sqlalchemy.execute(statement, parameters)
+        with storage_errors():
+            planned = self.plans.plan(statement, parameters)
+            if planned is not None:
+                return await planned.run_asyncpg(self.raw, parameters)
+            return await self.sqlalchemy.execute(statement, parameters)
 
-    def begin_nested(self) -> Any:
-        return self.sqlalchemy.begin_nested()
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        with storage_errors():
+            async with self.sqlalchemy.begin_nested():
+                yield
 
     async def stream(self, statement: Executable) -> Any:
-        return await self.sqlalchemy.stream(statement)
+        with storage_errors():
+            return await self.sqlalchemy.stream(statement)
 
     async def commit(self) -> None:
-        await self.raw.execute("COMMIT")
+        with storage_errors():
+            await self.raw.execute("COMMIT")
         self.ended = True
 
     async def roll_back(self) -> None:
         """Undo the transaction, on the way out of a unit of work that failed: if the
         connection is beyond that (closed, interrupted), the unit's own error is the one
-        to raise, and the connection is closed (`Connections.transaction`)."""
+        to raise, and the connection is closed (`PostgresDatabase._transaction`)."""
         try:
             await self.raw.execute("ROLLBACK")
         except Exception as error:
@@ -70,61 +97,336 @@ class PostgresConnection:
         self.ended = True
 
 
-class Connections:
-    """The connections of an engine's units of work."""
+class Pool:
+    """At most `size` connections, opened as they are needed and kept open. A connection
+    given back goes to the oldest waiter; one waited for longer than `timeout` is
+    `Unavailable`."""
 
-    def __init__(self, engine: AsyncEngine, keep: int) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._keep = keep
+    def __init__(
+        self,
+        open_: Callable[[], Awaitable[PostgresConnection]],
+        *,
+        size: int,
+        timeout: float,
+    ) -> None:
+        self._open_one, self._size, self._timeout = open_, size, timeout
         self._idle: list[PostgresConnection] = []
+        self._open = 0  # idle, in use, or being made (a place taken)
+        # Each waiter gets a connection, or None: a place of its own to open one in.
+        self._waiting: deque[asyncio.Future[PostgresConnection | None]] = deque()
+        self._closed = False
+
+    async def take(self) -> PostgresConnection:
+        while True:
+            if self._closed:
+                raise Unavailable("the database is closed")
+            if self._idle:  # nobody waits while a connection is idle
+                connection = self._idle.pop()
+                if not connection.raw.is_closed():
+                    return connection
+                # The server or the network closed it while it was idle: make another.
+                await self.discard(connection)
+                continue
+            if self._open < self._size:
+                self._open += 1
+                return await self._connect()
+            return await self._wait()
+
+    async def _wait(self) -> PostgresConnection:
+        waiter: asyncio.Future[PostgresConnection | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout(self._timeout):
+                connection = await waiter
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled():
+                # Handed over just as this waiter gave up: pass it on.
+                handed = waiter.result()
+                if handed is None:
+                    self._leave()
+                else:
+                    await self.give_back(handed)
+            else:
+                waiter.cancel()
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+            if isinstance(error, TimeoutError):
+                raise Unavailable("no database connection came free in time") from error
+            raise
+        if connection is not None:
+            return connection
+        # A connection was closed: its place is this waiter's to fill.
+        return await self._connect()
+
+    async def _connect(self) -> PostgresConnection:
+        """A new connection, in a place already taken."""
+        try:
+            with storage_errors():
+                return await self._open_one()
+        except BaseException:
+            self._leave()
+            raise
+
+    async def give_back(self, connection: PostgresConnection) -> None:
+        if self._closed or connection.raw.is_closed():
+            await self.discard(connection)
+            return
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    async def discard(self, connection: PostgresConnection) -> None:
+        """Close a connection and give its place to the first waiter. On the way out of a
+        failure: its own failure is only logged, so that the first one is what is
+        raised."""
+        self._leave()
+        connection.raw.terminate()
+        try:
+            await connection.sqlalchemy.invalidate()
+            await connection.sqlalchemy.close()
+        except Exception as error:
+            log.warning("closing a broken connection failed: %s", error)
+
+    def _leave(self) -> None:
+        """A place comes free: the first waiter takes it, else it stays free."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._open -= 1
+
+    async def drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await self.discard(connection)
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            self._open -= 1
+            await connection.sqlalchemy.close()
+        for waiter in self._waiting:
+            waiter.cancel()
+        self._waiting.clear()
+
+
+class PostgresDatabase:
+    """The `Database` of a PostgreSQL server (`paced.storage.database`)."""
+
+    backend: Literal["postgresql"] = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int, timeout: float) -> None:
+        target = make_url(url).set(drivername="postgresql+asyncpg")
+        self.timeout = timeout
+        # The pool is `Pool`'s: SQLAlchemy opens and closes, and keeps none.
+        self.engine = create_async_engine(
+            target,
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"timeout": timeout, "command_timeout": timeout},
+            hide_parameters=HIDE_PARAMETERS,
+        )
+        self.plans = Plans(self.engine.dialect)
+        self.pool = Pool(self._open, size=2 * pool_size, timeout=timeout)
+        self._personal = Lookups(self, bearer.PERSONAL_ANY)
+        self._oauth = Lookups(self, bearer.OAUTH_ANY)
+
+    async def _open(self) -> PostgresConnection:
+        connection = await self.engine.connect()
+        raw = (await connection.get_raw_connection()).driver_connection
+        return PostgresConnection(connection, raw, self.plans)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresConnection]:
+    async def _transaction(self) -> AsyncIterator[PostgresConnection]:
         """A connection inside a transaction, which the caller ends (`commit` or
         `roll_back`)."""
-        shared = self._idle.pop() if self._idle else await self._open()
+        shared = await self.pool.take()
         shared.ended = False
         try:
-            await shared.raw.execute("BEGIN")
+            with storage_errors():
+                await shared.raw.execute("BEGIN")
             yield shared
         finally:
             if shared.ended and not shared.raw.is_in_transaction():
-                await self._put_back(shared)
+                if shared.sqlalchemy.in_transaction():
+                    # SQLAlchemy's own bookkeeping of the statements it ran; autocommit:
+                    # the driver sends nothing.
+                    await shared.sqlalchemy.rollback()
+                await self.pool.give_back(shared)
             else:
-                shared.raw.terminate()  # closed at once, whatever interrupted it
-                await _discard(shared)
-                await self.close(invalidate=True)
+                await self.pool.discard(shared)  # closed at once, whatever interrupted it
+                await self.pool.drop_idle()
 
-    async def _open(self) -> PostgresConnection:
-        connection = await self._engine.connect()
-        raw = (await connection.get_raw_connection()).driver_connection
-        return PostgresConnection(connection, raw)
+    # The errors of the block itself are its own: its statements raise storage's already.
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Store]:
+        async with self._transaction() as shared:
+            async with _ending(shared.commit, shared.roll_back):
+                yield Store(shared)
 
-    async def _put_back(self, shared: PostgresConnection) -> None:
-        if shared.sqlalchemy.in_transaction():
-            # SQLAlchemy's own bookkeeping of the statements it ran; autocommit: the
-            # driver sends nothing.
-            await shared.sqlalchemy.rollback()
-        if len(self._idle) < self._keep:
-            self._idle.append(shared)
-        else:
-            await shared.sqlalchemy.close()
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Store]:
+        async with self._transaction() as shared:
+            try:
+                yield Store(shared)
+            finally:
+                await shared.roll_back()
 
-    async def close(self, *, invalidate: bool = False) -> None:
-        """Close the connections waiting here (when the engine is disposed of)."""
-        idle, self._idle = self._idle, []
-        for shared in idle:
-            if invalidate:
-                await _discard(shared)
-            else:
-                await shared.sqlalchemy.close()
+    # --- the Bearer check (paced.core.store.BearerStore) ---------------------------------
+
+    async def fetch(self, statement: Executable, parameters: dict[str, Any]) -> list[Any]:
+        """The rows of one direct statement run alone, outside any transaction."""
+        planned = self.plans.plan(statement, parameters)
+        assert planned is not None  # the Bearer statements are all direct
+        with storage_errors():
+            connection = await self.pool.take()
+            try:  # within the connection's command timeout
+                rows = await planned.run_asyncpg(connection.raw, parameters)
+            except BaseException:
+                await self.pool.discard(connection)
+                raise
+            await self.pool.give_back(connection)
+            return list(rows)
+
+    async def personal_bearer_token(self, digest: str) -> BearerToken | None:
+        row = await self._personal.row(digest)
+        return None if row is None else bearer.token(row, "personal")
+
+    async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
+        row = await self._oauth.row(digest)
+        return None if row is None else bearer.token(row, "oauth")
+
+    async def record_personal_token_use(
+        self, token_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        async with self.unit_of_work() as store:
+            await store.connection.execute(
+                bearer.touch(personal_tokens, token_id, now, unused_since)
+            )
+
+    async def record_grant_use(
+        self, grant_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        async with self.unit_of_work() as store:
+            await store.connection.execute(bearer.touch(grants, grant_id, now, unused_since))
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self.engine.dispose()
 
 
-async def _discard(shared: PostgresConnection) -> None:
-    """Close a connection and give its place in the pool back. On the way out of a
-    failure: its own failure is only logged, so that the first one is what is raised."""
+class Lookups:
+    """Bearer lookups by digest, batched: the requests that ask in the same turn of the
+    event loop share one statement (`digest = ANY(:digests)`) and its round trip, whose
+    handling on the loop was a third of an API request's time (py-spy). Each asks after
+    it arrived, so it sees every revocation committed before."""
+
+    def __init__(self, database: PostgresDatabase, statement: Executable) -> None:
+        self._database = database
+        self._statement = statement
+        self._waiting: dict[str, list[asyncio.Future[Any]]] = {}
+        # Batches being fetched, kept from the garbage collector until they are done.
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def row(self, digest: str) -> Any:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if not self._waiting:
+            asyncio.get_running_loop().call_soon(self._send)
+        self._waiting.setdefault(digest, []).append(answer)
+        return await answer
+
+    def _send(self) -> None:
+        batch, self._waiting = self._waiting, {}
+        task = asyncio.get_running_loop().create_task(self._fetch(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _fetch(self, batch: dict[str, list[asyncio.Future[Any]]]) -> None:
+        try:
+            rows = await self._database.fetch(self._statement, {"digests": list(batch)})
+        except asyncio.CancelledError:
+            for answers in batch.values():
+                for answer in answers:
+                    answer.cancel()
+            raise
+        except Exception as error:  # each request answers it (a 503, errors.py)
+            for answers in batch.values():
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_exception(error)
+            return
+        found = {row.digest: row for row in rows}
+        for digest, answers in batch.items():
+            for answer in answers:
+                if not answer.done():
+                    answer.set_result(found.get(digest))
+
+
+@asynccontextmanager
+async def _ending(
+    commit: Callable[[], Awaitable[None]], roll_back: Callable[[], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """Commit when the block ends normally or with a `PacedError`; else roll back."""
     try:
-        await shared.sqlalchemy.invalidate()
-        await shared.sqlalchemy.close()
+        yield
+    except PacedError:
+        await commit()
+        raise
+    except BaseException:
+        await roll_back()
+        raise
+    await commit()
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Raise asyncpg's errors (as they are, or as SQLAlchemy wraps them) as storage's."""
+    try:
+        yield
+    except StorageError:
+        raise
     except Exception as error:
-        log.warning("closing a broken connection failed: %s", error)
+        kind = _kind(error)
+        if kind is None:
+            raise
+        raise kind(message_of(error)) from error
+
+
+# SQLSTATE classes: integrity constraint violation, data exception, connection
+# exception, insufficient resources, operator intervention (a server shutting down).
+_BY_CLASS: dict[str, type[StorageError]] = {
+    "23": Conflict,
+    "22": Unstorable,
+    "08": Unavailable,
+    "53": Unavailable,
+    "57": Unavailable,
+}
+
+
+def _kind(error: Exception) -> type[StorageError] | None:
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return Unavailable
+        if isinstance(error, exc.IntegrityError):
+            return Conflict
+        if isinstance(error, exc.DataError):
+            return Unstorable
+        code = getattr(error.orig, "sqlstate", None)
+        if isinstance(code, str) and code[:2] in _BY_CLASS:
+            return _BY_CLASS[code[:2]]
+        if isinstance(error, exc.OperationalError | exc.InterfaceError):
+            return Unavailable
+        return None
+    if isinstance(error, exc.TimeoutError | OSError | asyncpg.InterfaceError):
+        return Unavailable  # OSError: refused, unreachable, timed out
+    code = getattr(error, "sqlstate", None)
+    if isinstance(error, asyncpg.PostgresError) and isinstance(code, str):
+        return _BY_CLASS.get(code[:2])
+    return None

@@ -1,8 +1,8 @@
 """`paced purge` (docs/reference.md §2): delete what stopped working long enough ago, a
 batch at a time.
 
-Each table is walked in primary-key order: a batch of ids is read on a read-only
-connection (on SQLite it takes no lock), then deleted in a short transaction of its own
+Each table is walked in primary-key order: a batch of ids is read in a read (on SQLite
+it takes no lock), then deleted in a short unit of work of its own
 that checks the condition again, so that a row that came back to life meanwhile (a
 session used again) is kept. No transaction ever holds more than one batch, so serving
 goes on while a purge runs, on SQLite too.
@@ -34,9 +34,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.storage.engine import READ
+from paced.storage.database import Database
 from paced.storage.models import (
     access_tokens,
     apps,
@@ -103,22 +102,21 @@ def _steps(now: datetime, keep: Retention) -> list[tuple[Table, ColumnElement[bo
 
 
 async def _purge_table(
-    engine: AsyncEngine, table: Table, condition: ColumnElement[bool], batch_size: int
+    database: Database, table: Table, condition: ColumnElement[bool], batch_size: int
 ) -> int:
     (key,) = table.primary_key.columns
-    reader = engine.execution_options(**{READ: True})
     deleted = 0
     after: Any = None
     while True:
         query = select(key).where(condition).order_by(key).limit(batch_size)
         if after is not None:
             query = query.where(key > after)
-        async with reader.connect() as connection:
-            ids = list((await connection.execute(query)).scalars())
+        async with database.reading() as store:
+            ids = list((await store.connection.execute(query)).scalars())
         if not ids:
             return deleted
-        async with engine.begin() as connection:
-            result = await connection.execute(delete(table).where(key.in_(ids), condition))
+        async with database.unit_of_work() as store:
+            result = await store.connection.execute(delete(table).where(key.in_(ids), condition))
         deleted += result.rowcount
         if len(ids) < batch_size:
             return deleted
@@ -126,10 +124,10 @@ async def _purge_table(
 
 
 async def purge(
-    engine: AsyncEngine, retention: Retention, now: datetime, *, batch_size: int = BATCH_SIZE
+    database: Database, retention: Retention, now: datetime, *, batch_size: int = BATCH_SIZE
 ) -> dict[str, int]:
     """How many rows went from each table."""
     return {
-        table.name: await _purge_table(engine, table, condition, batch_size)
+        table.name: await _purge_table(database, table, condition, batch_size)
         for table, condition in _steps(now, retention)
     }

@@ -13,7 +13,7 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncResult
 
 from paced.core.records import SecurityEvent
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
 from paced.storage.models import security_events, users
 
 COLUMNS = (
@@ -90,7 +90,7 @@ class SecurityEventRows:
             async for row in result:
                 yield security_event_from(row), row.email
         finally:
-            if isinstance(result, AsyncGenerator):  # the SQLite twin's rows
+            if isinstance(result, AsyncGenerator):  # SQLite's rows (paced.storage.sqlite)
                 await result.aclose()
             else:  # SQLAlchemy's AsyncResult
                 await cast(AsyncResult[Any], result).close()

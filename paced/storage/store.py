@@ -6,9 +6,9 @@ Each concern keeps its rows in a module of its own; this class only puts them to
 from __future__ import annotations
 
 from paced.storage.apps import AppRows
+from paced.storage.connection import StorageConnection
 from paced.storage.device_codes import DeviceCodeRows
 from paced.storage.grants import GrantRows
-from paced.storage.inline import StorageConnection
 from paced.storage.mail import MailRows
 from paced.storage.oauth_tokens import OAuthTokenRows
 from paced.storage.one_time_links import LinkRows

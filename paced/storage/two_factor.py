@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from paced.core.records import Passkey, TotpCredential
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
+from paced.storage.errors import Conflict
 from paced.storage.models import passkeys, recovery_codes, totp_credentials, webauthn_challenges
 
 
@@ -45,7 +45,7 @@ class TotpRows:
                 await self.connection.execute(
                     insert(totp_credentials).values(user_id=user_id, pending_secret=sealed)
                 )
-        except IntegrityError:  # a concurrent set-up inserted it first
+        except Conflict:  # a concurrent set-up inserted it first
             await self.connection.execute(
                 update(totp_credentials)
                 .where(totp_credentials.c.user_id == user_id)
@@ -149,7 +149,7 @@ class PasskeyRows:
                         created_at=passkey.created_at,
                     )
                 )
-        except IntegrityError:
+        except Conflict:
             return False
         return True
 

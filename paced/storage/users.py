@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from paced.core.records import Credentials, Session, SessionInfo, User
-from paced.storage.inline import StorageConnection
+from paced.storage.connection import StorageConnection
+from paced.storage.errors import Conflict
 from paced.storage.models import sessions, users
 
 USER_COLUMNS = (
@@ -52,7 +52,7 @@ class UserRows:
         try:
             async with self.connection.begin_nested():
                 await self.connection.execute(statement)
-        except IntegrityError:
+        except Conflict:
             return False
         return True
 

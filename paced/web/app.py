@@ -27,8 +27,7 @@ from paced.mail.compose import Composer
 from paced.mail.sender import MailSender
 from paced.mail.transport import transport_for
 from paced.settings import Settings
-from paced.storage.bearer import BearerTokens
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from paced.web import bearer, errors, openapi, templating
 from paced.web.cookies import Cookies
 from paced.web.edge import Edge
@@ -114,7 +113,7 @@ def create_app(
     settings = settings or Settings()
     if not settings.base_url:
         settings = settings.with_port("127.0.0.1", 8000)
-    engine = create_engine(
+    database = open_database(
         settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
     )
     templates = Jinja2Templates(directory=PACKAGE / "templates")
@@ -124,15 +123,14 @@ def create_app(
     state = AppState(
         settings=settings,
         policy=policy,
-        engine=engine,
+        database=database,
         signer=Signer(secret_key),
         templates=templates,
         clock=clock,
         cookies=Cookies.for_base_url(settings.base_url),
-        bearer=BearerTokens(engine, timeout=settings.db_timeout),
         rate_limits=RateLimits(settings),
         mail=MailSender(
-            engine,
+            database,
             transport_for(settings.smtp_url, settings.mail_outbox),
             Composer(base_url=settings.base_url, sender=settings.mail_from),
             policy,
@@ -163,11 +161,10 @@ def create_app(
         state.mail.start()
         yield
         await state.mail.aclose()
-        await state.bearer.aclose()
         await state.rate_limits.aclose()
         if isinstance(documents, outbound.DocumentFetcher):
             await documents.aclose()
-        await dispose(engine)
+        await database.close()
         if access_log is not None:
             access_log.close()
 

@@ -57,7 +57,7 @@ def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
             gate.check(client_ip(request))
         try:
             found = await bearer.authenticate(
-                state.bearer, _authorization(request.scope), state.clock(), state.policy
+                state.database, _authorization(request.scope), state.clock(), state.policy
             )
         except InvalidToken:
             if gate.counting:

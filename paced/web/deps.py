@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from paced.core import sessions
 from paced.core.records import User
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import csrf
 from paced.web.state import AppState
 
@@ -93,10 +92,10 @@ async def viewer(request: Request, state: State) -> ViewerContext:
     clear: list[str] = []
     if session_id:
         now = state.clock()
-        async with reading(state.engine) as store:
+        async with state.database.reading() as store:
             session = await sessions.resume(store, session_id, now, state.policy)
         if session is not None and sessions.needs_touch(session, now, state.policy):
-            async with unit_of_work(state.engine) as store:
+            async with state.database.unit_of_work() as store:
                 await sessions.touch(store, session, now)
         if session is None:
             session_id = None

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
-import sys
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -28,6 +25,7 @@ from paced.core.errors import (
     PacedError,
     RateLimited,
 )
+from paced.storage.errors import Unavailable, Unstorable
 from paced.web import metrics
 from paced.web.deps import CsrfFailed, LoginRequired, app_state, login_url, viewer
 from paced.web.edge import SHAPE, route_of
@@ -162,45 +160,15 @@ async def body_too_large(request: Request, limit: int, shape: str | None = None)
 # --- the database is unreachable: 503, and the client may try again -----------------------
 
 RETRY_AFTER = 5
-# Errors that say the database cannot serve now (unreachable, restarting, locked, out of
-# connections), not that a request or the code is wrong. OSError covers refused
-# connections and timeouts.
-_UNAVAILABLE: tuple[type[Exception], ...] = (
-    sql.OperationalError,
-    sql.InterfaceError,
-    sql.TimeoutError,  # no pooled connection came free in time
-    sqlite3.OperationalError,  # the Bearer check's own SQLite connection
-    OSError,
-)
-
-
-@cache
-def _asyncpg_unavailable() -> tuple[type[Exception], ...]:
-    """The same from the Bearer check's own asyncpg connections (PostgreSQL only: a SQLite
-    server never imports asyncpg, which is a few MiB of its memory)."""
-    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
-
-    return (
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.exceptions.OperatorInterventionError,
-        asyncpg.exceptions.InsufficientResourcesError,
-    )
-
-
-def is_unavailable(error: BaseException) -> bool:
-    if isinstance(error, sql.DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, _UNAVAILABLE):
-        return True
-    return "asyncpg" in sys.modules and isinstance(error, _asyncpg_unavailable())
+# The database cannot serve now (unreachable, restarting, locked, out of connections),
+# not that a request or the code is wrong: the storage says so (paced.storage.errors).
 
 
 async def unavailable(request: Request, error: BaseException, shape: str | None = None) -> Response:
     """503 with `Retry-After`, in the endpoint's shape. RFC 6749 §4.1.2.1 names this
     `temporarily_unavailable`; the token, revocation and introspection endpoints say the
     same, and the API says `service_unavailable`."""
-    cause = error.orig if isinstance(error, sql.DBAPIError) else error
+    cause = error.__cause__ or error
     log.warning(
         "database unavailable on %s %s: %s",
         request.method,
@@ -220,13 +188,6 @@ async def unavailable(request: Request, error: BaseException, shape: str | None 
     response = await error_page(request, 503, "Temporarily unavailable", message)
     response.headers.update(headers)
     return response
-
-
-def is_bad_data(error: BaseException) -> bool:
-    """A value the database cannot hold, such as a NUL character in PostgreSQL text
-    (SQLSTATE class 22): the request's fault, wherever a rule did not catch it first."""
-    code = getattr(getattr(error, "orig", None), "sqlstate", None)
-    return isinstance(error, sql.DataError) or (isinstance(code, str) and code.startswith("22"))
 
 
 async def bad_data(request: Request, shape: str | None = None) -> Response:
@@ -292,9 +253,9 @@ async def answer(request: Request, error: Exception, shape: str) -> Response:
         )
     if isinstance(error, BodyTooLarge):
         return await body_too_large(request, error.limit, shape)
-    if is_bad_data(error):
+    if isinstance(error, Unstorable):
         return await bad_data(request, shape)
-    if is_unavailable(error):
+    if isinstance(error, Unavailable):
         return await unavailable(request, error, shape)
     return await _server_error(request, shape)
 
@@ -304,18 +265,15 @@ def install(app: FastAPI) -> None:
     async def _too_large(request: Request, error: BodyTooLarge) -> Response:
         return await body_too_large(request, error.limit)
 
-    async def _database(request: Request, error: Exception) -> Response:
-        if is_bad_data(error):
-            return await bad_data(request)
-        if not is_unavailable(error):  # a DBAPIError that is a bug, not an outage
-            return await _server_error(request)
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, error: Unavailable) -> Response:
         return await unavailable(request, error)
 
-    # On PostgreSQL, the engine's dialect has loaded asyncpg by now.
-    drivers = _asyncpg_unavailable() if "asyncpg" in sys.modules else ()
-    unreachables: tuple[type[Exception], ...] = (sql.DBAPIError, *_UNAVAILABLE, *drivers)
-    for unreachable in unreachables:
-        app.add_exception_handler(unreachable, _database)
+    # A value the database cannot hold, such as a NUL character in PostgreSQL text: the
+    # request's fault, wherever a rule did not catch it first.
+    @app.exception_handler(Unstorable)
+    async def _unstorable(request: Request, error: Unstorable) -> Response:
+        return await bad_data(request)
 
     # Bearer and token-endpoint errors are answered by `answer`, for the declared
     # endpoints that raise them; these handlers answer the page routes.
@@ -397,6 +355,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
-        if is_unavailable(error):  # a driver loaded after the app was made
-            return await unavailable(request, error)
         return await _server_error(request)

@@ -24,7 +24,6 @@ from typing import Any
 from starlette.responses import Response
 
 from paced.core import sessions
-from paced.storage.unit_of_work import unit_of_work
 from paced.web.deps import ViewerContext
 
 COOKIE = "paced_reveal"
@@ -50,7 +49,7 @@ async def keep(
     response.headers.update(NO_STORE)
     if context.session_id is None:  # only a signed-in page makes secrets
         return response
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         nonce = await sessions.expect_reveal(store, context.session_id)
     until = int(context.state.clock().timestamp()) + MAX_AGE
     value = json.dumps({"secret": secret, "about": about, "until": until, "nonce": nonce})
@@ -79,7 +78,7 @@ async def take(context: ViewerContext) -> Revealed | None:
         return None
     if not isinstance(until, int) or until < context.state.clock().timestamp():
         return None
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         if not await sessions.spend_reveal(store, context.session_id, str(nonce)):
             return None
     return Revealed(str(secret), str(about))

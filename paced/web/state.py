@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.client_metadata_document import DocumentFetcher
 from paced.core.passkeys import RelyingParty
@@ -15,7 +14,7 @@ from paced.core.policy import Policy
 from paced.core.totp import SecretBox
 from paced.mail.sender import MailSender
 from paced.settings import Settings
-from paced.storage.bearer import BearerTokens
+from paced.storage.database import Database
 from paced.web.cookies import Cookies
 from paced.web.ratelimit import RateLimits
 from paced.web.signing import Signer
@@ -33,12 +32,12 @@ def system_clock() -> datetime:
 class AppState:
     settings: Settings
     policy: Policy
-    engine: AsyncEngine
+    # The database: units of work, reads and the Bearer check.
+    database: Database
     signer: Signer
     templates: Jinja2Templates
     clock: Clock
     cookies: Cookies
-    bearer: BearerTokens
     rate_limits: RateLimits
     mail: MailSender
     # Encrypts authenticator-app secrets at rest (paced.core.totp).

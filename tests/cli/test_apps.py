@@ -12,8 +12,7 @@ import pytest
 from paced.core import token_format
 from paced.core.errors import InvalidClient
 from paced.core.records import App
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import reading
+from paced.storage.database import open_database
 from tests.cli.conftest import Cli
 from tests.conftest import Clock
 from tests.web.test_applications import auth
@@ -246,12 +245,12 @@ def test_device_flow_is_stored_only_when_asked(run: Cli, database_url: str, flag
     assert list(created) == ["id", "name", "client_id", "client_secret", "redirect_uris"]
 
     async def stored() -> App | None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
-            async with reading(engine) as store:
+            async with engine.reading() as store:
                 return await store.app_by_client_id(created["client_id"])
         finally:
-            await dispose(engine)
+            await engine.close()
 
     app = asyncio.run(stored())
     assert app is not None and app.device_flow is flag

@@ -9,8 +9,7 @@ import pytest
 
 from paced.core import accounts, personal_tokens, security_log
 from paced.core.security_log import COMMAND_LINE, Origin
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.database import open_database
 from tests.cli.conftest import invoke
 from tests.core.test_accounts import CHEAP
 from tests.databases import run_sync
@@ -25,9 +24,9 @@ def logged(database_url: str) -> str:
     failed sign-in for an unknown email; an hour apart each."""
 
     async def make() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
-            async with unit_of_work(engine) as store:
+            async with engine.unit_of_work() as store:
                 ann = await accounts.sign_up(
                     store,
                     await accounts.new_account(accounts.SignUp("ann@example.com", "x" * 10), CHEAP),
@@ -59,7 +58,7 @@ def logged(database_url: str) -> str:
                     detail={"email": "eve@example.com"},
                 )
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(make())
     return database_url

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from paced.storage.engine import create_engine, dispose
 from paced.storage.migrate import upgrade
 from tests.cli.conftest import Cli, invoke
 from tests.databases import run_sync
@@ -122,14 +121,7 @@ def test_a_schema_left_behind_fails(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
 
-    async def old() -> None:
-        engine = create_engine(url)
-        try:
-            await upgrade(engine, "0005")
-        finally:
-            await dispose(engine)
-
-    run_sync(old())
+    run_sync(upgrade(url, "0005"))
     found = lines(invoke(url, "check", env=READY).stdout)
     assert found["schema"][0] == "FAIL" and "run `paced db upgrade`" in found["schema"][1]
 

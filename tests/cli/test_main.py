@@ -14,8 +14,7 @@ import pytest
 from paced.cli.main import app, package_version
 from paced.core import security_log
 from paced.core.security_log import COMMAND_LINE
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.database import open_database
 from tests.cli.conftest import Cli
 from tests.cli.script import SCRIPT, environment, paced
 from tests.databases import run_sync
@@ -73,9 +72,9 @@ def test_a_reader_that_leaves_ends_the_output_quietly(database_url: str, tmp_pat
     one. No traceback, and no word of the database."""
 
     async def many_events() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
-            async with unit_of_work(engine) as store:
+            async with engine.unit_of_work() as store:
                 for n in range(600):  # some 120 KB: more than a pipe holds
                     await security_log.record(
                         store,
@@ -86,7 +85,7 @@ def test_a_reader_that_leaves_ends_the_output_quietly(database_url: str, tmp_pat
                         detail={"email": f"guess{n}@example.com"},
                     )
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(many_events())
     with subprocess.Popen(

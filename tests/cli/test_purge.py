@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from paced.core.ids import random_base62
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from paced.storage.models import personal_tokens, sessions
 from tests.cli.conftest import invoke
 from tests.databases import run_sync
+from tests.helpers import begin, connect
 from tests.token_rows import add_personal_token, add_user
 
 
@@ -22,11 +23,11 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
 
     async def old_rows() -> None:
         """A token revoked ten days ago, and a session idle for fifteen."""
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
             user = await add_user(engine, now - timedelta(days=30))
             await add_personal_token(engine, user, now - timedelta(days=30))
-            async with engine.begin() as connection:
+            async with begin(engine) as connection:
                 await connection.execute(
                     personal_tokens.update().values(revoked_at=now - timedelta(days=10))
                 )
@@ -41,7 +42,7 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
                     )
                 )
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(old_rows())
     result = invoke(database_url, "purge")
@@ -72,12 +73,12 @@ def test_purge_prints_what_it_deleted_and_reads_its_windows_from_settings(
     assert json.loads(shorter.stdout)["deleted"]["personal_tokens"] == 1
 
     async def gone() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
-            async with engine.connect() as connection:
+            async with connect(engine) as connection:
                 assert (await connection.execute(select(personal_tokens.c.id))).all() == []
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(gone())
 
@@ -87,14 +88,14 @@ def test_purge_revokes_tokens_unused_past_the_setting(database_url: str) -> None
     made: list[str] = []
 
     async def old_token() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
             user = await add_user(engine, now - timedelta(days=400))
             made.append(
                 (await add_personal_token(engine, user, now - timedelta(days=400))).token.id
             )
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(old_token())
     never = invoke(database_url, "purge", env={"PACED_PAT_UNUSED_REVOKE_AFTER": "0"})
@@ -106,9 +107,9 @@ def test_purge_revokes_tokens_unused_past_the_setting(database_url: str) -> None
     assert json.loads(by_default.stdout)["revoked"] == {"unused_personal_tokens": 1}
 
     async def revoked() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
-            async with engine.connect() as connection:
+            async with connect(engine) as connection:
                 found = (
                     await connection.execute(
                         select(personal_tokens.c.revoked_at).where(personal_tokens.c.id == made[0])
@@ -116,6 +117,6 @@ def test_purge_revokes_tokens_unused_past_the_setting(database_url: str) -> None
                 ).scalar_one()
                 assert found is not None
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(revoked())

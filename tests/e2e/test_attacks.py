@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from paced.core import token_format
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from tests.databases import run_sync
 from tests.e2e.server import paced_serve
 from tests.helpers import csrf_token
@@ -67,11 +67,11 @@ def test_wrong_secrets_under_a_client_id_do_not_lock_the_client_out(
     clients: list[Client] = []
 
     async def seed() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
             clients.append(await add_client(engine, await add_user(engine)))
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(seed())
     (zapier,) = clients

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from tests.databases import run_sync
 from tests.e2e.server import paced_node, paced_serve
 from tests.helpers import csrf_token
@@ -66,7 +66,7 @@ def seed(database_url: str, codes: int) -> Seeded:
     found: list[Seeded] = []
 
     async def run() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         now = datetime.now(UTC)
         try:
             user = await add_user(engine, now)
@@ -77,7 +77,7 @@ def seed(database_url: str, codes: int) -> Seeded:
             spare = await add_code(engine, client, ann, when=now)
             issued = await exchange_code(engine, client, spare, when=now)
         finally:
-            await dispose(engine)
+            await engine.close()
         found.append(
             Seeded(client, [code.code for code in made], personal.secret, issued.refresh_token)
         )

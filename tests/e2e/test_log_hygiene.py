@@ -30,7 +30,8 @@ pytestmark = pytest.mark.e2e
 DEBUG_EVERYWHERE = """
 import logging
 import paced.logs
-import paced.storage.engine
+import paced.storage.postgres
+import paced.storage.sqlite
 
 _configure = paced.logs.logging_config
 
@@ -45,8 +46,9 @@ def _everything(fmt, level="INFO"):
 
 paced.logs.logging_config = _everything
 # paced hides bound parameters from its logs; show them here, to see that none is secret.
-paced.storage.engine.HIDE_PARAMETERS = False
-for name in ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncio", "multipart"):
+paced.storage.sqlite.HIDE_PARAMETERS = False
+paced.storage.postgres.HIDE_PARAMETERS = False
+for name in ("sqlalchemy.engine", "sqlalchemy.pool", "asyncio", "multipart"):
     logging.getLogger(name).setLevel(logging.DEBUG)
 """
 

@@ -16,11 +16,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import insert, select
 
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from paced.storage.models import mail_queue, users
 from tests.databases import run_sync
 from tests.e2e.journeys import sign_up_in_browser, signed_up_client
 from tests.e2e.server import paced_serve
+from tests.helpers import begin
 from tests.mail.smtp_server import Inbox, smtp_server
 
 pytestmark = [pytest.mark.e2e]
@@ -141,9 +142,9 @@ def test_a_message_queued_before_a_restart_is_sent_after_it(
         )
 
     async def leave_a_message() -> None:
-        engine = create_engine(database_url)
+        engine = open_database(database_url)
         try:
-            async with engine.begin() as connection:
+            async with begin(engine) as connection:
                 user_id = (await connection.execute(select(users.c.id))).scalar_one()
                 now = datetime.now(UTC)
                 await connection.execute(
@@ -162,7 +163,7 @@ def test_a_message_queued_before_a_restart_is_sent_after_it(
                     )
                 )
         finally:
-            await dispose(engine)
+            await engine.close()
 
     run_sync(leave_a_message())
     inbox = Inbox()

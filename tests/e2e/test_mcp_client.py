@@ -33,10 +33,10 @@ from mcp.shared.auth import (
 )
 from sqlalchemy import select
 
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from paced.storage.models import grants
 from tests.e2e.server import free_port, paced_serve
-from tests.helpers import csrf_token, sign_up
+from tests.helpers import connect, csrf_token, sign_up
 from tests.tls_server import Authority, Reply, authority, https_site
 
 pytestmark = pytest.mark.e2e
@@ -153,12 +153,12 @@ async def test_the_mcp_sdk_registers_itself_and_reads_the_api(
 
 
 async def grant_resources(database_url: str) -> list[str | None]:
-    engine = create_engine(database_url)
+    engine = open_database(database_url)
     try:
-        async with engine.connect() as connection:
+        async with connect(engine) as connection:
             return list((await connection.execute(select(grants.c.resource))).scalars())
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
 async def test_the_mcp_sdk_names_itself_by_a_metadata_document_served_over_tls(

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
 
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import open_database
 from tests.databases import run_sync
 from tests.e2e.server import paced_serve
 from tests.oauth_helpers import REDIRECT, VERIFIER, Person, add_client, add_code, exchange_code
@@ -95,7 +95,7 @@ class World:
 
 
 async def build_world(database_url: str, base: str) -> World:
-    engine = create_engine(database_url)
+    engine = open_database(database_url)
     now = datetime.now(UTC)
     try:
         user = await add_user(engine, now)
@@ -107,7 +107,7 @@ async def build_world(database_url: str, base: str) -> World:
         issued = await exchange_code(engine, confidential, first, when=now)
         codes = [await add_code(engine, confidential, ann, when=now) for _ in range(CODES)]  # type: ignore[arg-type]
     finally:
-        await dispose(engine)
+        await engine.close()
     assert confidential.secret is not None
     return World(
         base=base,

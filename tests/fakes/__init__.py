@@ -8,7 +8,7 @@ ordering, the same cascades on delete (tests/fakes/tables.py). What only a real 
 can show (SQL, locks, concurrent transactions, migrations) is tested on both databases in
 tests/storage/.
 
-`unit_of_work(store)` stands for `paced.storage.unit_of_work.unit_of_work(engine)`: it
+`unit_of_work(store)` stands for `Database.unit_of_work()` (paced.storage.database): it
 commits when the block ends normally or with a `PacedError`, and rolls every table back on
 any other exception. Units take turns, as SQLite's writers do, so units gathered at once
 run one after the other (`MemoryStore.lose_next` stages the race they never run); a unit
@@ -105,7 +105,7 @@ for _name, _method in inspect.getmembers(MemoryStore, inspect.iscoroutinefunctio
 
 @asynccontextmanager
 async def unit_of_work(store: MemoryStore) -> AsyncIterator[MemoryStore]:
-    """As `paced.storage.unit_of_work.unit_of_work`: everything the block wrote stays when
+    """As `Database.unit_of_work()`: everything the block wrote stays when
     it ends normally or with a `PacedError`, and is undone on any other exception."""
     task = asyncio.current_task()
     if store._holder is not None and store._holder is task:
@@ -126,5 +126,5 @@ async def unit_of_work(store: MemoryStore) -> AsyncIterator[MemoryStore]:
 
 @asynccontextmanager
 async def reading(store: MemoryStore) -> AsyncIterator[MemoryStore]:
-    """As `paced.storage.unit_of_work.reading`: without waiting for a writer's turn."""
+    """As `Database.reading()`: without waiting for a writer's turn."""
     yield store

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import mail, notifications
 from paced.core.policy import Policy
@@ -22,9 +21,8 @@ from paced.core.security_log import Origin
 from paced.mail.compose import Composer, default_sender
 from paced.mail.sender import MailSender
 from paced.mail.transport import Outbox, Smtp, Transport
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
 from paced.storage.models import mail_queue
-from paced.storage.unit_of_work import reading, unit_of_work
 from tests.conftest import Clock
 from tests.mail.smtp_server import Inbox, smtp_server
 from tests.storage.test_grants import add_user
@@ -34,23 +32,23 @@ BASE = "https://auth.paced.example"
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
-def sender(engine: AsyncEngine, transport: Transport, clock: Clock) -> MailSender:
+def sender(engine: Database, transport: Transport, clock: Clock) -> MailSender:
     return MailSender(
         engine, transport, Composer(base_url=BASE, sender=""), Policy(), clock, poll=0.05
     )
 
 
-async def queue_reset_mail(engine: AsyncEngine, clock: Clock) -> str:
+async def queue_reset_mail(engine: Database, clock: Clock) -> str:
     user_id = await add_user(engine, "ann@example.com")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await mail.queue(
             store, user_id, "password_reset", clock(), ORIGIN, {"link": "/password/reset/SeCrEt"}
         )
@@ -58,7 +56,7 @@ async def queue_reset_mail(engine: AsyncEngine, clock: Clock) -> str:
 
 
 async def test_a_message_arrives_at_the_smtp_server_with_text_and_html(
-    engine: AsyncEngine, clock: Clock
+    engine: Database, clock: Clock
 ) -> None:
     await queue_reset_mail(engine, clock)
     inbox = Inbox()
@@ -80,14 +78,14 @@ async def test_a_message_arrives_at_the_smtp_server_with_text_and_html(
         assert "If you did not ask for this" in body  # what to do if it was not you
 
 
-async def test_a_refused_message_is_retried_and_arrives(engine: AsyncEngine, clock: Clock) -> None:
+async def test_a_refused_message_is_retried_and_arrives(engine: Database, clock: Clock) -> None:
     await queue_reset_mail(engine, clock)
     inbox = Inbox(refusals=1)
     with smtp_server(inbox) as url:
         outbox = sender(engine, Smtp(url), clock)
         assert await outbox.send_due() == 1
         assert inbox.messages == [] and inbox.refused == 1
-        async with reading(engine) as store:
+        async with engine.reading() as store:
             row = (await store.connection.execute(select(mail_queue))).one()
         assert row.attempts == 1 and row.sent_at is None
         assert "451" in row.last_error and "SeCrEt" not in row.last_error
@@ -96,14 +94,12 @@ async def test_a_refused_message_is_retried_and_arrives(engine: AsyncEngine, clo
         clock.advance(seconds=30)
         assert await outbox.send_due() == 1
     assert len(inbox.messages) == 1
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         row = (await store.connection.execute(select(mail_queue))).one()
     assert row.sent_at == clock() and row.attempts == 2 and "SeCrEt" not in row.detail
 
 
-async def test_a_message_is_given_up_after_its_last_retry(
-    engine: AsyncEngine, clock: Clock
-) -> None:
+async def test_a_message_is_given_up_after_its_last_retry(engine: Database, clock: Clock) -> None:
     await queue_reset_mail(engine, clock)
     inbox = Inbox(refusals=100, refusal="554 5.7.1 Refused")
     with smtp_server(inbox) as url:
@@ -114,24 +110,24 @@ async def test_a_message_is_given_up_after_its_last_retry(
         clock.advance(days=1)
         assert await outbox.send_due() == 0
     assert inbox.refused == len(Policy().mail_retry_delays) + 1 and inbox.messages == []
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         row = (await store.connection.execute(select(mail_queue))).one()
     assert row.next_attempt_at is None and row.sent_at is None and "554" in row.last_error
 
 
 async def test_an_unreachable_server_is_retried_like_a_refusal(
-    engine: AsyncEngine, clock: Clock
+    engine: Database, clock: Clock
 ) -> None:
     await queue_reset_mail(engine, clock)
     with smtp_server(Inbox()) as url:
         pass  # stopped: nobody listens on its port any more
     await sender(engine, Smtp(url), clock).send_due()
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         row = (await store.connection.execute(select(mail_queue))).one()
     assert row.attempts == 1 and row.next_attempt_at is not None and row.last_error
 
 
-async def test_the_sender_task_sends_when_woken(engine: AsyncEngine, clock: Clock) -> None:
+async def test_the_sender_task_sends_when_woken(engine: Database, clock: Clock) -> None:
     inbox = Inbox()
     with smtp_server(inbox) as url:
         task = MailSender(
@@ -157,11 +153,11 @@ def read_eml(path: Path) -> EmailMessage:
 
 
 async def test_without_smtp_each_message_is_an_eml_file_in_the_outbox(
-    engine: AsyncEngine, clock: Clock, tmp_path: Path
+    engine: Database, clock: Clock, tmp_path: Path
 ) -> None:
     user_id = await queue_reset_mail(engine, clock)
     token = PersonalToken("pat_1", user_id, "ci", ("read",), clock(), None, None, None)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await notifications.personal_token_created(store, token, "pt_secret_…x9Qa", clock(), ORIGIN)
     folder = tmp_path / "outbox"
     assert await sender(engine, Outbox(folder), clock).send_due() == 2

@@ -6,26 +6,24 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import digest, new_id
 from paced.core.records import App, Client, ClientSecret, SecretDigest, User
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.database import Database, open_database
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
-async def make_app(engine: AsyncEngine, *, public: bool = False) -> App:
+async def make_app(engine: Database, *, public: bool = False) -> App:
     user = User(new_id("user"), "o@example.com", "O", "UTC", NOW, NOW)
     app = App(
         id=new_id("app"),
@@ -39,24 +37,24 @@ async def make_app(engine: AsyncEngine, *, public: bool = False) -> App:
         created_at=NOW,
         updated_at=NOW,
     )
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.add_user(user=user, email_key="o@example.com", password_hash="x")
         await store.add_app(app)
     return app
 
 
-async def test_app_round_trips_with_its_redirect_uris_in_order(engine: AsyncEngine) -> None:
+async def test_app_round_trips_with_its_redirect_uris_in_order(engine: Database) -> None:
     app = await make_app(engine)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         assert await store.app_by_client_id(app.client_id) == app
         assert await store.app_by_client_id("nope") is None
         assert await store.app_of_owner(app.id, app.owner_id) == app
         assert await store.app_of_owner(app.id, "user_someone_else") is None
 
 
-async def test_at_most_the_limit_of_secrets(engine: AsyncEngine) -> None:
+async def test_at_most_the_limit_of_secrets(engine: Database) -> None:
     app = await make_app(engine)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         for n in range(3):
             added = await store.add_client_secret(
                 ClientSecret(f"s{n}", app.id, NOW + timedelta(seconds=n), None),
@@ -76,9 +74,9 @@ async def test_at_most_the_limit_of_secrets(engine: AsyncEngine) -> None:
         assert [s.id for s in await store.client_secrets(app.id)] == ["s1"]
 
 
-async def test_a_client_is_read_with_its_secrets_in_one_statement(engine: AsyncEngine) -> None:
+async def test_a_client_is_read_with_its_secrets_in_one_statement(engine: Database) -> None:
     app = await make_app(engine)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         assert await store.client_by_id("nope") is None
         assert await store.client_by_id(app.client_id) == Client(app, ())  # no secret yet
         used = NOW + timedelta(hours=1)
@@ -89,7 +87,7 @@ async def test_a_client_is_read_with_its_secrets_in_one_statement(engine: AsyncE
 
 
 async def test_last_used_is_written_only_over_one_older_than_the_cutoff(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     # The core says how old a last use may be before it is written again (its Policy).
     app = await make_app(engine)
@@ -97,7 +95,7 @@ async def test_last_used_is_written_only_over_one_older_than_the_cutoff(
     async def touch(when: datetime) -> None:
         await store.touch_client_secret("s", when, unused_since=when - timedelta(minutes=1))
 
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.add_client_secret(ClientSecret("s", app.id, NOW, None), "d" * 64, limit=2)
         await touch(NOW)
         await touch(NOW + timedelta(seconds=59))

@@ -8,34 +8,32 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import apps
 from paced.core.ids import digest, new_id
 from paced.core.records import User
 from paced.storage import models
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import unit_of_work
-from tests.helpers import ORIGIN
+from paced.storage.database import Database, open_database
+from tests.helpers import ORIGIN, connect
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 FORM = apps.AppForm(name="Zapier", redirect_uris="https://zapier.example/cb")
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = open_database(database_url)
     try:
-        yield engine
+        yield database
     finally:
-        await dispose(engine)
+        await database.close()
 
 
 async def test_deleting_an_app_removes_its_secrets_grants_codes_and_tokens(
-    engine: AsyncEngine,
+    database: Database,
 ) -> None:
     owner = new_id("user")
-    async with unit_of_work(engine) as store:
+    async with database.unit_of_work() as store:
         user = User(owner, "owner@example.com", "", "UTC", NOW, NOW)
         await store.add_user(user=user, email_key=user.email, password_hash="x")
         app = (await apps.register(store, owner, FORM, NOW, public=False, origin=ORIGIN)).app
@@ -55,11 +53,11 @@ async def test_deleting_an_app_removes_its_secrets_grants_codes_and_tokens(
                                      "digest": digest(grant_id + "r"), "scopes": "read",
                                      "created_at": NOW}),
         ]  # fmt: skip
-        async with unit_of_work(engine) as store:
+        async with database.unit_of_work() as store:
             for table, values in rows:
                 await store.connection.execute(insert(table).values(**values))
 
-    async with unit_of_work(engine) as store:
+    async with database.unit_of_work() as store:
         await apps.delete(store, owner, app.id, NOW, origin=ORIGIN)
     tables = (
         models.client_secrets,
@@ -68,7 +66,7 @@ async def test_deleting_an_app_removes_its_secrets_grants_codes_and_tokens(
         models.access_tokens,
         models.refresh_tokens,
     )
-    async with engine.connect() as connection:
+    async with connect(database) as connection:
         counts = [
             (await connection.execute(select(func.count()).select_from(table))).scalar_one()
             for table in tables

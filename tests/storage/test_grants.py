@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.ids import new_id, random_base62
 from paced.core.records import Grant
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
 from paced.storage.models import (
     access_tokens,
     apps,
@@ -22,8 +21,7 @@ from paced.storage.models import (
     refresh_tokens,
     users,
 )
-from paced.storage.unit_of_work import reading, unit_of_work
-from tests.helpers import forget_statements, listen_statements
+from tests.helpers import begin, connect, forget_statements, listen_statements
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -31,17 +29,17 @@ REDIRECT = "https://client.example/cb"
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
-async def add_user(engine: AsyncEngine, email: str) -> str:
+async def add_user(engine: Database, email: str) -> str:
     user_id = new_id("user")
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(users).values(
                 id=user_id,
@@ -57,9 +55,9 @@ async def add_user(engine: AsyncEngine, email: str) -> str:
     return user_id
 
 
-async def add_app(engine: AsyncEngine, owner_id: str, name: str) -> str:
+async def add_app(engine: Database, owner_id: str, name: str) -> str:
     app_id = new_id("app")
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(apps).values(
                 id=app_id,
@@ -78,22 +76,22 @@ async def add_app(engine: AsyncEngine, owner_id: str, name: str) -> str:
 
 
 async def add_grant(
-    engine: AsyncEngine,
+    engine: Database,
     user_id: str,
     app_id: str,
     scopes: tuple[str, ...] = ("read",),
     redirect_uri: str = REDIRECT,
 ) -> Grant:
     grant = Grant(new_id("grant"), app_id, user_id, scopes, NOW, None, None)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.add_grant(grant, redirect_uri=redirect_uri)
     return grant
 
 
 async def add_tokens(
-    engine: AsyncEngine, grant_id: str, count: int = 1, *, revoked_at: datetime | None = None
+    engine: Database, grant_id: str, count: int = 1, *, revoked_at: datetime | None = None
 ) -> None:
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         for table in (access_tokens, refresh_tokens):
             for _ in range(count):
                 values: dict[str, Any] = {
@@ -108,70 +106,68 @@ async def add_tokens(
                 await connection.execute(insert(table).values(**values))
 
 
-async def revoked_at(engine: AsyncEngine, table: Any, grant_id: str) -> list[datetime | None]:
+async def revoked_at(engine: Database, table: Any, grant_id: str) -> list[datetime | None]:
     column = table.c.grant_id if table is not grants else table.c.id
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         rows = await connection.execute(select(table.c.revoked_at).where(column == grant_id))
         return [row.revoked_at for row in rows]
 
 
 @pytest.fixture
-async def ann(engine: AsyncEngine) -> str:
+async def ann(engine: Database) -> str:
     return await add_user(engine, "ann@example.com")
 
 
 @pytest.fixture
-async def app_id(engine: AsyncEngine, ann: str) -> str:
+async def app_id(engine: Database, ann: str) -> str:
     return await add_app(engine, ann, "Client")
 
 
-async def test_a_grant_round_trips_with_its_scopes(
-    engine: AsyncEngine, ann: str, app_id: str
-) -> None:
+async def test_a_grant_round_trips_with_its_scopes(engine: Database, ann: str, app_id: str) -> None:
     grant = await add_grant(engine, ann, app_id, ("read", "write"))
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         assert [g for _, g in await store.live_grants_with_apps(ann, app_id)] == [grant]
         assert await store.live_grants_with_apps(ann, "app_other") == []
 
 
 async def test_the_scopes_granted_are_those_of_every_unrevoked_grant(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     for _ in range(3):
         await add_grant(engine, ann, app_id, ("read",))
     revoked = await add_grant(engine, ann, app_id, ("read", "write"))
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.revoke_grant(revoked.id, NOW)
         assert await store.granted_scopes(ann, app_id, REDIRECT) == {"read"}
         assert await store.granted_scopes(ann, "app_other", REDIRECT) == frozenset()
     await add_grant(engine, ann, app_id, ("read", "write"))
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         assert await store.granted_scopes(ann, app_id, REDIRECT) == {"read", "write"}
 
 
 async def test_the_scopes_granted_are_those_approved_for_exactly_this_redirect_uri(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     await add_grant(engine, ann, app_id, ("read",), "http://127.0.0.1:50001/cb")
     await add_grant(engine, ann, app_id, ("write",), "http://127.0.0.1:50002/cb")
     # A grant from before redirect URIs were recorded (migration 0003) matches none.
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(grants).values(
                 id=new_id("grant"), app_id=app_id, user_id=ann, scopes="read write", created_at=NOW
             )
         )
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         assert await store.granted_scopes(ann, app_id, "http://127.0.0.1:50001/cb") == {"read"}
         assert await store.granted_scopes(ann, app_id, "http://127.0.0.1:50002/cb") == {"write"}
         assert await store.granted_scopes(ann, app_id, "http://127.0.0.1/cb") == frozenset()
 
 
 async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     grant = await add_grant(engine, ann, app_id)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.add_authorization_code(
             digest="d" * 64,
             grant_id=grant.id,
@@ -180,7 +176,7 @@ async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(
             created_at=NOW,
             expires_at=NOW + timedelta(minutes=10),
         )
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         row = (await connection.execute(select(authorization_codes))).one()
     assert row.digest == "d" * 64
     assert row.grant_id == grant.id
@@ -191,7 +187,7 @@ async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(
 
 
 async def test_live_grants_with_apps_lists_the_users_unrevoked_grants_with_their_apps(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     bob = await add_user(engine, "bob@example.com")
     other_app = await add_app(engine, bob, "Other")
@@ -199,7 +195,7 @@ async def test_live_grants_with_apps_lists_the_users_unrevoked_grants_with_their
     other = await add_grant(engine, ann, other_app, ("write",))
     await add_grant(engine, bob, app_id)
     revoked = await add_grant(engine, ann, app_id)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.revoke_grant(revoked.id, NOW)
         listed = await store.live_grants_with_apps(ann)
         assert {(a.id, g.id) for a, g in listed} == {(app_id, mine.id), (other_app, other.id)}
@@ -210,14 +206,14 @@ async def test_live_grants_with_apps_lists_the_users_unrevoked_grants_with_their
 
 
 async def test_revoke_grant_ends_the_grant_and_every_token_of_it(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     grant = await add_grant(engine, ann, app_id)
     sibling = await add_grant(engine, ann, app_id)
     await add_tokens(engine, grant.id, 3)
     await add_tokens(engine, grant.id, 1, revoked_at=NOW - timedelta(days=1))
     await add_tokens(engine, sibling.id, 2)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.revoke_grant(grant.id, NOW)
     assert await revoked_at(engine, grants, grant.id) == [NOW]
     for table in (access_tokens, refresh_tokens):
@@ -234,11 +230,11 @@ async def test_revoke_grant_ends_the_grant_and_every_token_of_it(
 
 
 async def test_revoke_grant_twice_keeps_the_first_time(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     grant = await add_grant(engine, ann, app_id)
     await add_tokens(engine, grant.id)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.revoke_grant(grant.id, NOW)
         await store.revoke_grant(grant.id, LATER)
     assert await revoked_at(engine, grants, grant.id) == [NOW]
@@ -246,7 +242,7 @@ async def test_revoke_grant_twice_keeps_the_first_time(
 
 
 async def test_revoke_user_app_grants_ends_every_grant_of_that_user_to_that_app_only(
-    engine: AsyncEngine, ann: str, app_id: str
+    engine: Database, ann: str, app_id: str
 ) -> None:
     bob = await add_user(engine, "bob@example.com")
     other_app = await add_app(engine, bob, "Other")
@@ -256,7 +252,7 @@ async def test_revoke_user_app_grants_ends_every_grant_of_that_user_to_that_app_
     elsewhere = await add_grant(engine, ann, other_app)
     for grant in (first, second, bobs, elsewhere):
         await add_tokens(engine, grant.id, 2)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         assert await store.revoke_user_app_grants(ann, app_id, NOW) == 2
         assert await store.revoke_user_app_grants(ann, app_id, LATER) == 0
     for grant in (first, second):
@@ -270,7 +266,7 @@ async def test_revoke_user_app_grants_ends_every_grant_of_that_user_to_that_app_
 
 @pytest.mark.parametrize("tokens", [1, 40], ids=["one token", "forty tokens"])
 async def test_revocation_is_set_based_three_statements_however_many_tokens(
-    engine: AsyncEngine, ann: str, app_id: str, tokens: int
+    engine: Database, ann: str, app_id: str, tokens: int
 ) -> None:
     grant = await add_grant(engine, ann, app_id)
     await add_tokens(engine, grant.id, tokens)
@@ -282,7 +278,7 @@ async def test_revocation_is_set_based_three_statements_however_many_tokens(
 
     listen_statements(engine, record)
     try:
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             await store.revoke_user_app_grants(ann, app_id, NOW)
     finally:
         forget_statements(engine, record)

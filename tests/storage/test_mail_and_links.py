@@ -10,18 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import mail, one_time_links, password_reset, token_expiry
 from paced.core.errors import Invalid
 from paced.core.ids import digest
 from paced.core.policy import Policy
 from paced.core.security_log import Origin
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
 from paced.storage.models import mail_queue
 from paced.storage.models import one_time_links as links_table
 from paced.storage.purge import Retention, purge
-from paced.storage.unit_of_work import reading, unit_of_work
 from tests import token_rows
 from tests.storage.test_grants import add_user
 
@@ -30,28 +28,28 @@ ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
 async def test_a_reset_link_is_used_by_exactly_one_of_many_concurrent_requests(
-    engine: AsyncEngine, database_url: str
+    engine: Database, database_url: str
 ) -> None:
     user_id = await add_user(engine, "ann@example.com")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         token = await one_time_links.issue(
             store, user_id, "password_reset", NOW, timedelta(hours=1)
         )
     # Several engines: on PostgreSQL, connections racing as nodes would.
-    engines = [create_engine(database_url) for _ in range(4)]
+    engines = [open_database(database_url) for _ in range(4)]
 
     async def attempt(index: int) -> bool:
         try:
-            async with unit_of_work(engines[index % 4]) as store:
+            async with engines[index % 4].unit_of_work() as store:
                 await password_reset.reset(store, token, f"hash-{index}", NOW, origin=ORIGIN)
         except Invalid:
             return False
@@ -61,9 +59,9 @@ async def test_a_reset_link_is_used_by_exactly_one_of_many_concurrent_requests(
         outcomes = await asyncio.gather(*(attempt(i) for i in range(12)))
     finally:
         for other in engines:
-            await dispose(other)
+            await other.close()
     assert outcomes.count(True) == 1
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         credentials = await store.credentials_by_email("ann@example.com")
         kinds = (await store.connection.execute(select(mail_queue.c.kind))).scalars().all()
     assert credentials is not None
@@ -72,30 +70,30 @@ async def test_a_reset_link_is_used_by_exactly_one_of_many_concurrent_requests(
     assert kinds == ["password_changed"]  # one message, from the one winner
 
 
-async def test_only_a_digest_of_the_link_is_stored(engine: AsyncEngine) -> None:
+async def test_only_a_digest_of_the_link_is_stored(engine: Database) -> None:
     user_id = await add_user(engine, "ann@example.com")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         token = await one_time_links.issue(store, user_id, "verify_email", NOW, timedelta(days=1))
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         rows = (await store.connection.execute(select(links_table))).all()
     assert len(rows) == 1 and token not in str(rows[0])
 
 
-async def queue(engine: AsyncEngine, user_id: str, count: int) -> None:
-    async with unit_of_work(engine) as store:
+async def queue(engine: Database, user_id: str, count: int) -> None:
+    async with engine.unit_of_work() as store:
         for number in range(count):
             await mail.queue(store, user_id, "verify_email", NOW, ORIGIN, {"link": f"/l/{number}"})
 
 
 async def test_concurrent_senders_never_claim_the_same_message(
-    engine: AsyncEngine, database_url: str
+    engine: Database, database_url: str
 ) -> None:
     user_id = await add_user(engine, "ann@example.com")
     await queue(engine, user_id, 30)
-    engines = [create_engine(database_url) for _ in range(3)]
+    engines = [open_database(database_url) for _ in range(3)]
 
-    async def claim(other: AsyncEngine) -> list[int]:
-        async with unit_of_work(other) as store:
+    async def claim(other: Database) -> list[int]:
+        async with other.unit_of_work() as store:
             found = await store.claim_due_mail(NOW, hold_until=NOW + timedelta(minutes=5), limit=20)
         return [queued.id for queued in found]
 
@@ -103,71 +101,71 @@ async def test_concurrent_senders_never_claim_the_same_message(
         claims = await asyncio.gather(*(claim(other) for other in engines * 2))
     finally:
         for other in engines:
-            await dispose(other)
+            await other.close()
     claimed = [mail_id for found in claims for mail_id in found]
     assert len(claimed) == len(set(claimed)) == 30
 
 
 async def test_a_claimed_message_is_due_again_after_its_hold_and_sent_once(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     user_id = await add_user(engine, "ann@example.com")
     await queue(engine, user_id, 1)
     hold = NOW + timedelta(minutes=5)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         (first,) = await store.claim_due_mail(NOW, hold_until=hold, limit=5)
         assert await store.claim_due_mail(NOW, hold_until=hold, limit=5) == []
     assert first.recipient == "ann@example.com" and first.detail == {"link": "/l/0"}
-    async with unit_of_work(engine) as store:  # its sender died: another takes it over
+    async with engine.unit_of_work() as store:  # its sender died: another takes it over
         (again,) = await store.claim_due_mail(hold, hold_until=hold + timedelta(minutes=5), limit=5)
         await store.mail_sent(again.id, hold)
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         row = (await store.connection.execute(select(mail_queue))).one()
     assert row.sent_at == hold and row.next_attempt_at is None and row.attempts == 1
     assert json.loads(row.detail) == {}  # the link is not kept once sent
 
 
 async def test_a_failed_message_keeps_its_error_and_waits_for_its_retry(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     user_id = await add_user(engine, "ann@example.com")
     await queue(engine, user_id, 1)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         (queued,) = await store.claim_due_mail(NOW, hold_until=NOW + timedelta(minutes=5), limit=5)
         retry = NOW + timedelta(seconds=30)
         await store.mail_failed(queued.id, NOW, retry_at=retry, error="SMTPResponseException: 451")
         assert await store.claim_due_mail(NOW, hold_until=NOW, limit=5) == []
         (again,) = await store.claim_due_mail(retry, hold_until=retry, limit=5)
     assert again.attempts == 1
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         row = (await store.connection.execute(select(mail_queue))).one()
     assert row.last_error == "SMTPResponseException: 451"
 
 
-async def test_purge_deletes_used_links_and_old_sent_mail_only(engine: AsyncEngine) -> None:
+async def test_purge_deletes_used_links_and_old_sent_mail_only(engine: Database) -> None:
     user_id = await add_user(engine, "ann@example.com")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         old = await one_time_links.issue(store, user_id, "password_reset", NOW, timedelta(hours=1))
         await store.use_link(digest(old), "password_reset", NOW)
         live = await one_time_links.issue(
             store, user_id, "verify_email", NOW + timedelta(days=30), timedelta(days=1)
         )
     await queue(engine, user_id, 3)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         first, second, _ = await store.claim_due_mail(NOW, hold_until=NOW, limit=3)
         await store.mail_sent(first.id, NOW)
         await store.mail_failed(second.id, NOW, retry_at=None, error="given up")
     later = NOW + timedelta(days=31)
     deleted = await purge(engine, Retention(), later)
     assert deleted["one_time_links"] == 1 and deleted["mail_queue"] == 2
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         assert await store.link_by_digest(digest(live)) is not None
         left = (await store.connection.execute(select(mail_queue.c.sent_at))).scalars().all()
     assert left == [None]  # the message still due stays, however old
 
 
 async def test_owners_of_tokens_expiring_within_a_week_are_told_once(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     user = await token_rows.add_user(engine, NOW)
     soon = await token_rows.add_personal_token(
@@ -178,7 +176,7 @@ async def test_owners_of_tokens_expiring_within_a_week_are_told_once(
     revoked = await token_rows.add_personal_token(
         engine, user, NOW, expires_at=NOW + timedelta(days=9)
     )
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.revoke_personal_token(revoked.token.id, NOW)
     later = NOW + timedelta(days=3)  # `soon` has six days left
     assert [await told(engine, later) for _ in range(2)] == [1, 0]
@@ -187,12 +185,12 @@ async def test_owners_of_tokens_expiring_within_a_week_are_told_once(
     assert await told(engine, NOW + timedelta(days=10)) == 0  # `soon` expired: told already
 
 
-async def told(engine: AsyncEngine, now: datetime) -> int:
-    async with unit_of_work(engine) as store:
+async def told(engine: Database, now: datetime) -> int:
+    async with engine.unit_of_work() as store:
         return await token_expiry.notify_batch(store, now, Policy())
 
 
-async def queued_kinds(engine: AsyncEngine) -> list[tuple[str, object]]:
-    async with reading(engine) as store:
+async def queued_kinds(engine: Database) -> list[tuple[str, object]]:
+    async with engine.reading() as store:
         rows = (await store.connection.execute(select(mail_queue).order_by(mail_queue.c.id))).all()
     return [(row.kind, json.loads(row.detail).get("token_id")) for row in rows]

@@ -14,31 +14,30 @@ from sqlalchemy.engine import Connection
 
 from paced.core import personal_tokens, token_format
 from paced.core.accounts import email_key
-from paced.storage.engine import create_engine, dispose
-from paced.storage.migrate import alembic_config, upgrade
+from paced.storage.database import open_database
+from paced.storage.migrate import _on_connection, alembic_config, upgrade
 from paced.storage.models import apps, grants, metadata, users
-from paced.storage.unit_of_work import reading, unit_of_work
 from tests import databases
-from tests.helpers import ORIGIN
+from tests.helpers import ORIGIN, begin, connect
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:
-    engine = create_engine(database_url)
+    engine = open_database(database_url)
     try:
-        async with engine.connect() as connection:
 
-            def diff(sync: Connection) -> list[object]:
-                return compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), metadata
-                )
+        def diff(sync: Connection) -> list[object]:
+            return compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+            )
 
-            assert await connection.run_sync(diff) == []
+        assert await _on_connection(database_url, diff, db_timeout=5) == []
+        async with connect(engine) as connection:
             version = (
                 await connection.execute(text("SELECT version_num FROM alembic_version"))
             ).scalar()
             assert version is not None
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
 async def test_nodes_that_start_together_on_an_empty_database_migrate_one_after_the_other(
@@ -46,15 +45,15 @@ async def test_nodes_that_start_together_on_an_empty_database_migrate_one_after_
 ) -> None:
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     with databases.empty_database(backend, tmp_path) as fresh:
-        engines = [create_engine(fresh) for _ in range(3)]
+        engines = [open_database(fresh) for _ in range(3)]
         try:
-            await asyncio.gather(*(upgrade(engine) for engine in engines))
-            async with engines[0].connect() as connection:
+            await asyncio.gather(*(upgrade(fresh) for _ in engines))
+            async with connect(engines[0]) as connection:
                 versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
                 assert len(versions.all()) == 1
         finally:
             for engine in engines:
-                await dispose(engine)
+                await engine.close()
 
 
 async def test_migration_0004_rekeys_emails_by_nfkc_casefold_and_the_older_claim_wins(
@@ -71,10 +70,10 @@ async def test_migration_0004_rekeys_emails_by_nfkc_casefold_and_the_older_claim
         "ann@example.com": 5,
     }
     with databases.empty_database(backend, tmp_path) as fresh:
-        engine = create_engine(fresh)
+        engine = open_database(fresh)
         try:
-            await upgrade(engine, "0003")
-            async with engine.begin() as connection:
+            await upgrade(fresh, "0003")
+            async with begin(engine) as connection:
                 for email, days in accounts.items():
                     await connection.execute(
                         insert(users).values(
@@ -88,13 +87,13 @@ async def test_migration_0004_rekeys_emails_by_nfkc_casefold_and_the_older_claim
                             updated_at=day,
                         )
                     )
-            await upgrade(engine)
-            async with engine.connect() as connection:
+            await upgrade(fresh)
+            async with connect(engine) as connection:
                 keys = dict(
                     (await connection.execute(select(users.c.email, users.c.email_key))).all()
                 )
         finally:
-            await dispose(engine)
+            await engine.close()
     assert keys == {
         "\uff4bate@example.com": "\uff4bate@example.com",
         "kate@example.com": "kate@example.com",
@@ -119,10 +118,10 @@ async def test_migration_0006_leaves_older_credentials_without_a_hint(
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with databases.empty_database(backend, tmp_path) as fresh:
-        engine = create_engine(fresh)
+        engine = open_database(fresh)
         try:
-            await upgrade(engine, "0005")
-            async with engine.begin() as connection:
+            await upgrade(fresh, "0005")
+            async with begin(engine) as connection:
                 await connection.execute(
                     insert(users).values(
                         id="user_old",
@@ -142,18 +141,18 @@ async def test_migration_0006_leaves_older_credentials_without_a_hint(
                     ),
                     {"digest": "d" * 64, "now": now},
                 )
-            await upgrade(engine)
-            async with unit_of_work(engine) as store:
+            await upgrade(fresh)
+            async with engine.unit_of_work() as store:
                 old = await store.personal_token_by_id("pat_old")
                 user = await store.user_by_id("user_old")
                 assert user is not None
                 new = await personal_tokens.create(
                     store, user.id, personal_tokens.NewToken(name="new"), now, origin=ORIGIN
                 )
-            async with reading(engine) as store:
+            async with engine.reading() as store:
                 listed = {t.name: t.hint for t in await store.personal_tokens_of(user.id)}
         finally:
-            await dispose(engine)
+            await engine.close()
     assert old is not None and old.hint is None
     assert listed == {"old": None, "new": token_format.hint(new.secret)}
 
@@ -164,10 +163,10 @@ async def test_migration_0009_gives_each_existing_session_a_public_id(
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     day = datetime(2026, 1, 1, tzinfo=UTC)
     with databases.empty_database(backend, tmp_path) as fresh:
-        engine = create_engine(fresh)
+        engine = open_database(fresh)
         try:
-            await upgrade(engine, "0005")
-            async with engine.begin() as connection:
+            await upgrade(fresh, "0005")
+            async with begin(engine) as connection:
                 await connection.execute(
                     insert(users).values(
                         id="user_1",
@@ -188,11 +187,11 @@ async def test_migration_0009_gives_each_existing_session_a_public_id(
                         ),
                         {"digest": digest, "day": day.replace(tzinfo=None)},
                     )
-            await upgrade(engine)
-            async with engine.connect() as connection:
+            await upgrade(fresh)
+            async with connect(engine) as connection:
                 ids = (await connection.execute(text("SELECT id FROM sessions"))).scalars().all()
         finally:
-            await dispose(engine)
+            await engine.close()
     assert len(set(ids)) == 2
     assert all(i.startswith("session_") and len(i) == len("session_") + 24 for i in ids)
 
@@ -206,10 +205,10 @@ async def test_migration_0010_lets_apps_go_ownerless_and_keeps_every_grant(
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     day = datetime(2026, 1, 1, tzinfo=UTC)
     with databases.empty_database(backend, tmp_path) as fresh:
-        engine = create_engine(fresh)
+        engine = open_database(fresh)
         try:
-            await upgrade(engine, "0005")
-            async with engine.begin() as connection:
+            await upgrade(fresh, "0005")
+            async with begin(engine) as connection:
                 await connection.execute(
                     text(
                         "INSERT INTO users (id, email, email_key, name, time_zone, "
@@ -233,8 +232,8 @@ async def test_migration_0010_lets_apps_go_ownerless_and_keeps_every_grant(
                     ),
                     {"day": day},
                 )
-            await upgrade(engine)
-            async with engine.begin() as connection:
+            await upgrade(fresh)
+            async with begin(engine) as connection:
                 await connection.execute(
                     insert(apps).values(
                         id="app_2",
@@ -250,13 +249,13 @@ async def test_migration_0010_lets_apps_go_ownerless_and_keeps_every_grant(
                         registration="document",
                     )
                 )
-            async with engine.connect() as connection:
+            async with connect(engine) as connection:
                 kept = (await connection.execute(select(grants.c.id, grants.c.resource))).all()
                 kinds = dict(
                     (await connection.execute(select(apps.c.id, apps.c.registration))).all()
                 )
         finally:
-            await dispose(engine)
+            await engine.close()
     assert [tuple(row) for row in kept] == [("grant_1", None)]
     assert kinds == {"app_1": "developer", "app_2": "document"}
 
@@ -269,10 +268,10 @@ async def test_migration_0011_gives_device_codes_a_resource_and_keeps_every_row(
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     day = datetime(2026, 1, 1, tzinfo=UTC)
     with databases.empty_database(backend, tmp_path) as fresh:
-        engine = create_engine(fresh)
+        engine = open_database(fresh)
         try:
-            await upgrade(engine, "0010")
-            async with engine.begin() as connection:
+            await upgrade(fresh, "0010")
+            async with begin(engine) as connection:
                 for statement in (
                     "INSERT INTO users (id, email, email_key, name, time_zone, password_hash,"
                     " created_at, updated_at) VALUES ('user_1', 'a@x.example', 'a@x.example',"
@@ -289,8 +288,8 @@ async def test_migration_0011_gives_device_codes_a_resource_and_keeps_every_row(
                     await connection.execute(
                         text(statement), {"day": day, "digest": "d" * 64, "user_code": "u" * 64}
                     )
-            await upgrade(engine)
-            async with engine.begin() as connection:
+            await upgrade(fresh)
+            async with begin(engine) as connection:
                 await connection.execute(
                     text(
                         "INSERT INTO device_codes (digest, user_code_digest, app_id, scopes,"
@@ -304,17 +303,16 @@ async def test_migration_0011_gives_device_codes_a_resource_and_keeps_every_row(
                         "resource": "https://paced.example/api/v1",
                     },
                 )
-            async with engine.connect() as connection:
+            async with connect(engine) as connection:
                 upgraded = (
                     await connection.execute(
                         text("SELECT digest, grant_id, resource FROM device_codes ORDER BY digest")
                     )
                 ).all()
-            async with engine.begin() as connection:
-                await connection.run_sync(
-                    lambda sync: command.downgrade(alembic_config(sync), "0010")
-                )
-            async with engine.connect() as connection:
+            await _on_connection(
+                fresh, lambda sync: command.downgrade(alembic_config(sync), "0010"), db_timeout=5
+            )
+            async with connect(engine) as connection:
                 downgraded = (
                     await connection.execute(
                         text("SELECT digest, grant_id FROM device_codes ORDER BY digest")
@@ -322,7 +320,7 @@ async def test_migration_0011_gives_device_codes_a_resource_and_keeps_every_row(
                 ).all()
                 kept = (await connection.execute(text("SELECT id FROM grants"))).scalars().all()
         finally:
-            await dispose(engine)
+            await engine.close()
     assert [tuple(row) for row in upgraded] == [
         ("d" * 64, "grant_1", None),
         ("e" * 64, None, "https://paced.example/api/v1"),

@@ -8,38 +8,36 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
 from paced.core.errors import InvalidGrant
 from paced.core.ids import digest
 from paced.core.records import Grant, NewToken
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import unit_of_work
+from paced.storage.database import Database, open_database
 from tests.oauth_helpers import NOW, Code, add_client, add_code, add_user, row
 
 LATER = NOW + timedelta(minutes=1)
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
 @pytest.fixture
-async def code(engine: AsyncEngine) -> Code:
+async def code(engine: Database) -> Code:
     ann = await add_user(engine)
     return await add_code(engine, await add_client(engine, ann), ann, scopes="read write")
 
 
-async def add_refresh_token(engine: AsyncEngine, grant_id: str) -> tuple[str, str]:
+async def add_refresh_token(engine: Database, grant_id: str) -> tuple[str, str]:
     """(token id, token) of a new refresh token under the grant."""
     token = token_format.generate("pt_refresh_")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.add_tokens(
             grant_id,
             NOW,
@@ -49,8 +47,8 @@ async def add_refresh_token(engine: AsyncEngine, grant_id: str) -> tuple[str, st
     return "rt_1", token
 
 
-async def test_a_code_is_read_with_its_grant(engine: AsyncEngine, code: Code) -> None:
-    async with unit_of_work(engine) as store:
+async def test_a_code_is_read_with_its_grant(engine: Database, code: Code) -> None:
+    async with engine.unit_of_work() as store:
         found = await store.code_by_digest(digest(code.code))
         assert await store.code_by_digest(digest("unknown")) is None
     assert found is not None
@@ -65,29 +63,29 @@ async def test_a_code_is_read_with_its_grant(engine: AsyncEngine, code: Code) ->
     )
 
 
-async def test_a_code_is_consumed_once(engine: AsyncEngine, code: Code) -> None:
-    async with unit_of_work(engine) as store:
+async def test_a_code_is_consumed_once(engine: Database, code: Code) -> None:
+    async with engine.unit_of_work() as store:
         assert await store.consume_code(digest(code.code), NOW) is True
         assert await store.consume_code(digest(code.code), LATER) is False
         assert await store.consume_code(digest("unknown"), LATER) is False
     assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] == NOW
 
 
-async def consume_in_own_transaction(engine: AsyncEngine, code: Code) -> bool:
-    async with unit_of_work(engine) as store:
+async def consume_in_own_transaction(engine: Database, code: Code) -> bool:
+    async with engine.unit_of_work() as store:
         return await store.consume_code(digest(code.code), NOW)
 
 
 async def test_sixteen_concurrent_transactions_consume_a_code_once(
-    engine: AsyncEngine, code: Code
+    engine: Database, code: Code
 ) -> None:
     results = await asyncio.gather(*(consume_in_own_transaction(engine, code) for _ in range(16)))
     assert results.count(True) == 1 and results.count(False) == 15
 
 
-async def test_a_refresh_token_is_rotated_once(engine: AsyncEngine, code: Code) -> None:
+async def test_a_refresh_token_is_rotated_once(engine: Database, code: Code) -> None:
     token_id, token = await add_refresh_token(engine, code.grant_id)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         found = await store.refresh_token_by_digest(digest(token))
         assert found is not None and found.rotated_at is None
         assert (found.id, found.scopes, found.grant.id) == (
@@ -101,20 +99,20 @@ async def test_a_refresh_token_is_rotated_once(engine: AsyncEngine, code: Code) 
     assert found is not None and found.rotated_at == NOW
 
 
-async def test_a_revoked_refresh_token_is_not_rotated(engine: AsyncEngine, code: Code) -> None:
+async def test_a_revoked_refresh_token_is_not_rotated(engine: Database, code: Code) -> None:
     token_id, _ = await add_refresh_token(engine, code.grant_id)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.revoke_grant(code.grant_id, NOW)
         assert await store.rotate_refresh_token(token_id, LATER) is False
 
 
-async def rotate_in_own_transaction(engine: AsyncEngine, token_id: str) -> bool:
-    async with unit_of_work(engine) as store:
+async def rotate_in_own_transaction(engine: Database, token_id: str) -> bool:
+    async with engine.unit_of_work() as store:
         return await store.rotate_refresh_token(token_id, NOW)
 
 
 async def test_sixteen_concurrent_transactions_rotate_a_refresh_token_once(
-    engine: AsyncEngine, code: Code
+    engine: Database, code: Code
 ) -> None:
     token_id, _ = await add_refresh_token(engine, code.grant_id)
     results = await asyncio.gather(
@@ -123,9 +121,9 @@ async def test_sixteen_concurrent_transactions_rotate_a_refresh_token_once(
     assert results.count(True) == 1 and results.count(False) == 15
 
 
-async def test_a_token_pair_is_stored_in_full(engine: AsyncEngine, code: Code) -> None:
+async def test_a_token_pair_is_stored_in_full(engine: Database, code: Code) -> None:
     # On PostgreSQL in one statement (paced.storage.oauth_tokens.ADD_TOKENS).
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.add_tokens(
             code.grant_id,
             NOW,
@@ -144,10 +142,10 @@ async def test_a_token_pair_is_stored_in_full(engine: AsyncEngine, code: Code) -
 
 
 async def test_an_access_token_is_stored_read_and_revoked_once(
-    engine: AsyncEngine, code: Code
+    engine: Database, code: Code
 ) -> None:
     token = token_format.generate("pt_oauth_")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.touch_grant(code.grant_id, NOW)
         await store.add_tokens(
             code.grant_id,
@@ -155,7 +153,7 @@ async def test_an_access_token_is_stored_read_and_revoked_once(
             access=NewToken("at_1", digest(token), ("read",), NOW + timedelta(hours=2)),
             refresh=NewToken("rt_1", digest("pt_refresh_unused"), ("read",), None),
         )
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         found = await store.access_token_by_digest(digest(token))
         assert found is not None
         assert (found.id, found.scopes, found.expires_at) == (
@@ -171,18 +169,18 @@ async def test_an_access_token_is_stored_read_and_revoked_once(
 
 
 async def test_a_revocation_commits_although_the_use_case_fails(
-    engine: AsyncEngine, code: Code
+    engine: Database, code: Code
 ) -> None:
     with pytest.raises(InvalidGrant):
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             await store.revoke_grant(code.grant_id, NOW)
             raise InvalidGrant("replayed")
     assert (await row(engine, "grants", id=code.grant_id))["revoked_at"] == NOW
 
 
-async def test_an_unexpected_error_rolls_back(engine: AsyncEngine, code: Code) -> None:
+async def test_an_unexpected_error_rolls_back(engine: Database, code: Code) -> None:
     with pytest.raises(RuntimeError):
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             await store.consume_code(digest(code.code), NOW)
             raise RuntimeError("bug")
     assert (await row(engine, "authorization_codes", digest=digest(code.code)))["used_at"] is None

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
 from paced.storage.models import personal_tokens
-from paced.storage.unit_of_work import unit_of_work
+from tests.helpers import begin
 from tests.oauth_helpers import row
 from tests.token_rows import add_personal_token, add_user
 
@@ -21,27 +20,27 @@ YEAR = timedelta(days=365)
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = open_database(database_url)
     try:
-        yield engine
+        yield database
     finally:
-        await dispose(engine)
+        await database.close()
 
 
 async def test_a_token_used_between_the_read_and_the_revocation_is_kept(
-    engine: AsyncEngine,
+    database: Database,
 ) -> None:
-    ann = await add_user(engine, NOW - 3 * YEAR)
-    stale = (await add_personal_token(engine, ann, NOW - 2 * YEAR)).token.id
-    async with unit_of_work(engine) as store:
+    ann = await add_user(database, NOW - 3 * YEAR)
+    stale = (await add_personal_token(database, ann, NOW - 2 * YEAR)).token.id
+    async with database.unit_of_work() as store:
         (found,) = await store.unused_personal_tokens(NOW - YEAR, NOW, limit=10)
     assert found.id == stale
     # Used between the read and the write: the write's own condition keeps it.
-    async with engine.begin() as connection:
+    async with begin(database) as connection:
         await connection.execute(
             update(personal_tokens).where(personal_tokens.c.id == stale).values(last_used_at=NOW)
         )
-    async with unit_of_work(engine) as store:
+    async with database.unit_of_work() as store:
         assert not await store.revoke_unused_personal_token(stale, NOW, unused_since=NOW - YEAR)
-    assert (await row(engine, "personal_tokens", id=stale))["revoked_at"] is None
+    assert (await row(database, "personal_tokens", id=stale))["revoked_at"] is None

@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, event, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Table, func, insert, select
 
 from paced.core.ids import new_id, random_base62
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
 from paced.storage.models import (
     access_tokens,
     apps,
@@ -29,6 +28,7 @@ from paced.storage.models import (
     webauthn_challenges,
 )
 from paced.storage.purge import Retention, purge
+from tests.helpers import begin, connect, listen_statements
 from tests.token_rows import add_user
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -43,18 +43,18 @@ RETENTION = Retention(
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
 class World:
     """Rows inserted as the service stores them, each named for whether purge keeps it."""
 
-    def __init__(self, engine: AsyncEngine, user_id: str, app_id: str) -> None:
+    def __init__(self, engine: Database, user_id: str, app_id: str) -> None:
         self.engine = engine
         self.user_id = user_id
         self.app_id = app_id
@@ -64,7 +64,7 @@ class World:
     async def add(self, table: Table, keep: bool, **values: Any) -> str:
         key = table.primary_key.columns.keys()[0]
         values.setdefault(key, f"{table.name[:4]}_{random_base62(20)}")
-        async with self.engine.begin() as connection:
+        async with begin(self.engine) as connection:
             await connection.execute(insert(table).values(**values))
         (self.kept if keep else self.gone).setdefault(table.name, set()).add(str(values[key]))
         return str(values[key])
@@ -82,10 +82,10 @@ class World:
         )
 
 
-async def world(engine: AsyncEngine) -> World:
+async def world(engine: Database) -> World:
     user = await add_user(engine, NOW - 400 * DAY)
     app_id = new_id("app")
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(apps).values(
                 id=app_id,
@@ -103,14 +103,14 @@ async def world(engine: AsyncEngine) -> World:
     return World(engine, user.id, app_id)
 
 
-async def ids(engine: AsyncEngine, table: Table) -> set[str]:
+async def ids(engine: Database, table: Table) -> set[str]:
     (key,) = table.primary_key.columns
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         return {str(value) for value in (await connection.execute(select(key))).scalars()}
 
 
 async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     w = await world(engine)
     live = await w.grant()
@@ -302,7 +302,7 @@ async def test_purge_deletes_exactly_what_expired_or_was_revoked_long_enough_ago
     assert set((await purge(engine, RETENTION, NOW)).values()) == {0}
 
 
-async def test_every_batch_is_a_short_transaction_of_its_own(engine: AsyncEngine) -> None:
+async def test_every_batch_is_a_short_transaction_of_its_own(engine: Database) -> None:
     w = await world(engine)
     for _ in range(7):
         await w.add(
@@ -321,10 +321,10 @@ async def test_every_batch_is_a_short_transaction_of_its_own(engine: AsyncEngine
         if statement.lstrip().upper().startswith("DELETE FROM SESSIONS"):
             deletes.append(1)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", count_deletes)
+    listen_statements(engine, count_deletes)
     deleted = await purge(engine, RETENTION, NOW, batch_size=3)
     assert deleted["sessions"] == 7
     assert len(deletes) == 3  # 3 + 3 + 1
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         left = (await connection.execute(select(func.count()).select_from(sessions))).scalar()
     assert left == 0

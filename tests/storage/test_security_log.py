@@ -8,15 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import security_log
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
-from paced.storage.engine import create_engine, dispose
+from paced.storage.database import Database, open_database
 from paced.storage.models import security_events, users
 from paced.storage.security_log import AuditQuery
-from paced.storage.unit_of_work import reading, unit_of_work
+from tests.helpers import begin, connect
 from tests.token_rows import add_user
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -24,23 +23,23 @@ ORIGIN = Origin(ip="2001:db8::1", user_agent="Firefox")
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(database_url: str) -> AsyncIterator[Database]:
+    engine = open_database(database_url)
     try:
         yield engine
     finally:
-        await dispose(engine)
+        await engine.close()
 
 
-async def audit(engine: AsyncEngine, **query: object) -> list[tuple[SecurityEvent, str | None]]:
-    async with reading(engine) as store:
+async def audit(engine: Database, **query: object) -> list[tuple[SecurityEvent, str | None]]:
+    async with engine.reading() as store:
         return [found async for found in store.audit(AuditQuery(**query))]
 
 
-async def test_an_event_comes_back_as_it_was_recorded(engine: AsyncEngine) -> None:
+async def test_an_event_comes_back_as_it_was_recorded(engine: Database) -> None:
     ann = await add_user(engine, NOW)
     detail = {"name": "Zapier \u2013 sync", "scopes": ["read", "write"], "public": False, "n": 3}
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await security_log.record(store, "app_created", NOW, ORIGIN, user_id=ann.id, detail=detail)
         page = await store.security_events_of(ann.id, limit=10)
     (event,) = page
@@ -56,24 +55,24 @@ async def test_an_event_comes_back_as_it_was_recorded(engine: AsyncEngine) -> No
 
 
 async def test_an_accounts_events_are_newest_first_even_within_one_second(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     ann, bob = await add_user(engine, NOW), await add_user(engine, NOW, "bob@example.com")
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         for n, event in enumerate(("sign_in", "password_changed", "sign_in_failed")):
             await security_log.record(store, event, NOW, ORIGIN, user_id=ann.id, detail={"n": n})
         await security_log.record(store, "sign_in", NOW - timedelta(days=1), ORIGIN, user_id=ann.id)
         await security_log.record(store, "sign_in", NOW, ORIGIN, user_id=bob.id)
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         first = await store.security_events_of(ann.id, limit=3)
         rest = await store.security_events_of(ann.id, limit=3, offset=3)
     assert [e.event for e in first] == ["sign_in_failed", "password_changed", "sign_in"]
     assert [(e.event, e.created_at) for e in rest] == [("sign_in", NOW - timedelta(days=1))]
 
 
-async def test_the_operators_query_filters_by_account_event_and_time(engine: AsyncEngine) -> None:
+async def test_the_operators_query_filters_by_account_event_and_time(engine: Database) -> None:
     ann = await add_user(engine, NOW)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         for hours, event, user_id in (
             (0, "sign_in", ann.id),
             (1, "sign_in_failed", None),
@@ -103,31 +102,31 @@ async def test_the_operators_query_filters_by_account_event_and_time(engine: Asy
     )
 
 
-async def test_an_accounts_log_goes_with_the_account(engine: AsyncEngine) -> None:
+async def test_an_accounts_log_goes_with_the_account(engine: Database) -> None:
     ann = await add_user(engine, NOW)
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await security_log.record(store, "sign_in", NOW, ORIGIN, user_id=ann.id)
         await security_log.record(store, "sign_in_failed", NOW, ORIGIN, user_id=None)
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(delete(users).where(users.c.id == ann.id))
     remaining = await audit(engine)
     assert [(e.event, e.user_id) for e, _ in remaining] == [("sign_in_failed", None)]
 
 
 async def test_a_failed_use_case_keeps_its_event_an_unexpected_error_does_not(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     from paced.core.errors import InvalidGrant
 
     ann = await add_user(engine, NOW)
     with pytest.raises(InvalidGrant):
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             await security_log.record(store, "refresh_token_reused", NOW, ORIGIN, user_id=ann.id)
             raise InvalidGrant("reused")
     with pytest.raises(RuntimeError):
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             await security_log.record(store, "sign_in", NOW, ORIGIN, user_id=ann.id)
             raise RuntimeError("bug")
-    async with engine.connect() as connection:
+    async with connect(engine) as connection:
         rows = (await connection.execute(security_events.select())).all()
     assert [row.event for row in rows] == ["refresh_token_reused"]

@@ -9,14 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import passkeys, two_factor
 from paced.core.policy import Policy
 from paced.core.records import User
 from paced.core.totp import SecretBox
-from paced.storage.engine import create_engine, dispose
-from paced.storage.unit_of_work import reading, unit_of_work
+from paced.storage.database import Database, open_database
 from tests.helpers import ORIGIN
 from tests.token_rows import add_user
 
@@ -26,26 +24,26 @@ BOX = SecretBox("test-secret-key-for-paced-tests-only")
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = open_database(database_url)
     try:
-        yield engine
+        yield database
     finally:
-        await dispose(engine)
+        await database.close()
 
 
 @pytest.fixture
-async def ann(engine: AsyncEngine) -> User:
-    return await add_user(engine, NOW)
+async def ann(database: Database) -> User:
+    return await add_user(database, NOW)
 
 
-async def set_up(engine: AsyncEngine, user: User) -> tuple[str, list[str]]:
+async def set_up(database: Database, user: User) -> tuple[str, list[str]]:
     """(the authenticator's secret, the recovery codes) of two-factor turned on."""
-    async with unit_of_work(engine) as store:
+    async with database.unit_of_work() as store:
         await two_factor.start_authenticator(store, BOX, user)
         shown = await two_factor.authenticator_set_up(store, BOX, user)
     assert shown is not None
-    async with unit_of_work(engine) as store:
+    async with database.unit_of_work() as store:
         codes = await two_factor.confirm_authenticator(
             store, BOX, user, pyotp.TOTP(shown.secret).at(NOW), NOW, origin=ORIGIN, policy=POLICY
         )
@@ -53,48 +51,48 @@ async def set_up(engine: AsyncEngine, user: User) -> tuple[str, list[str]]:
     return shown.secret, codes
 
 
-async def second_step(engine: AsyncEngine, user: User, code: str, now: datetime) -> str:
-    async with unit_of_work(engine) as store:
+async def second_step(database: Database, user: User, code: str, now: datetime) -> str:
+    async with database.unit_of_work() as store:
         return await two_factor.second_step(
             store, BOX, user, code, now, origin=ORIGIN, policy=POLICY
         )
 
 
 async def test_a_code_brought_by_many_requests_at_once_signs_in_one(
-    engine: AsyncEngine, ann: User
+    database: Database, ann: User
 ) -> None:
-    secret, _ = await set_up(engine, ann)
+    secret, _ = await set_up(database, ann)
     later = NOW + timedelta(seconds=30)
     code = pyotp.TOTP(secret).at(later)
     results = await asyncio.gather(
-        *(second_step(engine, ann, code, later) for _ in range(8)), return_exceptions=True
+        *(second_step(database, ann, code, later) for _ in range(8)), return_exceptions=True
     )
     assert results.count("authenticator app") == 1, results
     assert sum(isinstance(r, two_factor.WrongCode) for r in results) == 7
 
 
 async def test_a_recovery_code_brought_by_many_requests_at_once_signs_in_one(
-    engine: AsyncEngine, ann: User
+    database: Database, ann: User
 ) -> None:
-    _, codes = await set_up(engine, ann)
+    _, codes = await set_up(database, ann)
     results = await asyncio.gather(
-        *(second_step(engine, ann, codes[0], NOW) for _ in range(8)), return_exceptions=True
+        *(second_step(database, ann, codes[0], NOW) for _ in range(8)), return_exceptions=True
     )
     assert results.count("recovery code") == 1, results
-    async with reading(engine) as store:
+    async with database.reading() as store:
         assert await store.recovery_codes_left(ann.id) == 9
 
 
 async def test_a_challenge_answered_by_many_requests_at_once_is_taken_once(
-    engine: AsyncEngine, ann: User
+    database: Database, ann: User
 ) -> None:
-    async with unit_of_work(engine) as store:
+    async with database.unit_of_work() as store:
         await passkeys.start(store, "session:x", "register", NOW, POLICY, user_id=ann.id)
         challenge = await store.live_challenge(passkeys.digest("session:x"), "register", NOW)
     assert challenge is not None
 
     async def take() -> bool:
-        async with unit_of_work(engine) as store:
+        async with database.unit_of_work() as store:
             return await store.take_challenge(
                 challenge[0], passkeys.digest("session:x"), "register", NOW
             )

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 
 from paced.storage.models import sessions
 from tests.conftest import Clock
-from tests.helpers import csrf_token, sign_up, submit
+from tests.helpers import connect, csrf_token, sign_up, submit
 
 
 async def session_count(client: httpx.AsyncClient) -> int:
-    engine = client._transport.app.state.paced.engine  # type: ignore[attr-defined]
-    async with engine.connect() as connection:
+    engine = client._transport.app.state.paced.database  # type: ignore[attr-defined]
+    async with connect(engine) as connection:
         return (await connection.execute(select(func.count()).select_from(sessions))).scalar_one()
 
 

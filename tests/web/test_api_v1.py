@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
 from paced.core.records import User
+from paced.storage.database import Database
 from paced.storage.models import grants, personal_tokens
-from paced.storage.unit_of_work import unit_of_work
 from tests.conftest import Clock
-from tests.helpers import listen_statements
+from tests.helpers import connect, listen_statements
 from tests.token_rows import add_oauth_token, add_personal_token, add_user
 
 REALM = 'Bearer realm="Paced Email"'
@@ -24,8 +24,8 @@ REALM = 'Bearer realm="Paced Email"'
 CHALLENGE = f'{REALM}, resource_metadata="http://testserver/.well-known/oauth-protected-resource"'
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 
@@ -154,14 +154,14 @@ async def test_bad_tokens_are_401_invalid_token(
     client: httpx.AsyncClient, app: FastAPI, make: Callable[[], str], description: str
 ) -> None:
     selects: list[str] = []
-    bearer = app.state.paced.bearer
-    send = bearer._row
+    database = app.state.paced.database
+    for name in ("personal_bearer_token", "oauth_bearer_token"):
 
-    async def spy(sql: str, digest: str) -> object:
-        selects.append(sql)
-        return await send(sql, digest)
+        async def spy(digest: str, send: Any = getattr(database, name), name: str = name) -> Any:
+            selects.append(name)
+            return await send(digest)
 
-    bearer._row = spy
+        setattr(database, name, spy)
     response = await me(client, f"Bearer {make()}")
     assert_invalid_token(response, description)
     # Only a well-formed token is looked up in the database.
@@ -183,7 +183,7 @@ async def test_revocation_on_the_page_is_honoured_by_the_very_next_request(
 ) -> None:
     secret = await personal_token(app, user, clock)
     assert (await me(client, f"Bearer {secret}")).status_code == 200
-    async with unit_of_work(engine_of(app)) as store:
+    async with engine_of(app).unit_of_work() as store:
         (token,) = await store.personal_tokens_of(user.id)
         await store.revoke_personal_token(token.id, clock())
     assert_invalid_token(await me(client, f"Bearer {secret}"), "The access token was revoked.")
@@ -291,7 +291,7 @@ async def test_last_use_is_written_at_most_once_a_minute(
     )
 
     async def last_used() -> tuple[object, object]:
-        async with engine_of(app).connect() as connection:
+        async with connect(engine_of(app)) as connection:
             token = (await connection.execute(select(personal_tokens.c.last_used_at))).scalar()
             grant = (await connection.execute(select(grants.c.last_used_at))).scalar()
         return token, grant

@@ -14,9 +14,8 @@ from paced.core.client_auth import ClientCredentials, authenticate
 from paced.core.errors import InvalidClient
 from paced.core.policy import Policy
 from paced.storage import models
-from paced.storage.unit_of_work import unit_of_work
 from tests.conftest import Clock
-from tests.helpers import csrf_token, sign_up, submit
+from tests.helpers import connect, csrf_token, sign_up, submit
 
 NEW = "/settings/developer/applications/new"
 _SECRET = re.compile(r"pt_client_[0-9A-Za-z]{36}")
@@ -24,7 +23,7 @@ _APP_PATH = re.compile(r"^/settings/developer/applications/(app_[0-9A-Za-z]{24})
 
 
 def engine_of(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
-    return client._transport.app.state.paced.engine  # type: ignore[attr-defined]
+    return client._transport.app.state.paced.database  # type: ignore[attr-defined]
 
 
 async def register(
@@ -57,7 +56,7 @@ async def client_id_of(client: httpx.AsyncClient, page: str) -> str:
 
 
 async def auth(client: httpx.AsyncClient, client_id: str, secret: str, clock: Clock) -> str:
-    async with unit_of_work(engine_of(client)) as store:
+    async with engine_of(client).unit_of_work() as store:
         app = await authenticate(
             store, ClientCredentials(client_id, secret, "client_secret_post"), clock(), Policy()
         )
@@ -116,7 +115,7 @@ async def test_registering_shows_the_secret_once(client: httpx.AsyncClient, cloc
     assert client_id in listing.text
     assert await auth(client, client_id, secret, clock) == page.rsplit("/", 1)[1]
 
-    async with engine_of(client).connect() as connection:
+    async with connect(engine_of(client)) as connection:
         stored = (await connection.execute(select(models.client_secrets.c.digest))).scalar_one()
     assert stored != secret and len(stored) == 64
 
@@ -328,5 +327,5 @@ async def test_an_app_name_that_would_render_reversed_or_invisible_is_refused(
     )
     assert response.status_code == 400
     assert "Remove the control characters" in response.text
-    async with engine_of(client).connect() as connection:
+    async with connect(engine_of(client)) as connection:
         assert (await connection.execute(select(models.apps.c.id))).all() == []

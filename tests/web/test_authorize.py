@@ -14,13 +14,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import pkce
 from paced.core.ids import digest, new_id, random_base62
+from paced.storage.database import Database
 from paced.storage.models import apps, authorization_codes, grants, users
 from tests.conftest import Clock
-from tests.helpers import csrf_token, sign_up, submit
+from tests.helpers import begin, connect, csrf_token, sign_up, submit
 
 ISSUER = "http://testserver"
 REDIRECT = "https://client.example/callback"
@@ -36,8 +36,8 @@ class Client:
     client_id: str
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 
@@ -51,7 +51,7 @@ async def register(
     """An app owned by Olivia, inserted as the applications pages would store it."""
     engine = engine_of(app)
     owner_id, app_id, client_id = new_id("user"), new_id("app"), random_base62(32)
-    async with engine.begin() as connection:
+    async with begin(engine) as connection:
         await connection.execute(
             insert(users).values(
                 id=owner_id,
@@ -121,7 +121,7 @@ async def decide(
 
 
 async def count(app: FastAPI, table: Table) -> int:
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
 
 
@@ -228,7 +228,7 @@ async def test_authorize_redirects_with_code_state_and_iss_and_stores_only_the_d
     assert params["state"] == "st-123"
     assert params["iss"] == ISSUER
     assert response.headers["cache-control"] == "no-store"
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         code = (await connection.execute(select(authorization_codes))).one()
         grant = (await connection.execute(select(grants))).one()
     assert code.digest == digest(params["code"])
@@ -267,7 +267,7 @@ async def test_an_omitted_redirect_uri_goes_to_the_only_registered_one(
     assert "redirect_uri" not in hidden_fields(page.text)
     target, _ = answer(await decide(client, page, "approve"))
     assert target == REDIRECT
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         code = (await connection.execute(select(authorization_codes))).one()
     assert code.redirect_uri == ""  # the token request must omit it too
 
@@ -692,7 +692,7 @@ async def test_a_remembered_approval_is_bound_to_its_redirect_uri(
         )
     )
     # The owner adds a redirect URI after the approval (RFC 9700 §4.1.3 matching still holds).
-    async with engine_of(app).begin() as connection:
+    async with begin(engine_of(app)) as connection:
         await connection.execute(
             apps.update()
             .where(apps.c.id == web.app_id)

@@ -13,7 +13,7 @@ from paced.core import token_format
 from paced.core.ids import digest, random_base62
 from paced.storage.models import access_tokens, grants, refresh_tokens
 from tests.conftest import Clock
-from tests.helpers import csrf_token, sign_up
+from tests.helpers import begin, connect, csrf_token, sign_up
 from tests.web.test_authorize import (
     Client,
     authorize_url,
@@ -32,7 +32,7 @@ async def approve(client: httpx.AsyncClient, app: Client, scope: str = "read") -
 
 
 async def grant_ids(app: FastAPI, client_app: Client) -> list[str]:
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         rows = await connection.execute(
             select(grants.c.id).where(grants.c.app_id == client_app.app_id)
         )
@@ -42,7 +42,7 @@ async def grant_ids(app: FastAPI, client_app: Client) -> list[str]:
 async def add_access_token(app: FastAPI, grant_id: str, clock: Clock) -> str:
     """What the token endpoint stores for an access token it hands out."""
     token = token_format.generate(token_format.ACCESS)
-    async with engine_of(app).begin() as connection:
+    async with begin(engine_of(app)) as connection:
         await connection.execute(
             insert(access_tokens).values(
                 id=random_base62(24),
@@ -89,7 +89,7 @@ async def test_each_app_is_listed_once_with_its_scopes_and_times(
     clock.advance(days=2)
     await approve(client, zapier, "write")
     await approve(client, other)
-    async with engine_of(app).begin() as connection:
+    async with begin(engine_of(app)) as connection:
         await connection.execute(
             update(grants).where(grants.c.app_id == zapier.app_id).values(last_used_at=clock())
         )
@@ -120,7 +120,7 @@ async def test_revoking_asks_for_confirmation_without_javascript(
 
 
 async def revoked_times(app: FastAPI, client_app: Client) -> list[object]:
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         rows = await connection.execute(
             select(grants.c.revoked_at).where(grants.c.app_id == client_app.app_id)
         )
@@ -154,7 +154,7 @@ async def test_revoking_ends_every_grant_and_token_of_the_app_and_its_api_access
     assert f"{other.app_id}/revoke" in page.text
 
     assert await revoked_times(app, zapier) == [clock(), clock()]
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         for table in (access_tokens, refresh_tokens):
             rows = (await connection.execute(select(table.c.grant_id, table.c.revoked_at))).all()
             assert {row.grant_id: row.revoked_at for row in rows}[first] == clock()

@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from paced.settings import Settings
-from paced.storage.engine import dispose
 from paced.web.app import create_app
 from tests.conftest import Clock
 from tests.helpers import CHEAP_HASHING, sign_up, submit
@@ -37,9 +36,8 @@ async def _client_for(
         async with httpx.AsyncClient(transport=transport, base_url=origin) as http:
             yield http
     finally:
-        await app.state.paced.bearer.aclose()
         await app.state.paced.rate_limits.aclose()
-        await dispose(app.state.paced.engine)
+        await app.state.paced.database.close()
 
 
 @pytest.fixture(

@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
 from paced.core.records import User
 from paced.settings import Settings
-from paced.storage.engine import dispose
+from paced.storage.database import Database
 from paced.web.app import create_app
 from tests.conftest import Clock
 from tests.oauth_helpers import rows
@@ -21,8 +20,8 @@ from tests.token_rows import add_oauth_token, add_personal_token, add_user
 PATH = "/api/v1/credentials/revoke"
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 
@@ -132,9 +131,8 @@ async def strict_app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]
     try:
         yield application
     finally:
-        await application.state.paced.bearer.aclose()
         await application.state.paced.rate_limits.aclose()
-        await dispose(application.state.paced.engine)
+        await application.state.paced.database.close()
 
 
 async def test_reports_are_limited_per_address(strict_app: FastAPI) -> None:

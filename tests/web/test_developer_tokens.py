@@ -10,16 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import MetaData, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
 
 from paced.core import token_format
 from paced.core.ids import digest
 from paced.settings import Settings
-from paced.storage.engine import dispose
-from paced.storage.models import personal_tokens
+from paced.storage.database import Database
+from paced.storage.models import metadata, personal_tokens
 from tests.conftest import Clock
-from tests.helpers import csrf_token, sign_up, submit
+from tests.helpers import begin, connect, csrf_token, sign_up, submit
 
 NEW = "/settings/developer/tokens/new"
 TOKEN = re.compile(r"pt_secret_[0-9A-Za-z]{36}")
@@ -31,8 +30,8 @@ def on_day(iso: str, day: str) -> str:
     return f'<time datetime="{iso}" title="{exact}">{day}</time>'
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 
@@ -344,9 +343,7 @@ async def test_the_database_holds_no_token_in_plaintext(
     for secret in secrets:
         await client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     engine = engine_of(app)
-    async with engine.connect() as connection:
-        metadata = MetaData()
-        await connection.run_sync(metadata.reflect)
+    async with connect(engine) as connection:
         everything = ""
         for table in metadata.sorted_tables:
             for row in await connection.execute(select(table)):
@@ -357,7 +354,7 @@ async def test_the_database_holds_no_token_in_plaintext(
         assert secret[10:40] not in everything  # not even its random part
     path = settings.sqlite_path
     if path is not None:
-        await dispose(engine)  # flush what SQLite holds
+        await engine.close()  # flush what SQLite holds
         raw = database_bytes(path)
         assert all(digest(secret).encode() in raw for secret in secrets)
         for secret in secrets:
@@ -394,7 +391,7 @@ async def test_a_token_made_before_hints_were_kept_shows_the_bare_prefix(
 ) -> None:
     await sign_up(client)
     secret = await create_token(client, "old one")
-    async with engine_of(app).begin() as connection:
+    async with begin(engine_of(app)) as connection:
         await connection.execute(personal_tokens.update().values(hint=None))  # as 0006 left it
     page = (await client.get("/settings/developer")).text
     assert '<td data-label="Token"><code class="credential-hint">pt_secret_…</code></td>' in page

@@ -9,17 +9,13 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-import sqlalchemy.exc
 from fastapi import FastAPI
 
 from paced.core import token_format
 from paced.settings import Settings
-from paced.storage.engine import dispose
 from paced.web.app import create_app
-from paced.web.errors import is_bad_data, is_unavailable
 from tests.databases import migrate
 from tests.helpers import CHEAP_HASHING, csrf_token
 
@@ -50,8 +46,7 @@ async def unreachable(closed_port: int) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with await client_of(app) as http:
         yield http
-    await app.state.paced.bearer.aclose()
-    await dispose(app.state.paced.engine)
+    await app.state.paced.database.close()
 
 
 def assert_unavailable(response: httpx.Response, code: str) -> None:
@@ -111,52 +106,7 @@ async def test_a_locked_sqlite_database_answers_writes_with_503(tmp_path: Path) 
             assert again.status_code == 401  # served again: an unknown client
     finally:
         holder.close()
-        await app.state.paced.bearer.aclose()
-        await dispose(app.state.paced.engine)
-
-
-def dbapi_error(orig: Exception, **extra: object) -> sqlalchemy.exc.DBAPIError:
-    return sqlalchemy.exc.DBAPIError.instance("SELECT 1", {}, orig, Exception, **extra)
-
-
-class PgError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(sqlstate)
-        self.sqlstate = sqlstate
-
-
-@pytest.mark.parametrize(
-    ("error", "unavailable", "bad_data"),
-    [
-        (ConnectionRefusedError(), True, False),
-        (TimeoutError(), True, False),
-        (sqlite3.OperationalError("database is locked"), True, False),
-        (sqlalchemy.exc.TimeoutError(), True, False),
-        (asyncpg.exceptions.CannotConnectNowError(), True, False),
-        (asyncpg.exceptions.TooManyConnectionsError(), True, False),
-        (dbapi_error(PgError("08006"), connection_invalidated=True), True, False),
-        (dbapi_error(PgError("22021")), False, True),
-        (dbapi_error(PgError("23505")), False, False),
-        (ValueError("a bug"), False, False),
-    ],
-    ids=[
-        "a refused connection",
-        "a timeout",
-        "a locked SQLite database",
-        "no pooled connection in time",
-        "PostgreSQL starting or stopping",
-        "PostgreSQL out of connections",
-        "a connection lost mid-request",
-        "a NUL that PostgreSQL cannot store",
-        "a unique violation (a bug: a 500)",
-        "any other exception (a 500)",
-    ],
-)
-def test_which_errors_mean_the_database_is_away(
-    error: BaseException, unavailable: bool, bad_data: bool
-) -> None:
-    assert is_unavailable(error) is unavailable
-    assert is_bad_data(error) is bad_data
+        await app.state.paced.database.close()
 
 
 async def test_an_unknown_api_path_answers_like_an_api(client: httpx.AsyncClient) -> None:

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
 from paced.core.errors import RateLimited
+from paced.storage.database import Database
 from tests.helpers import sign_up, submit
 from tests.oauth_helpers import REDIRECT, VERIFIER, Client, add_client, add_code, add_user
 
@@ -63,8 +63,8 @@ def failed(kind: str, reason: str) -> Sample:
     return "paced_auth_failures_total", {"kind": kind, "reason": reason}
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 

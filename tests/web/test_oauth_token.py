@@ -10,9 +10,9 @@ from urllib.parse import quote_plus
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
+from paced.storage.database import Database
 from tests.conftest import Clock
 from tests.oauth_helpers import (
     NOW,
@@ -28,8 +28,8 @@ from tests.oauth_helpers import (
 )
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 

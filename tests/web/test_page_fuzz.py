@@ -18,10 +18,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from paced.settings import Settings
-from paced.storage.engine import dispose
 from paced.storage.models import users
 from paced.web.app import create_app
-from tests.helpers import csrf_token, sign_up
+from tests.helpers import connect, csrf_token, sign_up
 from tests.oauth_helpers import REDIRECT, Person, add_client
 
 T = TypeVar("T")
@@ -130,7 +129,7 @@ def browsers(settings: Settings) -> Iterator[Browsers]:
         async def prepare() -> tuple[str, str]:
             await sign_up(signed_in)
             page = await signed_in.get("/settings/account")
-            client = await add_client(app.state.paced.engine, await _owner(app))
+            client = await add_client(app.state.paced.database, await _owner(app))
             return csrf_token(page.text), client.client_id
 
         csrf, client_id = runner.run(prepare())
@@ -141,14 +140,13 @@ def browsers(settings: Settings) -> Iterator[Browsers]:
             async def close() -> None:
                 await anonymous.aclose()
                 await signed_in.aclose()
-                await app.state.paced.bearer.aclose()
-                await dispose(app.state.paced.engine)
+                await app.state.paced.database.close()
 
             runner.run(close())
 
 
 async def _owner(app: Any) -> Person:
-    async with app.state.paced.engine.connect() as connection:
+    async with connect(app.state.paced.database) as connection:
         row = (await connection.execute(select(users.c.id, users.c.email))).one()
     return Person(row.id, row.email)
 

@@ -13,12 +13,10 @@ import httpx
 import pytest
 import redis.asyncio as redis
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.settings import Settings
-from paced.storage.engine import dispose
+from paced.storage.database import Database
 from paced.storage.security_log import AuditQuery
-from paced.storage.unit_of_work import reading
 from paced.web.app import create_app
 from tests.conftest import Clock
 from tests.helpers import sign_up, submit
@@ -43,9 +41,8 @@ async def make_app(settings: Settings, clock: Clock) -> AsyncIterator[MakeApp]:
 
     yield make
     for app in made:
-        await app.state.paced.bearer.aclose()
         await app.state.paced.rate_limits.aclose()
-        await dispose(app.state.paced.engine)
+        await app.state.paced.database.close()
 
 
 @asynccontextmanager
@@ -59,8 +56,8 @@ async def log_in(http: httpx.AsyncClient, email: str, password: str) -> httpx.Re
     return await submit(http, "/login", email=email, password=password)
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 
@@ -74,7 +71,7 @@ def assert_limited_page(response: httpx.Response) -> None:
 
 
 async def sign_in_failures(app: FastAPI) -> list[str]:
-    async with reading(engine_of(app)) as store:
+    async with engine_of(app).reading() as store:
         return [e.ip async for e, _ in store.audit(AuditQuery(event="sign_in_failed"))]
 
 
@@ -229,7 +226,7 @@ async def test_wrong_current_passwords_are_limited_and_logged(make_app: MakeApp)
         )
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "Too many failed sign-ins" in limited.text
-    async with reading(engine_of(app)) as store:
+    async with engine_of(app).reading() as store:
         events = [e async for e, _ in store.audit(AuditQuery(event="password_change_failed"))]
     assert [e.ip for e in events] == ["203.0.113.9"] * 3
 
@@ -553,7 +550,7 @@ async def test_a_device_waiting_for_its_answer_is_not_a_failed_token_request(
 ) -> None:
     # Five failures of cost 10 would be 50 requests: far over this limit of 20.
     app = await make_app(rate_limit_token_per_ip="20/minute", rate_limit_token_failure_cost=10)
-    engine = app.state.paced.engine
+    engine = app.state.paced.database
     cli = await add_client(engine, await add_user(engine), public=True, device_flow=True)
     async with browser(app) as http:
         started = await http.post("/oauth/device_authorization", data=cli.form())

@@ -15,7 +15,7 @@ from paced.core import pkce
 from paced.settings import Settings
 from paced.storage.models import apps
 from tests.conftest import Clock
-from tests.helpers import app_client, sign_up
+from tests.helpers import app_client, connect, sign_up
 from tests.web.test_authorize import answer, decide, engine_of
 
 LOOPBACK = "http://127.0.0.1:3030/callback"
@@ -63,7 +63,7 @@ async def test_a_confidential_client_gets_a_secret_and_is_stored_without_an_owne
     assert body["token_endpoint_auth_method"] == "client_secret_basic"
     assert body["grant_types"] == ["authorization_code"]
     assert body["client_uri"] == "https://agent.example"
-    async with engine_of(app).connect() as connection:
+    async with connect(engine_of(app)) as connection:
         row = (
             await connection.execute(
                 select(apps.c.owner_id, apps.c.registration, apps.c.public).where(

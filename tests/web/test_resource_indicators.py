@@ -15,7 +15,7 @@ from sqlalchemy import update
 from paced.core import token_format
 from paced.core.ids import digest, random_base62
 from paced.storage.models import apps, client_secrets
-from tests.helpers import sign_up
+from tests.helpers import begin, sign_up
 from tests.web.test_authorize import (
     CHALLENGE,
     REDIRECT,
@@ -36,7 +36,7 @@ ELSEWHERE = "https://other.example/api"
 
 async def with_secret(app: FastAPI, client: Client) -> str:
     secret = token_format.generate(token_format.CLIENT_SECRET)
-    async with engine_of(app).begin() as connection:
+    async with begin(engine_of(app)) as connection:
         await connection.execute(
             client_secrets.insert().values(
                 id=f"cs_{random_base62(24)}",
@@ -180,7 +180,7 @@ async def test_a_refresh_for_another_resource_is_invalid_target(
 async def device(app: FastAPI, confidential: tuple[Client, str]) -> tuple[Client, str]:
     """A confidential app with the device flow on: introspection needs its secret."""
     client, secret = confidential
-    async with engine_of(app).begin() as connection:
+    async with begin(engine_of(app)) as connection:
         await connection.execute(
             update(apps).where(apps.c.id == client.app_id).values(device_flow=True)
         )

@@ -7,14 +7,14 @@ import base64
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import token_format
+from paced.storage.database import Database
 from tests.oauth_helpers import REDIRECT, VERIFIER, Client, Person, add_client, add_code, add_user
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 

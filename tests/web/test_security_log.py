@@ -11,13 +11,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core import security_log, token_format
 from paced.core.records import SecurityEvent
 from paced.core.security_log import Origin
+from paced.storage.database import Database
 from paced.storage.security_log import AuditQuery
-from paced.storage.unit_of_work import reading, unit_of_work
 from tests.conftest import Clock
 from tests.helpers import csrf_token, sign_up, submit
 from tests.oauth_helpers import add_client, add_code, add_user
@@ -30,8 +29,8 @@ PASSWORD = "correct horse battery"
 REDIRECT = "https://zapier.example/cb"
 
 
-def engine_of(app: FastAPI) -> AsyncEngine:
-    engine: AsyncEngine = app.state.paced.engine
+def engine_of(app: FastAPI) -> Database:
+    engine: Database = app.state.paced.database
     return engine
 
 
@@ -42,7 +41,7 @@ def http(client: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 async def events(app: FastAPI, **query: str) -> list[SecurityEvent]:
-    async with reading(engine_of(app)) as store:
+    async with engine_of(app).reading() as store:
         return [event async for event, _ in store.audit(AuditQuery(**query))]
 
 
@@ -51,7 +50,7 @@ async def names(app: FastAPI) -> list[str]:
 
 
 async def user_id(app: FastAPI, email: str = "ann@example.com") -> str:
-    async with reading(engine_of(app)) as store:
+    async with engine_of(app).reading() as store:
         user = await store.user_by_email(email)
     assert user is not None
     return user.id
@@ -361,7 +360,7 @@ async def test_the_page_shows_the_accounts_events_newest_first_in_plain_words(
 async def test_the_page_is_paginated(http: httpx.AsyncClient, app: FastAPI, clock: Clock) -> None:
     await sign_up(http)
     ann = await user_id(app)
-    async with unit_of_work(engine_of(app)) as store:
+    async with engine_of(app).unit_of_work() as store:
         for n in range(60):
             await security_log.record(
                 store,
@@ -393,7 +392,7 @@ async def test_an_operators_action_is_shown_as_such(
     http: httpx.AsyncClient, app: FastAPI, clock: Clock
 ) -> None:
     await sign_up(http)
-    async with unit_of_work(engine_of(app)) as store:
+    async with engine_of(app).unit_of_work() as store:
         await security_log.record(
             store,
             "personal_token_revoked",

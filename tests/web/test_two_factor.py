@@ -9,7 +9,6 @@ import httpx
 import pyotp
 
 from paced.settings import Settings
-from paced.storage.engine import dispose
 from paced.web.app import create_app
 from tests.conftest import Clock
 from tests.helpers import csrf_token, sign_up, submit
@@ -196,9 +195,8 @@ async def test_wrong_codes_count_toward_the_sign_in_limit(settings: Settings, cl
             assert "Too many failed sign-ins" in limited.text
             assert not await is_signed_in(laptop)
     finally:
-        await app.state.paced.bearer.aclose()
         await app.state.paced.rate_limits.aclose()
-        await dispose(app.state.paced.engine)
+        await app.state.paced.database.close()
 
 
 async def test_turning_it_off_needs_the_password(client: httpx.AsyncClient, clock: Clock) -> None:

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from paced.core import leaks
-from paced.storage.unit_of_work import unit_of_work
 from paced.web import metrics, openapi
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
@@ -101,7 +100,7 @@ async def revoke_leaked(request: Request) -> Response:
     origin = origin_of(request)
     await state.rate_limits.credential_report(origin.ip)
     credentials = leaks.parse_report(await _read(request))
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         found = await leaks.revoke_leaked(store, credentials, state.clock(), origin)
     for revoked in found:
         kind = _METRIC[revoked.kind]

@@ -19,7 +19,6 @@ from paced.core import device_approval
 from paced.core.device_approval import PendingDevice, WrongUserCode
 from paced.core.device_authorization import MAX_TYPED, VERIFICATION_PATH
 from paced.core.records import User
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web.deps import (
     MAX_FORM_FIELDS,
     LoginRequired,
@@ -73,7 +72,7 @@ async def lookup(request: Request, context: Viewer) -> Response:
     state = context.state
     await state.rate_limits.user_code_attempt(user.id)
     try:
-        async with reading(state.engine) as store:
+        async with state.database.reading() as store:
             pending = await device_approval.find(store, typed, state.clock())
     except WrongUserCode as wrong:
         return _entry_page(context, typed, wrong.fields["user_code"], status_code=400)
@@ -103,7 +102,7 @@ async def decide(request: Request, context: Viewer) -> Response:
     state = context.state
     await state.rate_limits.user_code_attempt(user.id)
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             if text(form, "decision") == APPROVE:
                 await device_approval.approve(
                     store, typed, user, state.clock(), origin=origin_of(request)

@@ -25,8 +25,8 @@ async def readyz(request: Request) -> Response:
     state = app_state(request)
     try:
         async with asyncio.timeout(5):
-            async with state.engine.execution_options(paced_read=True).connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with state.database.reading() as store:
+                await store.connection.execute(text("SELECT 1"))
     except Exception:
         return JSONResponse(
             {

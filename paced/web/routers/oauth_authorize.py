@@ -19,7 +19,6 @@ from paced.core import authorization_request, client_metadata_document, consent
 from paced.core.authorization_request import AuthorizationRequest
 from paced.core.consent import Approval
 from paced.core.records import App, User
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import (
     MAX_FORM_FIELDS,
@@ -94,7 +93,7 @@ async def authorize(request: Request, context: Viewer) -> Response:
     state = context.state
     params = authorization_request.grouped(request.query_params.multi_items())
     document = await document_client(state, params)
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         valid = await authorization_request.validate(
             store, params, issuer=state.issuer, document=document
         )
@@ -103,7 +102,7 @@ async def authorize(request: Request, context: Viewer) -> Response:
             raise LoginRequired(f"{PATH}?{request.url.query}")
         shown = await consent.screen(store, valid, user)
     if shown is None:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             approval = await consent.approve(
                 store, valid, user, state.clock(), state.policy, origin=origin_of(request)
             )
@@ -126,7 +125,7 @@ async def decide(request: Request, context: Viewer) -> Response:
     state = context.state
     params = authorization_request.grouped(pairs)
     document = await document_client(state, params)
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         valid = await authorization_request.validate(
             store, params, issuer=state.issuer, document=document
         )

@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from paced.core import registration
 from paced.core.errors import NotFound
-from paced.storage.unit_of_work import unit_of_work
 from paced.web import openapi
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
@@ -67,6 +66,6 @@ async def register(request: Request) -> Response:
     origin = origin_of(request)
     await state.rate_limits.registration(origin.ip)
     metadata = registration.parse(request.headers.get("content-type"), await request.body())
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         registered = await registration.register(store, metadata, state.clock(), origin=origin)
     return JSONResponse(registered.body(), status_code=201, headers=NO_STORE)

@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from paced.core import device_authorization, introspection, revocation, token_endpoint
 from paced.core.token_endpoint import FormRequest
-from paced.storage.unit_of_work import unit_of_work
 from paced.web import metrics, openapi
 from paced.web.deps import app_state
 from paced.web.endpoints import Endpoints
@@ -101,7 +100,7 @@ def limited(
 async def token(request: Request) -> Response:
     state = app_state(request)
     form = await form_request(request)
-    async with limited(state, form, token=True), unit_of_work(state.engine) as store:
+    async with limited(state, form, token=True), state.database.unit_of_work() as store:
         issued = await token_endpoint.token(store, form, state.clock(), state.policy)
     metrics.issued("oauth_access_token")
     metrics.issued("oauth_refresh_token")
@@ -122,7 +121,7 @@ async def token(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     state = app_state(request)
     form = await form_request(request)
-    async with limited(state, form), unit_of_work(state.engine) as store:
+    async with limited(state, form), state.database.unit_of_work() as store:
         revoked = await revocation.revoke(store, form, state.clock(), state.policy)
     if revoked is not None:
         metrics.revoked("oauth_grant" if revoked == "grant" else "oauth_access_token")
@@ -143,7 +142,7 @@ async def revoke(request: Request) -> Response:
 async def introspect(request: Request) -> Response:
     state = app_state(request)
     form = await form_request(request)
-    async with limited(state, form), unit_of_work(state.engine) as store:
+    async with limited(state, form), state.database.unit_of_work() as store:
         result = await introspection.introspect(store, form, state.clock(), state.policy)
     return JSONResponse(result.body(), headers=NO_STORE)
 
@@ -162,7 +161,7 @@ async def introspect(request: Request) -> Response:
 async def authorize_device(request: Request) -> Response:
     state = app_state(request)
     form = await form_request(request)
-    async with limited(state, form, token=True), unit_of_work(state.engine) as store:
+    async with limited(state, form, token=True), state.database.unit_of_work() as store:
         started = await device_authorization.authorize_device(
             store, form, state.clock(), state.policy
         )

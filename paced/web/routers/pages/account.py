@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from paced.core import accounts, sessions
 from paced.core.errors import Invalid, RateLimited
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import SESSION_COOKIE, SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
@@ -43,7 +42,7 @@ async def update_profile(request: Request, context: SignedIn) -> Response:
     assert context.user is not None
     values = {"name": text(form, "name", 1000), "time_zone": text(form, "time_zone", 200)}
     try:
-        async with unit_of_work(context.state.engine) as store:
+        async with context.state.database.unit_of_work() as store:
             await accounts.update_profile(
                 store,
                 context.user,
@@ -64,7 +63,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
     origin = origin_of(request)
     # docs/reference.md §6: the current password is a guess at the account's password like
     # a sign-in, counted before it is checked, so that a stolen session cannot brute-force it.
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         credentials = await accounts.find_credentials(store, context.user.email)
     limit_key = account_key(context.user.email, credentials.unlocked_at if credentials else None)
     try:
@@ -86,7 +85,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
             state.policy.password_hashing,
         )
     except accounts.WrongCurrentPassword as error:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             await accounts.password_change_failed(store, context.user, state.clock(), origin=origin)
         return page(context, errors=error.fields, status_code=400)
     except Invalid as error:
@@ -94,7 +93,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
         return page(context, errors=error.fields, status_code=400)
     await state.rate_limits.sign_in_succeeded(origin.ip, limit_key)
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             await accounts.change_password(
                 store,
                 context.user,
@@ -117,7 +116,7 @@ async def change_password(request: Request, context: SignedIn) -> Response:
 async def sign_out_everywhere(request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     assert context.user is not None
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         await sessions.end_all(store, context.user.id)
     response = redirect(context, "/login", flash="You are signed out on every device.")
     context.state.cookies.delete(response, SESSION_COOKIE)

@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from paced.core import accounts, email_verification, sessions, two_factor
 from paced.core.errors import Conflict, Invalid, RateLimited
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import device as device_cookie
 from paced.web import metrics, second_step
 from paced.web.deps import (
@@ -66,7 +65,7 @@ async def signup(request: Request, context: Viewer) -> Response:
             accounts.SignUp(email=values["email"], password=password, name=values["name"]),
             state.policy.password_hashing,
         )
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             now = state.clock()
             user = await accounts.sign_up(store, account, now, origin=origin)
             await email_verification.send_link(store, user, now, state.policy, origin=origin)
@@ -121,7 +120,7 @@ async def login(request: Request, context: Viewer) -> Response:
     next_path = safe_next(text(form, "next", 4000))
     state = context.state
     origin = origin_of(request)
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         credentials = await accounts.find_credentials(store, email)
         second = credentials is not None and await two_factor.is_enabled(store, credentials.user.id)
     # docs/reference.md §6: a browser that signed in to the account before counts its failures apart
@@ -144,7 +143,7 @@ async def login(request: Request, context: Viewer) -> Response:
     check = await accounts.check_password(
         credentials, email, password, state.policy.password_hashing
     )
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         now = state.clock()
         user = await accounts.log_in(store, check, now, origin=origin, second_step=second)
         if user is not None and not second:
@@ -179,7 +178,7 @@ async def login(request: Request, context: Viewer) -> Response:
 async def logout(request: Request, context: Viewer) -> Response:
     await checked_form(request, context)
     if context.session_id:
-        async with unit_of_work(context.state.engine) as store:
+        async with context.state.database.unit_of_work() as store:
             await sessions.end(store, context.session_id)
     response = redirect(context, "/login", flash="You are signed out.")
     context.state.cookies.delete(response, SESSION_COOKIE)

@@ -14,7 +14,6 @@ from paced.core import apps
 from paced.core.errors import Conflict, Invalid, NotFound
 from paced.core.records import App, User
 from paced.storage.store import Store
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics, reveal
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
@@ -68,7 +67,7 @@ async def _show(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         secrets = await apps.secrets(store, app)
     page: dict[str, Any] = {
         "app": app,
@@ -109,7 +108,7 @@ async def register(request: Request, context: SignedIn) -> Response:
     public = text(form, "client_type", 20) == "public"
     state = context.state
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             registered = await apps.register(
                 store,
                 _owner(context).id,
@@ -134,7 +133,7 @@ async def register(request: Request, context: SignedIn) -> Response:
 
 
 async def _owned(context: ViewerContext, app_id: str) -> App:
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         return await apps.owned(store, _owner(context).id, app_id)
 
 
@@ -148,7 +147,7 @@ async def update(app_id: str, request: Request, context: SignedIn) -> Response:
     form = await checked_form(request, context)
     state = context.state
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             app = await apps.update(
                 store,
                 _owner(context).id,
@@ -170,7 +169,7 @@ async def new_secret(app_id: str, request: Request, context: SignedIn) -> Respon
     await checked_form(request, context)
     state = context.state
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             created = await apps.new_secret(
                 store, _owner(context).id, app_id, state.clock(), origin=origin_of(request)
             )
@@ -191,7 +190,7 @@ async def new_secret(app_id: str, request: Request, context: SignedIn) -> Respon
 @router.get(f"{BASE}/{{app_id}}/secrets/{{secret_id}}/delete")
 async def delete_secret_page(app_id: str, secret_id: str, context: SignedIn) -> Response:
     app = await _owned(context, app_id)
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         secrets = await apps.secrets(store, app)
     secret = next((s for s in secrets if s.id == secret_id), None)
     if secret is None:
@@ -207,7 +206,7 @@ async def delete_secret(
     app_id: str, secret_id: str, request: Request, context: SignedIn
 ) -> Response:
     await checked_form(request, context)
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         await apps.delete_secret(
             store,
             _owner(context).id,
@@ -229,7 +228,7 @@ async def delete_page(app_id: str, context: SignedIn) -> Response:
 @router.post(f"{BASE}/{{app_id}}/delete")
 async def delete(app_id: str, request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         app = await apps.delete(
             store, _owner(context).id, app_id, context.state.clock(), origin=origin_of(request)
         )

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from paced.core import grants
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import SignedIn, checked_form, redirect
 from paced.web.origin import origin_of
@@ -19,7 +18,7 @@ PAGE = "/settings/authorized-applications"
 @router.get(PAGE)
 async def authorized_apps_page(context: SignedIn) -> Response:
     assert context.user is not None
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         authorized = await grants.authorized_apps(store, context.user.id)
     return context.render("settings/authorized_apps.html", {"authorized": authorized})
 
@@ -28,7 +27,7 @@ async def authorized_apps_page(context: SignedIn) -> Response:
 async def confirm_revoke(app_id: str, context: SignedIn) -> Response:
     """The confirmation, without JavaScript: a page whose form posts the revocation."""
     assert context.user is not None
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         authorized = await grants.authorized_app(store, context.user.id, app_id)
     return context.render("settings/revoke_authorized_app.html", {"authorized": authorized})
 
@@ -37,7 +36,7 @@ async def confirm_revoke(app_id: str, context: SignedIn) -> Response:
 async def revoke(app_id: str, request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     assert context.user is not None
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         revoked = await grants.revoke_app(
             store, context.user.id, app_id, context.state.clock(), origin=origin_of(request)
         )

@@ -18,7 +18,6 @@ from paced.core import personal_tokens, scopes
 from paced.core.errors import Invalid
 from paced.core.records import User
 from paced.storage.store import Store
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics, reveal
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
@@ -51,7 +50,7 @@ async def developer_settings(context: SignedIn, tokens: str = Query("all")) -> R
     """`?tokens=active` hides revoked and expired tokens (a link, so no JavaScript)."""
     user, now = _user(context), context.state.clock()
     values: dict[str, Any] = {"now": now, "hide_inactive": tokens == "active"}
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         for load in SECTIONS:
             values.update(await load(store, user, now))
     listed: list[personal_tokens.Listed] = values["tokens"]
@@ -107,7 +106,7 @@ async def create_token(request: Request, context: SignedIn) -> Response:
         "expiration_date": text(form, "expiration_date", 40),
     }
     try:
-        async with unit_of_work(context.state.engine) as store:
+        async with context.state.database.unit_of_work() as store:
             issued = await personal_tokens.create(
                 store,
                 user.id,
@@ -136,7 +135,7 @@ async def token_created(context: SignedIn) -> Response:
     revealed = await reveal.take(context)
     token = None
     if revealed is not None:
-        async with reading(context.state.engine) as store:
+        async with context.state.database.reading() as store:
             token = await personal_tokens.owned(store, revealed.about, _user(context).id)
     response = context.render(
         "developer/token_created.html",
@@ -153,7 +152,7 @@ async def token_created(context: SignedIn) -> Response:
 @router.get("/settings/developer/tokens/{token_id}/revoke")
 async def revoke_page(token_id: str, context: SignedIn) -> Response:
     user, now = _user(context), context.state.clock()
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         token = await personal_tokens.owned(store, token_id, user.id)
     return context.render(
         "developer/token_revoke.html",
@@ -164,7 +163,7 @@ async def revoke_page(token_id: str, context: SignedIn) -> Response:
 @router.post("/settings/developer/tokens/{token_id}/revoke")
 async def revoke_token(token_id: str, request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         token = await personal_tokens.revoke(
             store,
             token_id,

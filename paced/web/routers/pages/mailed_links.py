@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from paced.core import accounts, email_verification, one_time_links, password_reset, passwords
 from paced.core.errors import Invalid, RateLimited
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import (
     SESSION_COOKIE,
@@ -74,7 +73,7 @@ async def forgot(request: Request, context: Viewer) -> Response:
             status_code=429,
             headers={"Retry-After": str(error.retry_after)},
         )
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         await password_reset.request_link(store, email, state.clock(), state.policy, origin=origin)
     state.mail.wake()
     return redirect(context, SENT)
@@ -107,7 +106,7 @@ def _unusable(context: ViewerContext, template: str) -> Response:
 @router.get("/password/reset/{token}")
 async def reset_page(token: str, context: Viewer) -> Response:
     state = context.state
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         link = await one_time_links.valid(store, token, "password_reset", state.clock())
     if link is None:
         return _unusable(context, "accounts/reset.html")
@@ -120,14 +119,14 @@ async def reset(token: str, request: Request, context: Viewer) -> Response:
     state = context.state
     password = text(form, "password", 4096)
     # A link that cannot be used costs no password hash (nor lets anyone make us hash).
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         link = await one_time_links.valid(store, token, "password_reset", state.clock())
     if link is None:
         return _unusable(context, "accounts/reset.html")
     try:
         passwords.check_rules(password, field="password")
         new_hash = await passwords.hasher(state.policy.password_hashing).hash(password)
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             await password_reset.reset(
                 store, token, new_hash, state.clock(), origin=origin_of(request)
             )
@@ -149,7 +148,7 @@ async def reset(token: str, request: Request, context: Viewer) -> Response:
 @router.get("/verify-email/{token}")
 async def verify_page(token: str, context: Viewer) -> Response:
     state = context.state
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         link = await one_time_links.valid(store, token, "verify_email", state.clock())
     if link is None:
         return _unusable(context, "accounts/verify_email.html")
@@ -162,7 +161,7 @@ async def verify_page(token: str, context: Viewer) -> Response:
 async def verify(token: str, request: Request, context: Viewer) -> Response:
     await checked_form(request, context)
     state = context.state
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         verified = await email_verification.verify(
             store, token, state.clock(), origin=origin_of(request)
         )
@@ -185,7 +184,7 @@ async def resend(request: Request, context: SignedIn) -> Response:
     except RateLimited as error:
         metrics.rate_limited("/settings/account/verify-email")
         return redirect(context, location, flash=error.description)
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         await email_verification.send_link(
             store, context.user, state.clock(), state.policy, origin=origin_of(request)
         )

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from paced.core import passkeys
 from paced.core.errors import Invalid, RateLimited
 from paced.core.ids import digest
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics
 from paced.web.deps import Viewer, ViewerContext, checked_form, redirect, safe_next, text
 from paced.web.origin import origin_of
@@ -32,7 +31,7 @@ def _browser_binding(context: ViewerContext) -> str:
 async def passkey_sign_in_start(request: Request, context: Viewer) -> Response:
     form = await checked_form(request, context)
     state = context.state
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         await passkeys.start(
             store, _browser_binding(context), "sign_in", state.clock(), state.policy
         )
@@ -43,7 +42,7 @@ async def passkey_sign_in_start(request: Request, context: Viewer) -> Response:
 @router.get(SIGN_IN_PAGE)
 async def passkey_sign_in_page(context: Viewer, next: str | None = None) -> Response:
     state = context.state
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         options = await passkeys.authentication_options(
             store,
             state.relying_party,
@@ -77,7 +76,7 @@ async def passkey_sign_in(request: Request, context: Viewer) -> Response:
     limit_key = "passkey:" + digest(context.csrf_nonce)[:32]
     try:
         await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             passkey = await passkeys.authenticate(
                 store,
                 state.relying_party,

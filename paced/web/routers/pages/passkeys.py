@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from paced.core import passkeys
 from paced.core.errors import Invalid, RateLimited
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
 from paced.web.routers.pages.security import NO_STORE, PAGE, after_enabling, own_password
@@ -32,7 +31,7 @@ async def start_passkey(request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     assert context.user is not None
     state = context.state
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         await passkeys.start(
             store,
             _binding(context),
@@ -53,7 +52,7 @@ async def _passkey_page(
 ) -> Response:
     assert context.user is not None
     state = context.state
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         options = await passkeys.registration_options(
             store, state.relying_party, context.user, _binding(context), state.clock(), state.policy
         )
@@ -93,7 +92,7 @@ async def add_passkey(request: Request, context: SignedIn) -> Response:
         check = await own_password(
             request, context, text(form, "password", 4096), PAGE + "/passkeys"
         )
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             codes = await passkeys.register(
                 store,
                 state.relying_party,
@@ -126,7 +125,7 @@ async def delete_passkey(request: Request, context: SignedIn, passkey_id: str) -
     assert context.user is not None
     state = context.state
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             await passkeys.remove(
                 store, context.user, passkey_id[:100], state.clock(), origin=origin_of(request)
             )

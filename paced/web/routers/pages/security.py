@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from paced.core import accounts, sessions, totp, two_factor
 from paced.core.errors import Invalid, RateLimited
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import metrics, reveal
 from paced.web.deps import SignedIn, ViewerContext, checked_form, redirect, text
 from paced.web.origin import origin_of
@@ -31,7 +30,7 @@ async def _page(
 ) -> Response:
     assert context.user is not None
     state = context.state
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         status = await two_factor.status_of(store, context.user.id)
         listed = await sessions.list_of(
             store, context.user.id, context.session_id, state.clock(), state.policy
@@ -56,7 +55,7 @@ async def security_page(context: SignedIn) -> Response:
 async def start_authenticator(request: Request, context: SignedIn) -> Response:
     await checked_form(request, context)
     assert context.user is not None
-    async with unit_of_work(context.state.engine) as store:
+    async with context.state.database.unit_of_work() as store:
         await two_factor.start_authenticator(store, context.state.totp_box, context.user)
     return redirect(context, AUTHENTICATOR)
 
@@ -65,7 +64,7 @@ async def _set_up_page(
     context: ViewerContext, *, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
     assert context.user is not None
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         set_up = await two_factor.authenticator_set_up(store, context.state.totp_box, context.user)
     if set_up is None:
         return redirect(context, PAGE)
@@ -106,7 +105,7 @@ async def confirm_authenticator(request: Request, context: SignedIn) -> Response
     assert context.user is not None
     state = context.state
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             codes = await two_factor.confirm_authenticator(
                 store,
                 state.totp_box,
@@ -130,7 +129,7 @@ async def new_recovery_codes(request: Request, context: SignedIn) -> Response:
     assert context.user is not None
     state = context.state
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             codes = await two_factor.new_recovery_codes(
                 store, context.user, state.clock(), origin=origin_of(request), policy=state.policy
             )
@@ -163,7 +162,7 @@ async def own_password(
     except RateLimited:
         metrics.rate_limited(route)
         raise
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         credentials = await accounts.find_credentials(store, context.user.email)
     check = await accounts.check_password(
         credentials, context.user.email, password, state.policy.password_hashing
@@ -182,7 +181,7 @@ async def turn_off(request: Request, context: SignedIn) -> Response:
         check = await own_password(
             request, context, text(form, "password", 4096), PAGE + "/two-factor/off"
         )
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             await two_factor.turn_off(
                 store, context.user, check, state.clock(), origin=origin_of(request)
             )

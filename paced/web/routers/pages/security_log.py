@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from paced.core import security_log, user_agents
 from paced.core.records import SecurityEvent, User
-from paced.storage.unit_of_work import reading
 from paced.web.deps import SignedIn
 
 router = APIRouter(include_in_schema=False)
@@ -95,7 +94,7 @@ async def security_log_page(
 ) -> Response:
     user = context.user
     assert user is not None  # SignedIn guarantees it
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         found = await security_log.page_of(store, user.id, page)
     return context.render(
         "settings/security_log.html",

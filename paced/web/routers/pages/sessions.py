@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from paced.core import sessions
 from paced.core.errors import NotFound
-from paced.storage.unit_of_work import unit_of_work
 from paced.web.deps import SESSION_COOKIE, SignedIn, checked_form, redirect
 from paced.web.origin import origin_of
 from paced.web.routers.pages.security import PAGE
@@ -22,7 +21,7 @@ async def sign_out_session(request: Request, context: SignedIn, session_id: str)
     state = context.state
     current = False
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             now = state.clock()
             listed = await sessions.list_of(
                 store, context.user.id, context.session_id, now, state.policy

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from paced.core import passkeys, sessions, two_factor
 from paced.core.errors import Invalid, RateLimited
 from paced.core.records import User
-from paced.storage.unit_of_work import reading, unit_of_work
 from paced.web import device as device_cookie
 from paced.web import metrics, second_step
 from paced.web.deps import Viewer, ViewerContext, checked_form, redirect, text
@@ -35,7 +34,7 @@ async def signed_in(
 ) -> Response:
     """The session starts now; the half-signed-in state, if any, ends."""
     state = context.state
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         now = state.clock()
         await two_factor.signed_in(store, user, method, now, origin=origin_of(request))
         if context.session_id:
@@ -61,7 +60,7 @@ async def _page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    async with reading(context.state.engine) as store:
+    async with context.state.database.reading() as store:
         status = await two_factor.status_of(store, pending.user_id)
     return context.render(
         "two_factor/second_step.html",
@@ -113,7 +112,7 @@ async def second_step_code(request: Request, context: Viewer) -> Response:
     if refused is not None:
         return refused
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             user = await store.user_by_id(pending.user_id)
             if user is None:
                 return _start_again(context)
@@ -147,7 +146,7 @@ async def second_step_passkey_start(request: Request, context: Viewer) -> Respon
     pending = second_step.pending(request, state)
     if pending is None:
         return _start_again(context)
-    async with unit_of_work(state.engine) as store:
+    async with state.database.unit_of_work() as store:
         await passkeys.start(
             store,
             pending.binding,
@@ -165,7 +164,7 @@ async def second_step_passkey_page(request: Request, context: Viewer) -> Respons
     pending = second_step.pending(request, state)
     if pending is None:
         return _start_again(context)
-    async with reading(state.engine) as store:
+    async with state.database.reading() as store:
         options = await passkeys.authentication_options(
             store, state.relying_party, pending.binding, "second_step", state.clock(), state.policy
         )
@@ -197,7 +196,7 @@ async def second_step_passkey(request: Request, context: Viewer) -> Response:
         return refused
     origin = origin_of(request)
     try:
-        async with unit_of_work(state.engine) as store:
+        async with state.database.unit_of_work() as store:
             user = await store.user_by_id(pending.user_id)
             if user is None:
                 return _start_again(context)

@@ -1,4 +1,4 @@
-"""Units of work on a SQLite file run on the event loop's thread (paced/storage/inline.py):
+"""Units of work on a SQLite file run on the event loop's thread (paced/storage/sqlite.py):
 they must never make the loop wait for another process, nor for the disk."""
 
 from __future__ import annotations
@@ -12,20 +12,17 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select, text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paced.core.errors import InvalidGrant
-from paced.storage.engine import create_engine, dispose, inline
-from paced.storage.inline import (
+from paced.storage.database import Database, open_database
+from paced.storage.errors import Conflict, Unavailable
+from paced.storage.models import personal_tokens, users
+from paced.storage.sqlite import (
     CHECKPOINT_EVERY,
     READER_CACHE_KIB,
     WRITER_CACHE_KIB,
-    InlineDatabase,
+    SqliteDatabase,
 )
-from paced.storage.models import personal_tokens, users
-from paced.storage.unit_of_work import reading, unit_of_work
-from paced.web import errors
 from tests.helpers import user_values
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -33,25 +30,24 @@ TIMEOUT = 0.5
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(database_url: str) -> AsyncIterator[Database]:
     if not database_url.startswith("sqlite"):
         pytest.skip("the inline path is SQLite's")
-    made = create_engine(database_url, timeout=TIMEOUT)
+    made = open_database(database_url, timeout=TIMEOUT)
     try:
         yield made
     finally:
-        await dispose(made)
+        await made.close()
 
 
-def twin_of(engine: AsyncEngine) -> InlineDatabase:
-    twin = inline(engine)
-    assert twin is not None
-    return twin
+def twin_of(engine: Database) -> SqliteDatabase:
+    assert isinstance(engine, SqliteDatabase)
+    return engine
 
 
-async def add_users(engine: AsyncEngine, count: int, *, start: int = 0) -> None:
+async def add_users(engine: Database, count: int, *, start: int = 0) -> None:
     for n in range(start, start + count):
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             await store.connection.execute(
                 insert(users).values(
                     id=f"user_{n:024d}",
@@ -74,7 +70,7 @@ def hold_write_lock(path: str) -> sqlite3.Connection:
 
 
 async def test_a_locked_database_is_waited_for_without_blocking_the_loop(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     other = hold_write_lock(twin_of(engine).path)
     ticks = 0
@@ -94,24 +90,23 @@ async def test_a_locked_database_is_waited_for_without_blocking_the_loop(
     other.close()
     assert 0.2 <= waited < TIMEOUT
     assert ticks >= 10  # the loop ran other work all along
-    async with reading(engine) as store:
+    async with engine.reading() as store:
         assert len((await store.connection.execute(select(users.c.id))).all()) == 1
 
 
-async def test_a_lock_held_past_the_timeout_fails_as_unavailable(engine: AsyncEngine) -> None:
+async def test_a_lock_held_past_the_timeout_fails_as_unavailable(engine: Database) -> None:
     other = hold_write_lock(twin_of(engine).path)
     try:
         started = time.monotonic()
-        with pytest.raises(sqlite3.OperationalError, match="locked") as raised:
+        with pytest.raises(Unavailable, match="locked"):  # a 503 with Retry-After
             await add_users(engine, 1)
         assert TIMEOUT - 0.05 <= time.monotonic() - started < TIMEOUT + 0.5
-        assert errors.is_unavailable(raised.value)  # a 503 with Retry-After
     finally:
         other.close()
 
 
 async def test_the_wal_is_checkpointed_beside_the_loop_not_in_a_commit(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     twin = twin_of(engine)
     await add_users(engine, 1)
@@ -131,7 +126,7 @@ async def test_the_wal_is_checkpointed_beside_the_loop_not_in_a_commit(
 
 
 async def test_the_wal_starts_again_from_its_beginning_while_writes_go_on(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     twin = twin_of(engine)
     wal = twin.path + "-wal"
@@ -161,7 +156,7 @@ def committed_users(path: str) -> set[int]:
         other.close()
 
 
-def count_commits(engine: AsyncEngine) -> list[str]:
+def count_commits(engine: Database) -> list[str]:
     """Every COMMIT the writers' connection sends from now on."""
     sent: list[str] = []
     twin = twin_of(engine)
@@ -172,13 +167,13 @@ def count_commits(engine: AsyncEngine) -> list[str]:
 
 
 async def write(
-    engine: AsyncEngine,
+    engine: Database,
     n: int,
     *,
     then: BaseException | None = None,
     seen: list[bool] | None = None,
 ) -> None:
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         await store.connection.execute(insert(users).values(**user_values(n, NOW)))
         if then is not None:
             raise then
@@ -187,7 +182,7 @@ async def write(
 
 
 async def test_writers_that_end_together_share_one_commit_and_leave_once_it_is_done(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     commits = count_commits(engine)
     seen: list[bool] = []
@@ -197,7 +192,7 @@ async def test_writers_that_end_together_share_one_commit_and_leave_once_it_is_d
     assert 1 <= len(commits) < 8
 
 
-async def test_a_unit_that_fails_in_a_batch_undoes_itself_alone(engine: AsyncEngine) -> None:
+async def test_a_unit_that_fails_in_a_batch_undoes_itself_alone(engine: Database) -> None:
     outcomes = await asyncio.gather(
         write(engine, 1),
         write(engine, 2, then=RuntimeError("a bug")),  # unexpected: undone
@@ -214,9 +209,9 @@ async def test_a_unit_that_fails_in_a_batch_undoes_itself_alone(engine: AsyncEng
     assert committed_users(twin_of(engine).path) == {1, 3, 4}
 
 
-async def test_a_commit_that_fails_fails_every_writer_of_its_batch(engine: AsyncEngine) -> None:
+async def test_a_commit_that_fails_fails_every_writer_of_its_batch(engine: Database) -> None:
     async def breaks_at_commit() -> None:
-        async with unit_of_work(engine) as store:
+        async with engine.unit_of_work() as store:
             # A foreign key checked only at COMMIT, pointing nowhere.
             await store.connection.execute(text("PRAGMA defer_foreign_keys = ON"))
             await store.connection.execute(
@@ -233,17 +228,17 @@ async def test_a_commit_that_fails_fails_every_writer_of_its_batch(engine: Async
     outcomes = await asyncio.gather(
         write(engine, 1), breaks_at_commit(), write(engine, 2), return_exceptions=True
     )
-    assert all(isinstance(o, IntegrityError) for o in outcomes), outcomes
+    assert all(isinstance(o, Conflict) for o in outcomes), outcomes
     assert committed_users(twin_of(engine).path) == set()
     # The writers' connection goes on serving.
     await write(engine, 3)
     assert committed_users(twin_of(engine).path) == {3}
 
 
-async def test_readers_keep_a_smaller_page_cache_than_the_writer(engine: AsyncEngine) -> None:
-    async with reading(engine) as store:
+async def test_readers_keep_a_smaller_page_cache_than_the_writer(engine: Database) -> None:
+    async with engine.reading() as store:
         found = await store.connection.execute(text("PRAGMA cache_size"))
         assert found.scalar_one() == -READER_CACHE_KIB
-    async with unit_of_work(engine) as store:
+    async with engine.unit_of_work() as store:
         found = await store.connection.execute(text("PRAGMA cache_size"))
         assert found.scalar_one() == -WRITER_CACHE_KIB

@@ -1,55 +1,59 @@
-"""SQLite on the event loop's own thread.
+"""SQLite: `SqliteDatabase`, the `Database` of a SQLite file, on the event loop's thread.
 
-aiosqlite runs every call on a thread of its own and hands the answer back to the loop:
-on this project's machine about 115 µs a hop, and one statement through SQLAlchemy takes
-several hops. A refresh grant (ten statements) spent 4 ms waiting for threads, inside the
-one write lock SQLite has, which held the token endpoint near 250 requests a second
-whatever the CPU. The same statements on the loop's thread take microseconds each: in
-WAL mode with `synchronous=NORMAL` a commit does not wait for the disk. So the units of
-work on a SQLite file run here, through SQLAlchemy's synchronous pysqlite dialect with
-the same tables and types (docs/benchmarks.md).
+A hop to a worker thread costs more than an indexed statement on a local file, and a
+refresh grant runs ten of them inside the one write lock SQLite has: so every unit of
+work and every read runs on the loop's own thread, through SQLAlchemy's synchronous
+pysqlite dialect, and the Bearer check on a `sqlite3` connection of its own. In WAL mode
+with `synchronous=NORMAL` a commit does not wait for the disk (docs/benchmarks.md).
 
 Nothing here may make the loop wait for another process. The connections' busy timeout
 is zero; a transaction that finds the database locked (another worker or a CLI command
 in the middle of a write) gets its lock by retrying with `asyncio.sleep`, until the
-configured database timeout, then fails as a locked database does (503).
+configured database timeout, then fails as `Unavailable` (503).
 
-The statements of the token endpoint, marked with `direct`, go further: they run on the
-sqlite3 connection itself (paced/storage/direct.py), and a refresh grant runs six of
-them inside the one write lock.
+The statements marked `direct` run on the sqlite3 connection itself
+(paced/storage/direct.py).
 
-Writers of this process take turns on one connection, and those that end together share
-one COMMIT: see `InlineDatabase.transaction`.
+Writers of this process take turns on one asyncio lock and one connection, and those
+that end together share one COMMIT: see `SqliteDatabase._transaction`. SQLite itself has
+one writer at a time too, but makes the others poll with growing sleeps (its busy
+handler), which leaves the lock idle while they sleep.
 
 Nor may a commit wait for the disk. SQLite's automatic checkpoint runs inside the commit
-that crosses its threshold, copying the WAL into the database and syncing both: on this
-project's machine a stall of up to a second under the refresh benchmark, for every
-request the loop was serving. Here the twin's connections do not checkpoint; every
-hundred commits, a checkpoint runs on a connection of its own in a worker thread, beside
-the loop: readers go on meanwhile, and this process's writers wait for it on their
-lock, as they would for SQLite's own. That wait matters: a WAL is only restarted from
-its beginning once a checkpoint has copied all of it, which never happens while commits
-keep arriving during the checkpoint. Without it, a WAL grew to 800 MB in a minute of
-the benchmark and every read slowed down searching it.
+that crosses its threshold, copying the WAL into the database and syncing both: a stall
+of up to a second under the refresh benchmark, for every request the loop was serving.
+Here the connections do not checkpoint; every hundred commits, a checkpoint runs on a
+connection of its own in a worker thread, beside the loop: readers go on meanwhile, and
+this process's writers wait for it on their lock, as they would for SQLite's own. That
+wait matters: a WAL is only restarted from its beginning once a checkpoint has copied
+all of it, which never happens while commits keep arriving during the checkpoint.
+Without it, a WAL grew to 800 MB in a minute of the benchmark and every read slowed down
+searching it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Executable, Result, event
+from sqlalchemy import Connection, Dialect, Engine, Executable, Result, event, exc
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from paced.storage.direct import plan
-from paced.storage.postgres import PostgresConnection
+from paced.core.errors import PacedError
+from paced.core.records import BearerToken
+from paced.storage import bearer
+from paced.storage.direct import Plan, Plans
+from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
+from paced.storage.models import grants, personal_tokens
+from paced.storage.store import Store
 
 # The statement that starts a reader's snapshot, so that a busy database is met, and
 # waited for, where it can be retried rather than in the middle of a use case.
@@ -61,43 +65,48 @@ _LONGEST_PAUSE = 0.02
 CHECKPOINT_EVERY = 100
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # Page cache per connection, in KiB. The readers serve pages and the authorization
-# endpoint (the Bearer check has a connection of its own, paced/storage/bearer.py):
+# endpoint (the Bearer check has a connection of its own):
 # SQLite's default (2,000) on each of them held 1-2 MiB more of the worker's memory
 # under the benchmark (docs/benchmarks.md). The writer, which runs the token endpoint's
 # lookups, keeps the default.
 READER_CACHE_KIB = 500
 WRITER_CACHE_KIB = 2000
 
+# Bound parameters stay out of log lines and error messages: they hold password hashes,
+# emails and the like (docs/operations.md).
+HIDE_PARAMETERS = True
+
 log = logging.getLogger("paced.storage")
 
 
-class InlineConnection:
-    """The part of `AsyncConnection` that storage uses, over a synchronous connection."""
+class SqliteConnection:
+    """A unit of work's or a read's connection (`StorageConnection`), over SQLAlchemy's
+    synchronous connection, with the direct statements on sqlite3 itself."""
 
-    __slots__ = ("_connection", "_raw")
+    __slots__ = ("_connection", "_plans", "_raw", "dialect")
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, plans: Plans) -> None:
         self._connection = connection
+        self._plans = plans
         self._raw: sqlite3.Connection = connection.connection.dbapi_connection  # type: ignore[assignment]
+        self.dialect: Dialect = connection.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Any:
-        planned = plan(statement, parameters, self._connection.dialect)
-        if planned is not None:
-            return planned.run_sqlite(self._raw, parameters)
-        return self._connection.execute(statement, parameters)
+        with storage_errors():
+            planned = self._plans.plan(statement, parameters)
+            if planned is not None:
+                return planned.run_sqlite(self._raw, parameters)
+            return self._connection.execute(statement, parameters)
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
-        with self._connection.begin_nested():
+        with storage_errors(), self._connection.begin_nested():
             yield
 
     async def stream(self, statement: Executable) -> AsyncIterator[Any]:
-        result = self._connection.execute(statement, execution_options={"yield_per": 500})
+        with storage_errors():
+            result = self._connection.execute(statement, execution_options={"yield_per": 500})
         return _rows(result)
-
-
-# What the rows of storage run their statements on.
-StorageConnection = AsyncConnection | InlineConnection | PostgresConnection
 
 
 async def _rows(result: Result[Any]) -> AsyncIterator[Any]:
@@ -106,16 +115,20 @@ async def _rows(result: Result[Any]) -> AsyncIterator[Any]:
             yield row
 
 
-class InlineDatabase:
-    """The synchronous twin of a SQLite file's engine."""
+class SqliteDatabase:
+    """The `Database` of a SQLite file (`paced.storage.database`)."""
 
-    def __init__(self, url: URL, timeout: float, hide_parameters: bool) -> None:
+    backend: Literal["sqlite"] = "sqlite"
+
+    def __init__(self, path: str, *, timeout: float) -> None:
+        if path in ("", ":memory:"):
+            raise ValueError("paced needs a SQLite database file, not :memory:")
+        create_private(Path(path))
         self.timeout = timeout
-        self.path = url.database or ""
+        self.path = path
         self._commits = 0
         self._checkpoint: asyncio.Task[None] | None = None
-        # This process's writers take turns here (paced.storage.unit_of_work), and so
-        # does the checkpoint.
+        # This process's writers take turns here, and so does the checkpoint.
         self.writers = asyncio.Lock()
         self._writer: Connection | None = None
         # The open write transaction's kept units of work, each waiting for its COMMIT;
@@ -126,20 +139,84 @@ class InlineDatabase:
         # Connections are opened as needed and never waited for: a pool that blocked
         # would block the loop. Five stay open; any more are closed when returned.
         self.engine: Engine = create_sync_engine(
-            url.set(drivername="sqlite+pysqlite"),
+            f"sqlite+pysqlite:///{path}",
             connect_args={"timeout": 0, "check_same_thread": False},
-            hide_parameters=hide_parameters,
+            hide_parameters=HIDE_PARAMETERS,
             pool_size=5,
             max_overflow=-1,
         )
-        event.listen(self.engine, "connect", _on_connect)
+        event.listen(self.engine, "connect", self._on_connect)
+        self.plans = Plans(self.engine.dialect)
+        # The Bearer check's read-only connection, opened on first use, and the plans of
+        # its two statements.
+        self._bearer: sqlite3.Connection | None = None
+        self._bearer_plans: dict[Executable, Plan] = {}
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool) -> AsyncIterator[Connection]:
+    async def unit_of_work(self) -> AsyncIterator[Store]:
+        with storage_errors():
+            async with self._transaction(write=True) as connection:
+                try:
+                    yield Store(SqliteConnection(connection, self.plans))
+                except PacedError:
+                    self._keep = True
+                    raise
+                self._keep = True
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Store]:
+        with storage_errors():
+            async with self._transaction(write=False) as connection:
+                yield Store(SqliteConnection(connection, self.plans))
+
+    # --- the Bearer check (paced.core.store.BearerStore) ---------------------------------
+
+    def _bearer_row(self, statement: Executable, digest: str) -> Any:
+        # try, not `storage_errors()`: this runs on every API request.
+        try:
+            if self._bearer is None:
+                self._bearer = _open_bearer(self.path)
+            planned = self._bearer_plans.get(statement)
+            if planned is None:
+                made = self.plans.plan(statement, {"digest": digest})
+                assert made is not None  # the Bearer statements are all direct
+                planned = self._bearer_plans[statement] = made
+            # A digest is text, which no conversion touches.
+            return planned.first_sqlite(self._bearer, (digest,))
+        except (sqlite3.Error, exc.DBAPIError) as error:
+            kind = _kind(error)
+            if kind is None:
+                raise
+            raise kind(message_of(error)) from error
+
+    async def personal_bearer_token(self, digest: str) -> BearerToken | None:
+        row = self._bearer_row(bearer.PERSONAL, digest)
+        return None if row is None else bearer.token(row, "personal")
+
+    async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
+        row = self._bearer_row(bearer.OAUTH, digest)
+        return None if row is None else bearer.token(row, "oauth")
+
+    async def record_personal_token_use(
+        self, token_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        async with self.unit_of_work() as store:
+            await store.connection.execute(
+                bearer.touch(personal_tokens, token_id, now, unused_since)
+            )
+
+    async def record_grant_use(
+        self, grant_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        async with self.unit_of_work() as store:
+            await store.connection.execute(bearer.touch(grants, grant_id, now, unused_since))
+
+    @asynccontextmanager
+    async def _transaction(self, *, write: bool) -> AsyncIterator[Connection]:
         """A connection inside a read snapshot, or for a writer, a unit of work inside
         this process's write transaction (`BEGIN IMMEDIATE`), in the writers' turn.
 
-        A writer calls `keep` to keep its changes; leaving without it undoes them. The
+        A writer sets `_keep` to keep its changes; leaving without it undoes them. The
         units of work that end while others wait their turn share one COMMIT (group
         commit): each runs inside a SAVEPOINT of the open transaction, and a kept one
         joins the batch that a task commits once the writers ahead of it are through. A
@@ -183,11 +260,6 @@ class InlineDatabase:
         if raised is not None:
             raise raised
 
-    def keep(self) -> None:
-        """Keep the changes of the unit of work in progress: they are committed with its
-        batch."""
-        self._keep = True
-
     def _writer_connection(self) -> Connection:
         # One writer at a time, so one connection serves them all, kept out of the
         # pool: a checkout and its reset cost more than a statement.
@@ -203,7 +275,7 @@ class InlineDatabase:
         """Release the unit's savepoint, or undo the unit; a kept unit gets the future of
         its batch's COMMIT."""
         keep, self._keep = self._keep, False
-        if self._batch is None:  # abandoned meanwhile: the engine is being disposed of
+        if self._batch is None:  # abandoned meanwhile: the database is being closed
             raise RuntimeError("the write transaction was abandoned")
         if first and not keep:  # alone in the transaction: end it
             self._abandon(connection, None)
@@ -249,7 +321,7 @@ class InlineDatabase:
                         self._checkpoint_turn()
                     )
         except asyncio.CancelledError:
-            # Only when the engine is disposed of (which rolls back): the writers
+            # Only when the database is closed (which rolls back): the writers
             # waiting on this batch learn that it will not be committed.
             for committed in self._batch or []:
                 committed.cancel()
@@ -313,13 +385,31 @@ class InlineDatabase:
             await asyncio.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
 
-    def dispose(self) -> None:
+    async def close(self) -> None:
         for task in (self._checkpoint, self._committer):
             if task is not None:
                 task.cancel()
         self._abandon(self._writer, None)
         self._close_writer()
+        if self._bearer is not None:
+            self._bearer.close()
+            self._bearer = None
         self.engine.dispose()
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are begun here by hand (`_begin`), never by the driver.
+        dbapi_connection.isolation_level = None
+        enable_wal(dbapi_connection, time.monotonic() + self.timeout)
+        for pragma in (
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=0",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA wal_autocheckpoint=0",
+            f"PRAGMA cache_size=-{READER_CACHE_KIB}",
+            # A WAL that grew (a long write by another process) shrinks when it restarts.
+            f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
+        ):
+            dbapi_connection.execute(pragma)
 
 
 def checkpoint(path: str) -> None:
@@ -339,17 +429,61 @@ def is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in str(error) or "busy" in str(error)
 
 
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Transactions are begun here by hand (InlineDatabase._begin), never by the driver.
-    dbapi_connection.isolation_level = None
-    for pragma in (
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=0",
-        "PRAGMA synchronous=NORMAL",
-        "PRAGMA wal_autocheckpoint=0",
-        f"PRAGMA cache_size=-{READER_CACHE_KIB}",
-        # A WAL that grew (a long write by another process) shrinks when it restarts.
-        f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
-    ):
-        dbapi_connection.execute(pragma)
+def _open_bearer(path: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # A reader in WAL mode waits only while the database is recovered or its WAL reset:
+    # briefly, and never for a writer's transaction. Each statement runs in autocommit,
+    # so it sees every committed revocation.
+    connection.execute("PRAGMA busy_timeout=2000")
+    connection.execute("PRAGMA query_only=ON")
+    return connection
+
+
+def create_private(path: Path) -> None:
+    """Create the database file, if new, readable by its owner only: it holds password
+    hashes. SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def enable_wal(dbapi_connection: Any, deadline: float) -> None:
+    """Switch a new database to WAL (a no-op once it is). The switch needs the database
+    to itself, and connections that open a new file together each hold a read lock while
+    they wait for it: SQLite breaks that deadlock by refusing at once, so the switch is
+    tried again, briefly, until the deadline. Only a new file is ever switched."""
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Raise sqlite3's errors (as they are, or as SQLAlchemy wraps them) as storage's."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except (sqlite3.Error, exc.DBAPIError) as error:
+        kind = _kind(error)
+        if kind is None:
+            raise
+        raise kind(message_of(error)) from error
+
+
+def _kind(error: Exception) -> type[StorageError] | None:
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return Unavailable
+        error = error.orig if isinstance(error.orig, Exception) else error
+    if isinstance(error, sqlite3.IntegrityError | exc.IntegrityError):
+        return Conflict
+    if isinstance(error, sqlite3.DataError | exc.DataError):
+        return Unstorable
+    if isinstance(error, sqlite3.OperationalError | sqlite3.InterfaceError):
+        return Unavailable
+    return None
