@@ -43,8 +43,9 @@ Parameters = Mapping[str, Any] | None
 # One set of parameters, or for a write run once per set (executemany), a list of them.
 Given = Mapping[str, Any] | list[Mapping[str, Any]] | None
 
-# Plans kept per database: every statement storage writes, many times over.
-PLANS_KEPT = 2000
+# Plans kept per database: every statement storage writes, a few times over (as many
+# as SQLAlchemy's own compiled cache keeps).
+PLANS_KEPT = 500
 # Rows fetched at a time by `stream`.
 STREAM_BATCH = 500
 

@@ -38,12 +38,13 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from paced.core.errors import InvalidGrant
 from paced.core.ids import digest
 from paced.settings import Settings
 from paced.storage import postgres, sqlite
-from paced.storage.compiled import Uncompilable
+from paced.storage.compiled import Plans, Uncompilable
 from paced.storage.database import Database, open_database
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable
 from paced.storage.models import personal_tokens, users
@@ -393,6 +394,20 @@ async def test_a_statement_with_other_literal_values_reuses_its_plan(database: D
         assert (await store.connection.execute(again)).scalar() == "u1@example.com"
         assert len(database.plans._plans) == plans
     assert found == ["u0@example.com", "u2@example.com", None]
+
+
+def test_plans_are_kept_for_the_statements_used_last() -> None:
+    plans = Plans(SQLiteDialect_pysqlite(dbapi=sqlite3), size=2)
+    made = [select(users.c.id).where(users.c.name == "x").limit(n) for n in (1, 2)]
+    statements = [select(users.c.id), select(users.c.name), select(users.c.email)]
+    first, _ = plans.plan(statements[0], None)
+    plans.plan(statements[1], None)
+    assert plans.plan(statements[0], None)[0] is first  # used last: kept
+    plans.plan(statements[2], None)
+    assert plans.plan(statements[0], None)[0] is first
+    assert len(plans._plans) == 2
+    # Built alike with other literal values: one plan.
+    assert plans.plan(made[0], None)[0] is plans.plan(made[1], None)[0]
 
 
 @pytest.mark.parametrize(
