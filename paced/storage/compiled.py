@@ -14,7 +14,8 @@ from each execution's statement, as SQLAlchemy takes them (`construct_params` wi
 cache key's extracted parameters); a plan whose parameters are all given by name at each
 execution skips that step. The plans are kept in a bounded LRU: statements built with
 varying structure (the purge's, the listings' optional filters) would otherwise grow it
-for ever.
+for ever. A statement object run before finds its plan by itself, without hashing its
+cache key again (the module constants of the token endpoint, above all).
 
 Expanding parameters (`column.in_([...])`) and `literal_execute` ones are rendered at
 each execution by SQLAlchemy's own `_process_parameters_for_postcompile`, from the one
@@ -34,6 +35,7 @@ import sqlite3
 from collections import OrderedDict, namedtuple
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Dialect, Executable, exc
 from sqlalchemy.sql.cache_key import CacheKey
@@ -59,21 +61,36 @@ class Plans:
     """The plans of one database's statements, made on first use. `listeners` are told
     the SQL of each statement as it is sent (for tests that count statements)."""
 
-    __slots__ = ("_plans", "dialect", "listeners", "size")
+    __slots__ = ("_plans", "_seen", "dialect", "listeners", "size")
 
     def __init__(self, dialect: Dialect, *, size: int = PLANS_KEPT) -> None:
         self.dialect = dialect
         self.size = size
         self.listeners: list[Callable[[str], None]] = []
         self._plans: OrderedDict[tuple[object, tuple[str, ...]], Plan] = OrderedDict()
+        # The plan of a statement object already run, by its parameters' names: the
+        # statements built once at import skip hashing their cache key at each run. An
+        # entry goes with its statement.
+        self._seen: WeakKeyDictionary[Executable, dict[tuple[str, ...], tuple[Plan, CacheKey]]]
+        self._seen = WeakKeyDictionary()
 
     def plan(self, statement: Executable, given: Given) -> tuple[Plan, CacheKey]:
         parameters = _first(given)
+        names = tuple(parameters) if parameters else ()
+        try:
+            seen = self._seen.get(statement)
+        except TypeError:  # not a statement at all
+            seen = None
+        if seen is not None:
+            known = seen.get(names)
+            if known is not None:
+                if isinstance(given, list) and (known[0].returns_rows or known[0].expands):
+                    raise Uncompilable(f"several sets of parameters for {known[0].sql}")
+                return known
         generate = getattr(statement, "_generate_cache_key", None)
         key: CacheKey | None = generate() if generate is not None else None
         if key is None:
             raise Uncompilable(f"a statement SQLAlchemy cannot cache: {statement!r}")
-        names = tuple(parameters) if parameters else ()
         index = (key.key, names)
         found = self._plans.get(index)
         if found is None:
@@ -84,6 +101,7 @@ class Plans:
             self._plans.move_to_end(index)
         if isinstance(given, list) and (found.returns_rows or found.expands):
             raise Uncompilable(f"several sets of parameters for {found.sql}")
+        self._seen.setdefault(statement, {})[names] = (found, key)
         return found, key
 
     def heard(self, sql: str) -> None:
