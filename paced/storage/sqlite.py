@@ -2,9 +2,9 @@
 
 A hop to a worker thread costs more than an indexed statement on a local file, and a
 refresh grant runs ten of them inside the one write lock SQLite has: so every unit of
-work and every read runs on the loop's own thread, on this module's
-own sqlite3 connections, and the Bearer check on one of its own. In WAL mode
-with `synchronous=NORMAL` a commit does not wait for the disk (docs/benchmarks.md).
+work and every read runs on the loop's own thread, on sqlite3 connections this module
+opens itself, and the Bearer check on one of its own. In WAL mode with
+`synchronous=NORMAL` a commit does not wait for the disk (docs/benchmarks.md).
 
 Nothing here may make the loop wait for another process. The connections' busy timeout
 is zero; a transaction that finds the database locked (another worker or a CLI command
@@ -246,16 +246,16 @@ class SqliteDatabase:
         committed: asyncio.Future[None] | None = None
         raised: BaseException | None = None
         async with self.writers:
-            connection = raw = self._writer_connection()
+            connection = self._writer_connection()
             # The first unit of a transaction needs no savepoint: undoing it is a
             # ROLLBACK, and a quiet server's batches of one cost what they did before.
             first = self._batch is None
             if first:
-                await self._begin(raw, write=True)
+                await self._begin(connection, write=True)
                 self._batch = []
             else:
                 try:
-                    raw.execute("SAVEPOINT paced_unit")
+                    connection.execute("SAVEPOINT paced_unit")
                 except BaseException as error:
                     self._abandon(connection, error)
                     raise
@@ -264,7 +264,7 @@ class SqliteDatabase:
                 yield connection
             except BaseException as error:  # kept (or not) as `keep` said; raised below
                 raised = error
-            committed = self._end_unit(connection, raw, first=first)
+            committed = self._end_unit(connection, first=first)
         if committed is not None:
             await committed
         if raised is not None:
@@ -316,7 +316,7 @@ class SqliteDatabase:
             reader.close()
 
     def _end_unit(
-        self, connection: sqlite3.Connection, raw: sqlite3.Connection, *, first: bool
+        self, connection: sqlite3.Connection, *, first: bool
     ) -> asyncio.Future[None] | None:
         """Release the unit's savepoint, or undo the unit; a kept unit gets the future of
         its batch's COMMIT."""
@@ -329,8 +329,8 @@ class SqliteDatabase:
         if not first:
             try:
                 if not keep:
-                    raw.execute("ROLLBACK TO paced_unit")
-                raw.execute("RELEASE paced_unit")
+                    connection.execute("ROLLBACK TO paced_unit")
+                connection.execute("RELEASE paced_unit")
             except BaseException as error:
                 self._abandon(connection, error)
                 raise
@@ -407,7 +407,7 @@ class SqliteDatabase:
         finally:
             self._checkpoint = None
 
-    async def _begin(self, raw: Any, *, write: bool) -> None:
+    async def _begin(self, raw: sqlite3.Connection, *, write: bool) -> None:
         deadline = time.monotonic() + self.timeout
         pause = _FIRST_PAUSE
         while True:
