@@ -39,6 +39,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 from paced.core.errors import InvalidGrant
 from paced.core.ids import digest
@@ -331,6 +333,18 @@ _notes = Table(
 )
 
 
+class Uncacheable(ColumnElement[int]):
+    """A construct SQLAlchemy cannot make a cache key of."""
+
+    inherit_cache = False
+    type = Integer()
+
+
+@compiles(Uncacheable)
+def _one(element: Uncacheable, compiler: Any, **kw: Any) -> str:
+    return "1"
+
+
 def user_id(n: int) -> str:
     return f"user_{n:024d}"
 
@@ -472,6 +486,7 @@ async def test_a_savepoint_keeps_what_succeeds_and_undoes_what_fails(database: D
         (update(users).values(name=bindparam("name")), [{"name": "a"}, {"names": "b"}]),
         (insert(_notes), {"id": 1}),
         ("SELECT 1", None),
+        (select(Uncacheable().label("one")), None),
     ],
     ids=[
         "a parameter not given",
@@ -479,6 +494,7 @@ async def test_a_savepoint_keeps_what_succeeds_and_undoes_what_fails(database: D
         "sets of parameters that name different parameters",
         "a column default computed in Python",
         "a string, not a statement",
+        "a construct without a cache key",
     ],
 )
 async def test_a_statement_the_executor_cannot_run_raises(
