@@ -78,12 +78,12 @@ class MemoryMail:
         return found
 
 
-def listen_statements(database: Database, record: Callable[[str], object]) -> None:
-    """Have `record` hear the SQL of each statement the database sends."""
+def listen_statements(database: Database, record: Callable[[str, Any], object]) -> None:
+    """Have `record` hear the SQL of each statement the database sends, and its values."""
     database.plans.listeners.append(record)
 
 
-def forget_statements(database: Database, record: Callable[[str], object]) -> None:
+def forget_statements(database: Database, record: Callable[[str, Any], object]) -> None:
     database.plans.listeners.remove(record)
 
 

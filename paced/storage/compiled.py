@@ -59,14 +59,15 @@ class Uncompilable(Exception):
 
 class Plans:
     """The plans of one database's statements, made on first use. `listeners` are told
-    the SQL of each statement as it is sent (for tests that count statements)."""
+    the SQL of each statement as it is sent, and its values (for tests that count
+    statements or look at what is stored)."""
 
     __slots__ = ("_plans", "_seen", "dialect", "listeners", "size")
 
     def __init__(self, dialect: Dialect, *, size: int = PLANS_KEPT) -> None:
         self.dialect = dialect
         self.size = size
-        self.listeners: list[Callable[[str], None]] = []
+        self.listeners: list[Callable[[str, Any], object]] = []
         self._plans: OrderedDict[tuple[object, tuple[str, ...]], Plan] = OrderedDict()
         # The plan of a statement object already run, by its parameters' names: the
         # statements built once at import skip hashing their cache key at each run. An
@@ -104,9 +105,9 @@ class Plans:
         self._seen.setdefault(statement, {})[names] = (found, key)
         return found, key
 
-    def heard(self, sql: str) -> None:
+    def heard(self, sql: str, values: Any) -> None:
         for listener in self.listeners:
-            listener(sql)
+            listener(sql, values)
 
 
 class Plan:
@@ -234,11 +235,11 @@ class Plan:
         if isinstance(parameters, list):
             sets = [self.bound(each, key)[1] for each in parameters]
             if plans.listeners:
-                plans.heard(self.sql)
+                plans.heard(self.sql, sets)
             return Rows([], raw.executemany(self.sql, sets).rowcount)
         sql, values = self.bound(parameters, key)
         if plans.listeners:
-            plans.heard(sql)
+            plans.heard(sql, values)
         cursor = raw.execute(sql, values)
         if cursor.description is None:
             return Rows([], cursor.rowcount)
@@ -250,7 +251,7 @@ class Plan:
     ) -> Generator[list[Any], None, None]:
         sql, values = self.bound(parameters, key)
         if plans.listeners:
-            plans.heard(sql)
+            plans.heard(sql, values)
         cursor = raw.execute(sql, values)
         try:
             while batch := cursor.fetchmany(STREAM_BATCH):
@@ -264,12 +265,12 @@ class Plan:
         if isinstance(parameters, list):
             sets = [self.bound(each, key)[1] for each in parameters]
             if plans.listeners:
-                plans.heard(self.sql)
+                plans.heard(self.sql, sets)
             await raw.executemany(self.sql, sets)
             return Rows([], -1)  # asyncpg tells no count of an executemany
         sql, values = self.bound(parameters, key)
         if plans.listeners:
-            plans.heard(sql)
+            plans.heard(sql, values)
         if self.is_text:  # whether it returns rows, and its columns, are the server's
             prepared = await raw.prepare(sql)
             fetched = await prepared.fetch(*values)
@@ -288,7 +289,7 @@ class Plan:
         """Inside a transaction, as a server-side cursor."""
         sql, values = self.bound(parameters, key)
         if plans.listeners:
-            plans.heard(sql)
+            plans.heard(sql, values)
         cursor = await raw.cursor(sql, *values)
         while batch := await cursor.fetch(STREAM_BATCH):
             yield self.rows(batch, list(batch[0].keys()))

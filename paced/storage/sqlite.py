@@ -190,7 +190,7 @@ class SqliteDatabase:
                 planned = self.plans.plan(statement, {"digest": digest})[0]
                 self._bearer_plans[statement] = planned
             if self.plans.listeners:
-                self.plans.heard(planned.sql)
+                self.plans.heard(planned.sql, (digest,))
             # A digest is text, which no conversion touches.
             return planned.first_sqlite(self._bearer, (digest,))
         except sqlite3.Error as error:

@@ -40,7 +40,7 @@ async def engine(database_url: str) -> AsyncIterator[Database]:
 def count_statements(engine: Database) -> list[str]:
     statements: list[str] = []
 
-    def _record(statement: str) -> None:
+    def _record(statement: str, _values: object) -> None:
         statements.append(statement.split()[0].upper())
 
     listen_statements(engine, _record)

@@ -272,7 +272,7 @@ async def test_revocation_is_set_based_three_statements_however_many_tokens(
     await add_tokens(engine, grant.id, tokens)
     statements: list[str] = []
 
-    def record(statement: str) -> None:
+    def record(statement: str, _values: Any) -> None:
         if statement.lstrip().upper().startswith(("UPDATE", "SELECT", "DELETE")):
             statements.append(statement)
 
