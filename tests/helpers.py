@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, event
 
 from paced.core.mail import Mail
 from paced.core.records import SecurityEvent
@@ -79,21 +78,13 @@ class MemoryMail:
         return found
 
 
-def statement_engines(database: Database) -> list[Engine]:
-    """The SQLAlchemy engine that sends this database's statements (all but those marked
-    `direct`)."""
-    engine = database.engine  # type: ignore[attr-defined]
-    return [getattr(engine, "sync_engine", engine)]
+def listen_statements(database: Database, record: Callable[[str, Any], object]) -> None:
+    """Have `record` hear the SQL of each statement the database sends, and its values."""
+    database.plans.listeners.append(record)
 
 
-def listen_statements(database: Database, record: Any) -> None:
-    for target in statement_engines(database):
-        event.listen(target, "before_cursor_execute", record)
-
-
-def forget_statements(database: Database, record: Any) -> None:
-    for target in statement_engines(database):
-        event.remove(target, "before_cursor_execute", record)
+def forget_statements(database: Database, record: Callable[[str, Any], object]) -> None:
+    database.plans.listeners.remove(record)
 
 
 @asynccontextmanager

@@ -212,12 +212,12 @@ async def row(engine: Database, table: str, **where: str) -> dict[str, object]:
     model = models.metadata.tables[table]
     statement = select(model).where(*(model.c[name] == value for name, value in where.items()))
     async with connect(engine) as connection:
-        found = (await connection.execute(statement)).mappings().one()
-    return dict(found)
+        (found,) = (await connection.execute(statement)).all()
+    return dict(found._asdict())
 
 
 async def rows(engine: Database, table: str, **where: str) -> list[dict[str, object]]:
     model = models.metadata.tables[table]
     statement = select(model).where(*(model.c[name] == value for name, value in where.items()))
     async with connect(engine) as connection:
-        return [dict(found) for found in (await connection.execute(statement)).mappings()]
+        return [dict(found._asdict()) for found in await connection.execute(statement)]

@@ -1,1 +1,2 @@
-"""Storage: SQLAlchemy (Core, async) implementations of the protocols in `paced.core.store`."""
+"""Storage: the protocols of `paced.core.store` over statements built with SQLAlchemy Core
+and run by one executor per backend on the driver itself (compiled.py)."""

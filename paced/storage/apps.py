@@ -12,7 +12,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from paced.core.records import App, Client, ClientSecret, SecretDigest
 from paced.storage.connection import StorageConnection
-from paced.storage.direct import direct
 from paced.storage.models import apps, client_secrets
 
 APP_COLUMNS = (
@@ -32,11 +31,11 @@ APP_COLUMNS = (
 
 
 # The authorization endpoint's lookup.
-APP_BY_CLIENT_ID = direct(select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id")))
+APP_BY_CLIENT_ID = select(*APP_COLUMNS).where(apps.c.client_id == bindparam("client_id"))
 # Client authentication runs on every token request: its statements are built once
 # (paced.storage.oauth_tokens). The app and its live secrets in one read: a row per
 # secret (one with none for an app that has none).
-CLIENT_BY_ID = direct(
+CLIENT_BY_ID = (
     select(
         *APP_COLUMNS,
         client_secrets.c.id.label("secret_id"),
@@ -46,7 +45,7 @@ CLIENT_BY_ID = direct(
     .select_from(apps.outerjoin(client_secrets, client_secrets.c.app_id == apps.c.id))
     .where(apps.c.client_id == bindparam("client_id"))
 )
-TOUCH_CLIENT_SECRET = direct(
+TOUCH_CLIENT_SECRET = (
     update(client_secrets)
     .where(
         client_secrets.c.id == bindparam("secret_id"),

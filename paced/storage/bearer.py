@@ -1,12 +1,10 @@
 """The Bearer check's statements and rows, for both databases: the hot path of every API
 request.
 
-One indexed SELECT by digest, joined to everything the answer needs, marked `direct`:
-it runs on the driver's own connection past SQLAlchemy's execution, which on this path
-costs several times the query itself (profiled with py-spy under wrk;
-docs/benchmarks.md). SQLite looks one digest up (`digest = :digest`); PostgreSQL the
-digests that the requests of one turn of the event loop ask for
-(`digest = ANY(:digests)`, paced/storage/postgres.py).
+One indexed SELECT by digest, joined to everything the answer needs, run on the
+driver's own connection like every statement (paced/storage/compiled.py). SQLite looks
+one digest up (`digest = :digest`); PostgreSQL the digests that the requests of one turn
+of the event loop ask for (`digest = ANY(:digests)`, paced/storage/postgres.py).
 
 The rare last-used write runs in a unit of work of its own, as a conditional UPDATE, so
 that concurrent requests on any node write it once.
@@ -31,7 +29,6 @@ from sqlalchemy import (
 )
 
 from paced.core.records import BearerToken, User
-from paced.storage.direct import direct
 from paced.storage.models import access_tokens, apps, grants, personal_tokens, users
 
 Kind = Literal["personal", "oauth"]
@@ -48,7 +45,7 @@ _USER = (
 
 def _personal(digest: ColumnElement[bool]) -> Select[Any]:
     t = personal_tokens
-    return direct(
+    return (
         select(
             *_USER,
             t.c.id,
@@ -65,7 +62,7 @@ def _personal(digest: ColumnElement[bool]) -> Select[Any]:
 
 def _oauth(digest: ColumnElement[bool]) -> Select[Any]:
     t = access_tokens
-    return direct(
+    return (
         select(
             *_USER,
             t.c.id,

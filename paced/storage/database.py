@@ -9,13 +9,16 @@ from settings (`open_database`) and closed when the app stops.
   for writers nor they for it. What it changes is undone.
 - the Bearer check (`paced.core.store.BearerStore`): the hot path of every API request,
   a read that takes no lock and sees every committed revocation.
+- `plans`: its statements compiled (paced/storage/compiled.py), the one way a statement
+  runs; its `listeners` hear the SQL of each.
 - `close()`.
 
 Each turns its driver's errors into `paced.storage.errors`' (`Unavailable`,
 `Unstorable`, `Conflict`). Each owns its connections, its writers' lock and its
 statements: `SqliteDatabase` (paced/storage/sqlite.py) runs everything on the event
-loop's thread, `PostgresDatabase` (paced/storage/postgres.py) on one pool of asyncpg
-connections served first come, first served.
+loop's thread on sqlite3 connections of its own, `PostgresDatabase`
+(paced/storage/postgres.py) on one pool of asyncpg connections served first come, first
+served.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Literal, Protocol
 from sqlalchemy.engine import make_url
 
 from paced.core.store import BearerStore
+from paced.storage.compiled import Plans
 from paced.storage.store import Store
 
 Backend = Literal["sqlite", "postgresql"]
@@ -34,6 +38,9 @@ Backend = Literal["sqlite", "postgresql"]
 class Database(BearerStore, Protocol):
     @property
     def backend(self) -> Backend: ...
+
+    @property
+    def plans(self) -> Plans: ...
 
     def unit_of_work(self) -> AbstractAsyncContextManager[Store]: ...
 

@@ -14,7 +14,6 @@ from sqlalchemy import Insert, Select, Table, bindparam, insert, select, update
 
 from paced.core.records import AccessToken, AuthorizationCode, NewToken, RefreshToken
 from paced.storage.connection import StorageConnection
-from paced.storage.direct import direct
 from paced.storage.grants import GRANT_COLUMNS, grant_from
 from paced.storage.models import access_tokens, authorization_codes, grants, refresh_tokens
 
@@ -24,8 +23,8 @@ def _scopes(text: str) -> tuple[str, ...]:
 
 
 # The statements of the token endpoint are built once: building one costs several
-# times running it (docs/benchmarks.md); executed again, it is found in SQLAlchemy's
-# compiled cache at once, and on a SQLite file runs on the driver itself (`direct`).
+# times running it (docs/benchmarks.md); executed again, its plan is found at once
+# (paced/storage/compiled.py).
 _codes = authorization_codes
 
 
@@ -44,18 +43,16 @@ def _token_with_grant(table: Table, *extra: Any) -> Select[Any]:
     return _with_grant(table, *columns, table.c.revoked_at, *extra)
 
 
-CODE_BY_DIGEST = direct(
-    _with_grant(
-        _codes,
-        _codes.c.digest,
-        _codes.c.redirect_uri,
-        _codes.c.code_challenge,
-        _codes.c.created_at,
-        _codes.c.expires_at,
-        _codes.c.used_at,
-    )
+CODE_BY_DIGEST = _with_grant(
+    _codes,
+    _codes.c.digest,
+    _codes.c.redirect_uri,
+    _codes.c.code_challenge,
+    _codes.c.created_at,
+    _codes.c.expires_at,
+    _codes.c.used_at,
 )
-CONSUME_CODE = direct(
+CONSUME_CODE = (
     update(_codes)
     .where(_codes.c.digest == bindparam("code_digest"), _codes.c.used_at.is_(None))
     .values(used_at=bindparam("now"))
@@ -82,18 +79,16 @@ def _token_values(kind: str, token: NewToken) -> dict[str, object]:
     }
 
 
-ADD_ACCESS_TOKEN = direct(_add_token(access_tokens, "access"))
-ADD_REFRESH_TOKEN = direct(_add_token(refresh_tokens, "refresh"))
+ADD_ACCESS_TOKEN = _add_token(access_tokens, "access")
+ADD_REFRESH_TOKEN = _add_token(refresh_tokens, "refresh")
 # Both in one statement where the database allows it (SQLite has no INSERT in WITH).
-ADD_TOKENS = direct(
-    _add_token(refresh_tokens, "refresh").add_cte(
-        _add_token(access_tokens, "access").cte("access_token")
-    )
+ADD_TOKENS = _add_token(refresh_tokens, "refresh").add_cte(
+    _add_token(access_tokens, "access").cte("access_token")
 )
-TOUCH_GRANT = direct(
+TOUCH_GRANT = (
     update(grants).where(grants.c.id == bindparam("grant_id")).values(last_used_at=bindparam("now"))
 )
-ROTATE_REFRESH_TOKEN = direct(
+ROTATE_REFRESH_TOKEN = (
     update(refresh_tokens)
     .where(
         refresh_tokens.c.id == bindparam("token_id"),
@@ -102,15 +97,15 @@ ROTATE_REFRESH_TOKEN = direct(
     )
     .values(rotated_at=bindparam("now"))
 )
-REVOKE_ACCESS_TOKEN = direct(
+REVOKE_ACCESS_TOKEN = (
     update(access_tokens)
     .where(access_tokens.c.id == bindparam("token_id"), access_tokens.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("now"))
 )
 
 
-REFRESH_TOKEN_BY_DIGEST = direct(_token_with_grant(refresh_tokens, refresh_tokens.c.rotated_at))
-ACCESS_TOKEN_BY_DIGEST = direct(_token_with_grant(access_tokens))
+REFRESH_TOKEN_BY_DIGEST = _token_with_grant(refresh_tokens, refresh_tokens.c.rotated_at)
+ACCESS_TOKEN_BY_DIGEST = _token_with_grant(access_tokens)
 
 
 class OAuthTokenRows:

@@ -1,21 +1,17 @@
-"""PostgreSQL: `PostgresDatabase`, over one pool of connections served first come, first
-served.
+"""PostgreSQL: `PostgresDatabase`, over one pool of asyncpg connections served first
+come, first served.
 
-A connection is a SQLAlchemy connection in autocommit, so that SQLAlchemy's asyncpg
-adapter never opens a transaction of its own, and the asyncpg connection underneath: a
-unit of work sends BEGIN and COMMIT itself on the asyncpg connection; statements marked
-`direct` (the token endpoint's) run on it (paced/storage/direct.py), every other
-statement through SQLAlchemy on the same connection, all inside the one transaction.
-The Bearer check's lookups run on the same connections between transactions.
+A unit of work sends BEGIN and COMMIT itself on an asyncpg connection, and every
+statement runs on that connection, compiled once (paced/storage/compiled.py), inside the
+one transaction. The Bearer check's lookups run on the same connections between
+transactions.
 
 The pool (`Pool`) opens up to twice `pool_size` connections, as they are needed, and
-keeps them open between uses: a checkout from SQLAlchemy's pool and its return cost more
-than a statement, and opening a connection far more (docs/benchmarks.md). A connection
-given back goes to the unit of work
-that has waited longest, and one that arrives while others wait queues behind them: a
-pool that let newcomers take a connection first kept some units of work waiting for
-seconds under load. A connection never goes back inside a transaction: SQLAlchemy,
-which thinks it in autocommit, would not roll it back. When ending a transaction fails
+keeps them open between uses: opening a connection costs far more than a statement
+(docs/benchmarks.md). A connection given back goes to the unit of work that has waited
+longest, and one that arrives while others wait queues behind them: a pool that let
+newcomers take a connection first kept some units of work waiting for seconds under
+load. A connection never goes back inside a transaction. When ending a transaction fails
 or is interrupted, the connection is closed instead, and so are the idle ones, which
 most likely share its fate (a restarted server): the next units of work open new ones.
 """
@@ -31,54 +27,72 @@ from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
-from sqlalchemy import Dialect, Executable, exc
+from sqlalchemy import Dialect, Executable
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from paced.core.errors import PacedError
 from paced.core.records import BearerToken
 from paced.storage import bearer
-from paced.storage.direct import Plans
+from paced.storage.compiled import Plans, Rows
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
 from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
 
 log = logging.getLogger("paced.storage")
-# Bound parameters stay out of log lines and error messages: they hold password hashes,
-# emails and the like (docs/operations.md).
-HIDE_PARAMETERS = True
 
 
 class PostgresConnection:
-    """A unit of work's or a read's connection (`StorageConnection`), with the direct
-    statements on asyncpg, and the end of the transaction."""
+    """A unit of work's or a read's connection (`StorageConnection`), every statement on
+    asyncpg through its plan, and the end of the transaction."""
 
-    __slots__ = ("dialect", "ended", "plans", "raw", "sqlalchemy")
+    __slots__ = ("_savepoints", "ended", "plans", "raw")
 
-    def __init__(self, connection: AsyncConnection, raw: Any, plans: Plans) -> None:
-        self.sqlalchemy = connection
+    def __init__(self, raw: Any, plans: Plans) -> None:
         self.plans = plans
         self.raw = raw
         self.ended = False
-        self.dialect: Dialect = connection.dialect
+        self._savepoints = 0
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
+    @property
+    def dialect(self) -> Dialect:
+        return self.plans.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Rows:
         with storage_errors():
-            planned = self.plans.plan(statement, parameters)
-            if planned is not None:
-                return await planned.run_asyncpg(self.raw, parameters)
-            return await self.sqlalchemy.execute(statement, parameters)
+            planned, key = self.plans.plan(statement, parameters)
+            return await planned.run_asyncpg(self.raw, parameters, key, self.plans)
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
+        self._savepoints += 1
+        name = f"paced_nested_{self._savepoints}"
         with storage_errors():
-            async with self.sqlalchemy.begin_nested():
-                yield
+            await self.raw.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            with storage_errors():
+                await self.raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                await self.raw.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        with storage_errors():
+            await self.raw.execute(f"RELEASE SAVEPOINT {name}")
 
-    async def stream(self, statement: Executable) -> Any:
+    async def stream(self, statement: Executable, parameters: Any = None) -> AsyncIterator[Any]:
         with storage_errors():
-            return await self.sqlalchemy.stream(statement)
+            planned, key = self.plans.plan(statement, parameters)
+            batches = planned.stream_asyncpg(self.raw, parameters, key, self.plans)
+        try:
+            while True:
+                with storage_errors():
+                    batch = await anext(batches, None)
+                if batch is None:
+                    return
+                for row in batch:
+                    yield row
+        finally:
+            await batches.aclose()
 
     async def commit(self) -> None:
         with storage_errors():
@@ -186,11 +200,6 @@ class Pool:
         raised."""
         self._leave()
         connection.raw.terminate()
-        try:
-            await connection.sqlalchemy.invalidate()
-            await connection.sqlalchemy.close()
-        except Exception as error:
-            log.warning("closing a broken connection failed: %s", error)
 
     def _leave(self) -> None:
         """A place comes free: the first waiter takes it, else it stays free."""
@@ -211,7 +220,11 @@ class Pool:
         idle, self._idle = self._idle, []
         for connection in idle:
             self._open -= 1
-            await connection.sqlalchemy.close()
+            try:
+                await connection.raw.close(timeout=self._timeout)
+            except Exception as error:
+                log.warning("closing a connection failed: %s", error)
+                connection.raw.terminate()
         for waiter in self._waiting:
             waiter.cancel()
         self._waiting.clear()
@@ -223,25 +236,22 @@ class PostgresDatabase:
     backend: Literal["postgresql"] = "postgresql"
 
     def __init__(self, url: str, *, pool_size: int, timeout: float) -> None:
-        target = make_url(url).set(drivername="postgresql+asyncpg")
+        self.url = make_url(url).set(drivername="postgresql")
         self.timeout = timeout
-        # The pool is `Pool`'s: SQLAlchemy opens and closes, and keeps none.
-        self.engine = create_async_engine(
-            target,
-            poolclass=NullPool,
-            isolation_level="AUTOCOMMIT",
-            connect_args={"timeout": timeout, "command_timeout": timeout},
-            hide_parameters=HIDE_PARAMETERS,
-        )
-        self.plans = Plans(self.engine.dialect)
+        # asyncpg through SQLAlchemy's dialect: its SQL, with a cast on each parameter.
+        dialect = PGDialect_asyncpg(dbapi=PGDialect_asyncpg.import_dbapi())  # type: ignore[no-untyped-call]
+        self.plans = Plans(dialect)
         self.pool = Pool(self._open, size=2 * pool_size, timeout=timeout)
         self._personal = Lookups(self, bearer.PERSONAL_ANY)
         self._oauth = Lookups(self, bearer.OAUTH_ANY)
 
     async def _open(self) -> PostgresConnection:
-        connection = await self.engine.connect()
-        raw = (await connection.get_raw_connection()).driver_connection
-        return PostgresConnection(connection, raw, self.plans)
+        raw = await asyncpg.connect(
+            self.url.render_as_string(hide_password=False),
+            timeout=self.timeout,
+            command_timeout=self.timeout,
+        )
+        return PostgresConnection(raw, self.plans)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[PostgresConnection]:
@@ -255,10 +265,6 @@ class PostgresDatabase:
             yield shared
         finally:
             if shared.ended and not shared.raw.is_in_transaction():
-                if shared.sqlalchemy.in_transaction():
-                    # SQLAlchemy's own bookkeeping of the statements it ran; autocommit:
-                    # the driver sends nothing.
-                    await shared.sqlalchemy.rollback()
                 await self.pool.give_back(shared)
             else:
                 await self.pool.discard(shared)  # closed at once, whatever interrupted it
@@ -282,13 +288,12 @@ class PostgresDatabase:
     # --- the Bearer check (paced.core.store.BearerStore) ---------------------------------
 
     async def fetch(self, statement: Executable, parameters: dict[str, Any]) -> list[Any]:
-        """The rows of one direct statement run alone, outside any transaction."""
-        planned = self.plans.plan(statement, parameters)
-        assert planned is not None  # the Bearer statements are all direct
+        """The rows of one statement run alone, outside any transaction."""
         with storage_errors():
+            planned, key = self.plans.plan(statement, parameters)
             connection = await self.pool.take()
             try:  # within the connection's command timeout
-                rows = await planned.run_asyncpg(connection.raw, parameters)
+                rows = await planned.run_asyncpg(connection.raw, parameters, key, self.plans)
             except BaseException:
                 await self.pool.discard(connection)
                 raise
@@ -319,7 +324,6 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self.pool.close()
-        await self.engine.dispose()
 
 
 class Lookups:
@@ -387,7 +391,8 @@ async def _ending(
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Raise asyncpg's errors (as they are, or as SQLAlchemy wraps them) as storage's."""
+    """Raise asyncpg's errors as storage's: the one place they are mapped. Their text
+    holds no bound parameter (password hashes, emails and the like)."""
     try:
         yield
     except StorageError:
@@ -411,20 +416,7 @@ _BY_CLASS: dict[str, type[StorageError]] = {
 
 
 def _kind(error: Exception) -> type[StorageError] | None:
-    if isinstance(error, exc.DBAPIError):
-        if error.connection_invalidated:
-            return Unavailable
-        if isinstance(error, exc.IntegrityError):
-            return Conflict
-        if isinstance(error, exc.DataError):
-            return Unstorable
-        code = getattr(error.orig, "sqlstate", None)
-        if isinstance(code, str) and code[:2] in _BY_CLASS:
-            return _BY_CLASS[code[:2]]
-        if isinstance(error, exc.OperationalError | exc.InterfaceError):
-            return Unavailable
-        return None
-    if isinstance(error, exc.TimeoutError | OSError | asyncpg.InterfaceError):
+    if isinstance(error, TimeoutError | OSError | asyncpg.InterfaceError):
         return Unavailable  # OSError: refused, unreachable, timed out
     code = getattr(error, "sqlstate", None)
     if isinstance(error, asyncpg.PostgresError) and isinstance(code, str):

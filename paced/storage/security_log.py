@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, insert, select
-from sqlalchemy.ext.asyncio import AsyncResult
 
 from paced.core.records import SecurityEvent
 from paced.storage.connection import StorageConnection
@@ -85,15 +84,12 @@ class SecurityEventRows:
         """Every matching event, oldest first, with its account's email; streamed, so
         that a year of events never sits in memory. Close it (`contextlib.aclosing`) when
         leaving early: its cursor must close before the connection does."""
-        result = await self.connection.stream(_audit_statement(query))
+        rows = self.connection.stream(_audit_statement(query))
         try:
-            async for row in result:
+            async for row in rows:
                 yield security_event_from(row), row.email
         finally:
-            if isinstance(result, AsyncGenerator):  # SQLite's rows (paced.storage.sqlite)
-                await result.aclose()
-            else:  # SQLAlchemy's AsyncResult
-                await cast(AsyncResult[Any], result).close()
+            await cast(AsyncGenerator[Any, None], rows).aclose()
 
 
 def _audit_statement(query: AuditQuery) -> Select[Any]:

@@ -2,17 +2,17 @@
 
 A hop to a worker thread costs more than an indexed statement on a local file, and a
 refresh grant runs ten of them inside the one write lock SQLite has: so every unit of
-work and every read runs on the loop's own thread, through SQLAlchemy's synchronous
-pysqlite dialect, and the Bearer check on a `sqlite3` connection of its own. In WAL mode
-with `synchronous=NORMAL` a commit does not wait for the disk (docs/benchmarks.md).
+work and every read runs on the loop's own thread, on sqlite3 connections this module
+opens itself, and the Bearer check on one of its own. In WAL mode with
+`synchronous=NORMAL` a commit does not wait for the disk (docs/benchmarks.md).
 
 Nothing here may make the loop wait for another process. The connections' busy timeout
 is zero; a transaction that finds the database locked (another worker or a CLI command
 in the middle of a write) gets its lock by retrying with `asyncio.sleep`, until the
 configured database timeout, then fails as `Unavailable` (503).
 
-The statements marked `direct` run on the sqlite3 connection itself
-(paced/storage/direct.py).
+Statements run on the sqlite3 connection itself, compiled once
+(paced/storage/compiled.py).
 
 Writers of this process take turns on one asyncio lock and one connection, and those
 that end together share one COMMIT: see `SqliteDatabase._transaction`. SQLite itself has
@@ -44,13 +44,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Dialect, Engine, Executable, Result, event, exc
-from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import Dialect, Executable
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from paced.core.errors import PacedError
 from paced.core.records import BearerToken
 from paced.storage import bearer
-from paced.storage.direct import Plan, Plans
+from paced.storage.compiled import Plan, Plans, Rows
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
 from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
@@ -72,47 +72,62 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 READER_CACHE_KIB = 500
 WRITER_CACHE_KIB = 2000
 
-# Bound parameters stay out of log lines and error messages: they hold password hashes,
-# emails and the like (docs/operations.md).
-HIDE_PARAMETERS = True
+# Reader connections kept open between reads; any more are closed when given back.
+READERS_KEPT = 5
 
 log = logging.getLogger("paced.storage")
 
 
 class SqliteConnection:
-    """A unit of work's or a read's connection (`StorageConnection`), over SQLAlchemy's
-    synchronous connection, with the direct statements on sqlite3 itself."""
+    """A unit of work's or a read's connection (`StorageConnection`): every statement
+    runs on sqlite3 itself, through its plan."""
 
-    __slots__ = ("_connection", "_plans", "_raw", "dialect")
+    __slots__ = ("_plans", "_raw", "_savepoints")
 
-    def __init__(self, connection: Connection, plans: Plans) -> None:
-        self._connection = connection
+    def __init__(self, raw: sqlite3.Connection, plans: Plans) -> None:
+        self._raw = raw
         self._plans = plans
-        self._raw: sqlite3.Connection = connection.connection.dbapi_connection  # type: ignore[assignment]
-        self.dialect: Dialect = connection.dialect
+        self._savepoints = 0
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
+    @property
+    def dialect(self) -> Dialect:
+        return self._plans.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Rows:
         with storage_errors():
-            planned = self._plans.plan(statement, parameters)
-            if planned is not None:
-                return planned.run_sqlite(self._raw, parameters)
-            return self._connection.execute(statement, parameters)
+            planned, key = self._plans.plan(statement, parameters)
+            return planned.run_sqlite(self._raw, parameters, key, self._plans)
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
-        with storage_errors(), self._connection.begin_nested():
-            yield
-
-    async def stream(self, statement: Executable) -> AsyncIterator[Any]:
+        self._savepoints += 1
+        name = f"paced_nested_{self._savepoints}"
         with storage_errors():
-            result = self._connection.execute(statement, execution_options={"yield_per": 500})
-        return _rows(result)
+            self._raw.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            with storage_errors():
+                self._raw.execute(f"ROLLBACK TO {name}")
+                self._raw.execute(f"RELEASE {name}")
+            raise
+        with storage_errors():
+            self._raw.execute(f"RELEASE {name}")
 
-
-async def _rows(result: Result[Any]) -> AsyncIterator[Any]:
-    with result:
-        for row in result:
-            yield row
+    async def stream(self, statement: Executable, parameters: Any = None) -> AsyncIterator[Any]:
+        with storage_errors():
+            planned, key = self._plans.plan(statement, parameters)
+            batches = planned.stream_sqlite(self._raw, parameters, key, self._plans)
+        try:
+            while True:
+                with storage_errors():
+                    batch = next(batches, None)
+                if batch is None:
+                    return
+                for row in batch:
+                    yield row
+        finally:
+            batches.close()
 
 
 class SqliteDatabase:
@@ -130,23 +145,17 @@ class SqliteDatabase:
         self._checkpoint: asyncio.Task[None] | None = None
         # This process's writers take turns here, and so does the checkpoint.
         self.writers = asyncio.Lock()
-        self._writer: Connection | None = None
+        self._writer: sqlite3.Connection | None = None
         # The open write transaction's kept units of work, each waiting for its COMMIT;
         # None while no transaction is open.
         self._batch: list[asyncio.Future[None]] | None = None
         self._keep = False
         self._committer: asyncio.Task[None] | None = None
-        # Connections are opened as needed and never waited for: a pool that blocked
-        # would block the loop. Five stay open; any more are closed when returned.
-        self.engine: Engine = create_sync_engine(
-            f"sqlite+pysqlite:///{path}",
-            connect_args={"timeout": 0, "check_same_thread": False},
-            hide_parameters=HIDE_PARAMETERS,
-            pool_size=5,
-            max_overflow=-1,
-        )
-        event.listen(self.engine, "connect", self._on_connect)
-        self.plans = Plans(self.engine.dialect)
+        # Reader connections are opened as needed and never waited for: a pool that
+        # blocked would block the loop.
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
+        self.plans = Plans(SQLiteDialect_pysqlite(dbapi=sqlite3))
         # The Bearer check's read-only connection, opened on first use, and the plans of
         # its two statements.
         self._bearer: sqlite3.Connection | None = None
@@ -178,12 +187,13 @@ class SqliteDatabase:
                 self._bearer = _open_bearer(self.path)
             planned = self._bearer_plans.get(statement)
             if planned is None:
-                made = self.plans.plan(statement, {"digest": digest})
-                assert made is not None  # the Bearer statements are all direct
-                planned = self._bearer_plans[statement] = made
+                planned = self.plans.plan(statement, {"digest": digest})[0]
+                self._bearer_plans[statement] = planned
+            if self.plans.listeners:
+                self.plans.heard(planned.sql, (digest,))
             # A digest is text, which no conversion touches.
             return planned.first_sqlite(self._bearer, (digest,))
-        except (sqlite3.Error, exc.DBAPIError) as error:
+        except sqlite3.Error as error:
             kind = _kind(error)
             if kind is None:
                 raise
@@ -212,7 +222,7 @@ class SqliteDatabase:
             await store.connection.execute(bearer.touch(grants, grant_id, now, unused_since))
 
     @asynccontextmanager
-    async def _transaction(self, *, write: bool) -> AsyncIterator[Connection]:
+    async def _transaction(self, *, write: bool) -> AsyncIterator[sqlite3.Connection]:
         """A connection inside a read snapshot, or for a writer, a unit of work inside
         this process's write transaction (`BEGIN IMMEDIATE`), in the writers' turn.
 
@@ -226,26 +236,26 @@ class SqliteDatabase:
         refresh grant, and a batch writes each page it touched once.
         """
         if not write:
-            with self.engine.connect() as connection:
-                await self._begin(connection.connection.dbapi_connection, write=False)
-                connection.begin()  # SQLAlchemy's bookkeeping: the driver sends nothing
-                yield connection
+            reader = self._readers.pop() if self._readers else self._connect()
+            try:
+                await self._begin(reader, write=False)
+                yield reader
+            finally:
+                self._give_back(reader)
             return
         committed: asyncio.Future[None] | None = None
         raised: BaseException | None = None
         async with self.writers:
             connection = self._writer_connection()
-            raw: Any = connection.connection.dbapi_connection
             # The first unit of a transaction needs no savepoint: undoing it is a
             # ROLLBACK, and a quiet server's batches of one cost what they did before.
             first = self._batch is None
             if first:
-                await self._begin(raw, write=True)
-                connection.begin()
+                await self._begin(connection, write=True)
                 self._batch = []
             else:
                 try:
-                    raw.execute("SAVEPOINT paced_unit")
+                    connection.execute("SAVEPOINT paced_unit")
                 except BaseException as error:
                     self._abandon(connection, error)
                     raise
@@ -254,23 +264,59 @@ class SqliteDatabase:
                 yield connection
             except BaseException as error:  # kept (or not) as `keep` said; raised below
                 raised = error
-            committed = self._end_unit(connection, raw, first=first)
+            committed = self._end_unit(connection, first=first)
         if committed is not None:
             await committed
         if raised is not None:
             raise raised
 
-    def _writer_connection(self) -> Connection:
-        # One writer at a time, so one connection serves them all, kept out of the
-        # pool: a checkout and its reset cost more than a statement.
+    def _writer_connection(self) -> sqlite3.Connection:
+        # One writer at a time, so one connection serves them all.
         if self._writer is None:
-            self._writer = self.engine.connect()
-            raw: Any = self._writer.connection.dbapi_connection
-            raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            self._writer = self._connect()
+            self._writer.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         return self._writer
 
+    def _connect(self) -> sqlite3.Connection:
+        # Transactions are begun here by hand (`_begin`), never by the driver.
+        connection = sqlite3.connect(
+            self.path, isolation_level=None, timeout=0, check_same_thread=False
+        )
+        try:
+            enable_wal(connection, time.monotonic() + self.timeout)
+            for pragma in (
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA busy_timeout=0",
+                "PRAGMA synchronous=NORMAL",
+                "PRAGMA wal_autocheckpoint=0",
+                f"PRAGMA cache_size=-{READER_CACHE_KIB}",
+                # A WAL that grew (a long write by another process) shrinks when it
+                # restarts.
+                f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
+            ):
+                connection.execute(pragma)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _give_back(self, reader: sqlite3.Connection) -> None:
+        """End a read's transaction (what it changed is undone) and keep the connection
+        for the next read, or close it."""
+        try:
+            if reader.in_transaction:
+                reader.rollback()
+        except sqlite3.Error as error:
+            log.warning("ending a read failed: %s", error)
+            reader.close()
+            return
+        if len(self._readers) < READERS_KEPT and not self._closed:
+            self._readers.append(reader)
+        else:
+            reader.close()
+
     def _end_unit(
-        self, connection: Connection, raw: Any, *, first: bool
+        self, connection: sqlite3.Connection, *, first: bool
     ) -> asyncio.Future[None] | None:
         """Release the unit's savepoint, or undo the unit; a kept unit gets the future of
         its batch's COMMIT."""
@@ -283,8 +329,8 @@ class SqliteDatabase:
         if not first:
             try:
                 if not keep:
-                    raw.execute("ROLLBACK TO paced_unit")
-                raw.execute("RELEASE paced_unit")
+                    connection.execute("ROLLBACK TO paced_unit")
+                connection.execute("RELEASE paced_unit")
             except BaseException as error:
                 self._abandon(connection, error)
                 raise
@@ -306,7 +352,7 @@ class SqliteDatabase:
                 if not batch or self._writer is None:
                     return
                 try:
-                    self._writer.commit()
+                    self._writer.execute("COMMIT")
                 except BaseException as error:
                     self._batch = batch
                     self._abandon(self._writer, error)
@@ -327,7 +373,7 @@ class SqliteDatabase:
                 committed.cancel()
             raise
 
-    def _abandon(self, connection: Connection | None, error: BaseException | None) -> None:
+    def _abandon(self, connection: sqlite3.Connection | None, error: BaseException | None) -> None:
         """Roll the open transaction back and fail every writer waiting on it."""
         batch, self._batch = self._batch or [], None
         for committed in batch:
@@ -340,15 +386,10 @@ class SqliteDatabase:
         if connection is None:
             return
         try:
-            connection.rollback()  # also ends a transaction whose COMMIT failed
-            raw = connection.connection.dbapi_connection
-            if raw is not None and raw.in_transaction:
-                raw.rollback()
+            if connection.in_transaction:  # also a transaction whose COMMIT failed
+                connection.rollback()
         except Exception as failure:  # the connection is beyond use: a new one next time
             log.warning("rolling back the write transaction failed: %s", failure)
-            self._close_writer()
-            return
-        if connection.invalidated:
             self._close_writer()
 
     def _close_writer(self) -> None:
@@ -366,7 +407,7 @@ class SqliteDatabase:
         finally:
             self._checkpoint = None
 
-    async def _begin(self, raw: Any, *, write: bool) -> None:
+    async def _begin(self, raw: sqlite3.Connection, *, write: bool) -> None:
         deadline = time.monotonic() + self.timeout
         pause = _FIRST_PAUSE
         while True:
@@ -394,22 +435,10 @@ class SqliteDatabase:
         if self._bearer is not None:
             self._bearer.close()
             self._bearer = None
-        self.engine.dispose()
-
-    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
-        # Transactions are begun here by hand (`_begin`), never by the driver.
-        dbapi_connection.isolation_level = None
-        enable_wal(dbapi_connection, time.monotonic() + self.timeout)
-        for pragma in (
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=0",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA wal_autocheckpoint=0",
-            f"PRAGMA cache_size=-{READER_CACHE_KIB}",
-            # A WAL that grew (a long write by another process) shrinks when it restarts.
-            f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
-        ):
-            dbapi_connection.execute(pragma)
+        self._closed = True
+        readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
 
 
 def checkpoint(path: str) -> None:
@@ -463,26 +492,23 @@ def enable_wal(dbapi_connection: Any, deadline: float) -> None:
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Raise sqlite3's errors (as they are, or as SQLAlchemy wraps them) as storage's."""
+    """Raise sqlite3's errors as storage's: the one place they are mapped. Their text
+    holds no bound parameter (password hashes, emails and the like)."""
     try:
         yield
     except StorageError:
         raise
-    except (sqlite3.Error, exc.DBAPIError) as error:
+    except sqlite3.Error as error:
         kind = _kind(error)
         if kind is None:
             raise
         raise kind(message_of(error)) from error
 
 
-def _kind(error: Exception) -> type[StorageError] | None:
-    if isinstance(error, exc.DBAPIError):
-        if error.connection_invalidated:
-            return Unavailable
-        error = error.orig if isinstance(error.orig, Exception) else error
-    if isinstance(error, sqlite3.IntegrityError | exc.IntegrityError):
+def _kind(error: sqlite3.Error) -> type[StorageError] | None:
+    if isinstance(error, sqlite3.IntegrityError):
         return Conflict
-    if isinstance(error, sqlite3.DataError | exc.DataError):
+    if isinstance(error, sqlite3.DataError):
         return Unstorable
     if isinstance(error, sqlite3.OperationalError | sqlite3.InterfaceError):
         return Unavailable

@@ -86,7 +86,7 @@ async def test_a_refused_message_is_retried_and_arrives(engine: Database, clock:
         assert await outbox.send_due() == 1
         assert inbox.messages == [] and inbox.refused == 1
         async with engine.reading() as store:
-            row = (await store.connection.execute(select(mail_queue))).one()
+            (row,) = (await store.connection.execute(select(mail_queue))).all()
         assert row.attempts == 1 and row.sent_at is None
         assert "451" in row.last_error and "SeCrEt" not in row.last_error
         assert row.next_attempt_at == clock() + Policy().mail_retry_delays[0]
@@ -95,7 +95,7 @@ async def test_a_refused_message_is_retried_and_arrives(engine: Database, clock:
         assert await outbox.send_due() == 1
     assert len(inbox.messages) == 1
     async with engine.reading() as store:
-        row = (await store.connection.execute(select(mail_queue))).one()
+        (row,) = (await store.connection.execute(select(mail_queue))).all()
     assert row.sent_at == clock() and row.attempts == 2 and "SeCrEt" not in row.detail
 
 
@@ -111,7 +111,7 @@ async def test_a_message_is_given_up_after_its_last_retry(engine: Database, cloc
         assert await outbox.send_due() == 0
     assert inbox.refused == len(Policy().mail_retry_delays) + 1 and inbox.messages == []
     async with engine.reading() as store:
-        row = (await store.connection.execute(select(mail_queue))).one()
+        (row,) = (await store.connection.execute(select(mail_queue))).all()
     assert row.next_attempt_at is None and row.sent_at is None and "554" in row.last_error
 
 
@@ -123,7 +123,7 @@ async def test_an_unreachable_server_is_retried_like_a_refusal(
         pass  # stopped: nobody listens on its port any more
     await sender(engine, Smtp(url), clock).send_due()
     async with engine.reading() as store:
-        row = (await store.connection.execute(select(mail_queue))).one()
+        (row,) = (await store.connection.execute(select(mail_queue))).all()
     assert row.attempts == 1 and row.next_attempt_at is not None and row.last_error
 
 

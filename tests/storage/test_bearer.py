@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 from paced.core.ids import digest
 from paced.storage.bearer import PERSONAL_ANY
 from paced.storage.database import Database, open_database
-from paced.storage.direct import direct
 from paced.storage.errors import Unavailable, Unstorable
 from paced.storage.models import grants, personal_tokens
 from paced.storage.postgres import Lookups, PostgresDatabase
@@ -41,7 +40,7 @@ async def engine(database_url: str) -> AsyncIterator[Database]:
 def count_statements(engine: Database) -> list[str]:
     statements: list[str] = []
 
-    def _record(_c: object, _cur: object, statement: str, *_args: object) -> None:
+    def _record(statement: str, _values: object) -> None:
         statements.append(statement.split()[0].upper())
 
     listen_statements(engine, _record)
@@ -73,7 +72,7 @@ async def test_a_personal_token_is_found_by_its_digest_with_its_user(engine: Dat
     queries = count_queries(engine)
     found = await engine.personal_bearer_token(digest(issued.secret))
     assert found is not None
-    assert queries == ["personal"] and statements == []  # one read, and nothing else
+    assert queries == ["personal"] and statements == ["SELECT"]  # one read, and nothing else
     assert (found.kind, found.id, found.user, found.scopes) == (
         "personal",
         issued.token.id,
@@ -102,7 +101,7 @@ async def test_an_oauth_token_is_found_with_its_grant_app_and_user(
     statements = count_statements(engine)
     queries = count_queries(engine)
     found = await engine.oauth_bearer_token(digest(made.secret))
-    assert queries == ["oauth"] and statements == []
+    assert queries == ["oauth"] and statements == ["SELECT"]
     assert found is not None
     assert (found.kind, found.id, found.grant_id, found.client_id) == (
         "oauth",
@@ -196,13 +195,11 @@ async def readers(database_url: str) -> AsyncIterator[PostgresDatabase]:
         await made.close()
 
 
-BACKEND = direct(
-    select(
-        func.pg_backend_pid().label("pid"),
-        func.pg_sleep(bindparam("wait", type_=Float)).label("slept"),
-    )
+BACKEND = select(
+    func.pg_backend_pid().label("pid"),
+    func.pg_sleep(bindparam("wait", type_=Float)).label("slept"),
 )
-DIVIDE = direct(select((literal_column("1") / bindparam("by", type_=Integer)).label("x")))
+DIVIDE = select((literal_column("1") / bindparam("by", type_=Integer)).label("x"))
 
 
 async def backend(readers: PostgresDatabase, wait: float = 0.0) -> int:

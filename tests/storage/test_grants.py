@@ -177,7 +177,7 @@ async def test_an_authorization_code_is_stored_by_digest_with_its_bindings(
             expires_at=NOW + timedelta(minutes=10),
         )
     async with connect(engine) as connection:
-        row = (await connection.execute(select(authorization_codes))).one()
+        (row,) = (await connection.execute(select(authorization_codes))).all()
     assert row.digest == "d" * 64
     assert row.grant_id == grant.id
     assert row.redirect_uri == "https://client.example/cb"
@@ -272,7 +272,7 @@ async def test_revocation_is_set_based_three_statements_however_many_tokens(
     await add_tokens(engine, grant.id, tokens)
     statements: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(statement: str, _values: Any) -> None:
         if statement.lstrip().upper().startswith(("UPDATE", "SELECT", "DELETE")):
             statements.append(statement)
 

@@ -120,7 +120,7 @@ async def test_a_claimed_message_is_due_again_after_its_hold_and_sent_once(
         (again,) = await store.claim_due_mail(hold, hold_until=hold + timedelta(minutes=5), limit=5)
         await store.mail_sent(again.id, hold)
     async with engine.reading() as store:
-        row = (await store.connection.execute(select(mail_queue))).one()
+        (row,) = (await store.connection.execute(select(mail_queue))).all()
     assert row.sent_at == hold and row.next_attempt_at is None and row.attempts == 1
     assert json.loads(row.detail) == {}  # the link is not kept once sent
 
@@ -138,7 +138,7 @@ async def test_a_failed_message_keeps_its_error_and_waits_for_its_retry(
         (again,) = await store.claim_due_mail(retry, hold_until=retry, limit=5)
     assert again.attempts == 1
     async with engine.reading() as store:
-        row = (await store.connection.execute(select(mail_queue))).one()
+        (row,) = (await store.connection.execute(select(mail_queue))).all()
     assert row.last_error == "SMTPResponseException: 451"
 
 

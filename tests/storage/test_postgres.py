@@ -1,5 +1,5 @@
-"""Units of work on PostgreSQL (paced/storage/postgres.py): SQLAlchemy and asyncpg share
-one transaction, begun and ended on asyncpg; a connection kept between units of work is
+"""Units of work on PostgreSQL (paced/storage/postgres.py): every statement runs in one
+transaction, begun and ended on asyncpg; a connection kept between units of work is
 never left inside a transaction, and connections go to those that wait in the order they
 came."""
 
@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
 
 from paced.core.errors import InvalidGrant
 from paced.storage.database import Database, open_database
@@ -20,8 +19,8 @@ from paced.storage.errors import Unavailable
 from paced.storage.models import users
 from paced.storage.postgres import Pool, PostgresConnection, PostgresDatabase
 from tests.helpers import connect, user_values
-from tests.storage.test_direct import ADD_USER
 
+ADD_USER = insert(users)
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 POOL = 3
 
@@ -64,13 +63,13 @@ async def in_transaction_elsewhere(engine: Database) -> int:
     [(None, True), (InvalidGrant("replayed"), True), (RuntimeError("bug"), False)],
     ids=["a unit that ends keeps both", "a PacedError keeps both", "a bug undoes both"],
 )
-async def test_sqlalchemy_and_asyncpg_statements_share_one_transaction(
+async def test_a_prebuilt_and_a_per_call_statement_share_one_transaction(
     engine: Database, then: BaseException | None, kept: bool
 ) -> None:
     try:
         async with engine.unit_of_work() as store:
             assert isinstance(store.connection, PostgresConnection)
-            await store.connection.execute(ADD_USER, user_values(1, NOW))  # on asyncpg
+            await store.connection.execute(ADD_USER, user_values(1, NOW))
             await store.connection.execute(insert(users).values(**user_values(2, NOW)))
             if then is not None:
                 raise then
@@ -132,7 +131,7 @@ async def test_a_connection_the_server_closed_fails_one_request_as_unavailable(
         assert isinstance(store.connection, PostgresConnection)
         pid = store.connection.raw.get_server_pid()
     admin = await asyncpg.connect(
-        make_url(engine.engine.url).set(drivername="postgresql").render_as_string(False)  # type: ignore[attr-defined]
+        engine.url.render_as_string(False)  # type: ignore[attr-defined]
     )
     try:
         await admin.execute("SELECT pg_terminate_backend($1)", pid)

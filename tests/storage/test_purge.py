@@ -317,7 +317,7 @@ async def test_every_batch_is_a_short_transaction_of_its_own(engine: Database) -
         )
     deletes: list[int] = []
 
-    def count_deletes(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def count_deletes(statement: str, _values: Any) -> None:
         if statement.lstrip().upper().startswith("DELETE FROM SESSIONS"):
             deletes.append(1)
 

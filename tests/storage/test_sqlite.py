@@ -160,7 +160,7 @@ def count_commits(engine: Database) -> list[str]:
     """Every COMMIT the writers' connection sends from now on."""
     sent: list[str] = []
     twin = twin_of(engine)
-    raw = twin._writer_connection().connection.dbapi_connection
+    raw = twin._writer_connection()
     assert raw is not None
     raw.set_trace_callback(lambda sql: sent.append(sql) if sql.upper() == "COMMIT" else None)  # type: ignore[attr-defined]
     return sent

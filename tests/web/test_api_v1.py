@@ -285,9 +285,7 @@ async def test_last_use_is_written_at_most_once_a_minute(
     writes: list[str] = []
     listen_statements(
         engine_of(app),
-        lambda *args: (
-            writes.append(args[2]) if args[2].lstrip().upper().startswith("UPDATE") else None
-        ),
+        lambda sql, _values: writes.append(sql) if sql.lstrip().upper().startswith("UPDATE") else None,
     )
 
     async def last_used() -> tuple[object, object]:

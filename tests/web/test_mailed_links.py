@@ -30,7 +30,7 @@ NEW_PASSWORD = "a new and better one"
 async def mails(app: FastAPI, kind: str | None = None) -> list[dict[str, object]]:
     async with app.state.paced.database.reading() as store:
         rows = (await store.connection.execute(select(mail_queue).order_by(mail_queue.c.id))).all()
-    found = [dict(row._mapping) | {"detail": json.loads(row.detail)} for row in rows]
+    found = [row._asdict() | {"detail": json.loads(row.detail)} for row in rows]
     return [row for row in found if kind is None or row["kind"] == kind]
 
 

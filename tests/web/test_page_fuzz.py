@@ -147,7 +147,7 @@ def browsers(settings: Settings) -> Iterator[Browsers]:
 
 async def _owner(app: Any) -> Person:
     async with connect(app.state.paced.database) as connection:
-        row = (await connection.execute(select(users.c.id, users.c.email))).one()
+        (row,) = (await connection.execute(select(users.c.id, users.c.email))).all()
     return Person(row.id, row.email)
 
 

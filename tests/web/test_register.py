@@ -64,13 +64,13 @@ async def test_a_confidential_client_gets_a_secret_and_is_stored_without_an_owne
     assert body["grant_types"] == ["authorization_code"]
     assert body["client_uri"] == "https://agent.example"
     async with connect(engine_of(app)) as connection:
-        row = (
+        (row,) = (
             await connection.execute(
                 select(apps.c.owner_id, apps.c.registration, apps.c.public).where(
                     apps.c.client_id == body["client_id"]
                 )
             )
-        ).one()
+        ).all()
     assert tuple(row) == (None, "dynamic", False)
 
 
