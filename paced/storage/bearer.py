@@ -12,8 +12,9 @@ that concurrent requests on any node write it once.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     ARRAY,
@@ -30,6 +31,9 @@ from sqlalchemy import (
 
 from paced.core.records import BearerToken, User
 from paced.storage.models import access_tokens, apps, grants, personal_tokens, users
+
+if TYPE_CHECKING:
+    from paced.storage.store import Store
 
 Kind = Literal["personal", "oauth"]
 
@@ -124,3 +128,23 @@ def touch(table: Table, row_id: str, now: datetime, unused_since: datetime) -> A
         table.c.last_used_at.is_(None), table.c.last_used_at <= unused_since
     )
     return update(table).where(table.c.id == row_id, stale).values(last_used_at=now)
+
+
+class LastUse:
+    """The Bearer check's last-used writes, as both Databases make them: each in a unit of
+    work of its own."""
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[Store]:
+        raise NotImplementedError
+
+    async def record_personal_token_use(
+        self, token_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        async with self.unit_of_work() as store:
+            await store.connection.execute(touch(personal_tokens, token_id, now, unused_since))
+
+    async def record_grant_use(
+        self, grant_id: str, now: datetime, *, unused_since: datetime
+    ) -> None:
+        async with self.unit_of_work() as store:
+            await store.connection.execute(touch(grants, grant_id, now, unused_since))

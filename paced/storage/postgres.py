@@ -23,7 +23,6 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
@@ -36,7 +35,6 @@ from paced.core.records import BearerToken
 from paced.storage import bearer
 from paced.storage.compiled import Plans, Rows
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
-from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
 
 log = logging.getLogger("paced.storage")
@@ -230,7 +228,7 @@ class Pool:
         self._waiting.clear()
 
 
-class PostgresDatabase:
+class PostgresDatabase(bearer.LastUse):
     """The `Database` of a PostgreSQL server (`paced.storage.database`)."""
 
     backend: Literal["postgresql"] = "postgresql"
@@ -307,20 +305,6 @@ class PostgresDatabase:
     async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
         row = await self._oauth.row(digest)
         return None if row is None else bearer.token(row, "oauth")
-
-    async def record_personal_token_use(
-        self, token_id: str, now: datetime, *, unused_since: datetime
-    ) -> None:
-        async with self.unit_of_work() as store:
-            await store.connection.execute(
-                bearer.touch(personal_tokens, token_id, now, unused_since)
-            )
-
-    async def record_grant_use(
-        self, grant_id: str, now: datetime, *, unused_since: datetime
-    ) -> None:
-        async with self.unit_of_work() as store:
-            await store.connection.execute(bearer.touch(grants, grant_id, now, unused_since))
 
     async def close(self) -> None:
         await self.pool.close()

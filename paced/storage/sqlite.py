@@ -40,7 +40,6 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,7 +51,6 @@ from paced.core.records import BearerToken
 from paced.storage import bearer
 from paced.storage.compiled import Plan, Plans, Rows
 from paced.storage.errors import Conflict, StorageError, Unavailable, Unstorable, message_of
-from paced.storage.models import grants, personal_tokens
 from paced.storage.store import Store
 
 # The statement that starts a reader's snapshot, so that a busy database is met, and
@@ -130,7 +128,7 @@ class SqliteConnection:
             batches.close()
 
 
-class SqliteDatabase:
+class SqliteDatabase(bearer.LastUse):
     """The `Database` of a SQLite file (`paced.storage.database`)."""
 
     backend: Literal["sqlite"] = "sqlite"
@@ -206,20 +204,6 @@ class SqliteDatabase:
     async def oauth_bearer_token(self, digest: str) -> BearerToken | None:
         row = self._bearer_row(bearer.OAUTH, digest)
         return None if row is None else bearer.token(row, "oauth")
-
-    async def record_personal_token_use(
-        self, token_id: str, now: datetime, *, unused_since: datetime
-    ) -> None:
-        async with self.unit_of_work() as store:
-            await store.connection.execute(
-                bearer.touch(personal_tokens, token_id, now, unused_since)
-            )
-
-    async def record_grant_use(
-        self, grant_id: str, now: datetime, *, unused_since: datetime
-    ) -> None:
-        async with self.unit_of_work() as store:
-            await store.connection.execute(bearer.touch(grants, grant_id, now, unused_since))
 
     @asynccontextmanager
     async def _transaction(self, *, write: bool) -> AsyncIterator[sqlite3.Connection]:
