@@ -42,6 +42,7 @@ class MailSender:
         self.database, self.transport, self.composer = database, transport, composer
         self._policy, self._clock, self._poll = policy, clock, poll
         self._wanted = asyncio.Event()
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -52,17 +53,24 @@ class MailSender:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="paced-mail")
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        # Cancelling alone is not enough: on Python 3.11, `asyncio.wait_for` (which the
+        # SMTP client awaits each reply with) drops a cancellation that arrives as the
+        # reply does, and the task would go on to wait for the next look. So the task
+        # also stops at the flag, which it checks before each round.
+        self._closing = True
+        self._wanted.set()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # `wait`, not `await task`: the task's CancelledError stays the task's, and
+            # a cancellation of the caller's own still reaches the caller.
+            await asyncio.wait([task])
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             self._wanted.clear()
             try:
-                while await self.send_due() == BATCH:
+                while await self.send_due() == BATCH and not self._closing:
                     pass
             except Exception:  # the database is down, say: look again later
                 log.exception("mail: the queue could not be read")

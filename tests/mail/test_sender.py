@@ -146,6 +146,36 @@ async def test_the_sender_task_sends_when_woken(engine: Database, clock: Clock) 
     assert len(inbox.messages) == 1
 
 
+class SwallowsCancellation:
+    """A transport that, like `asyncio.wait_for` on Python 3.11 when the reply arrives
+    with the cancellation, goes on as if it had not been cancelled."""
+
+    def __init__(self) -> None:
+        self.sending = asyncio.Event()
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sending.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+
+
+async def test_the_sender_task_stops_even_when_a_send_swallows_its_cancellation(
+    engine: Database, clock: Clock
+) -> None:
+    transport = SwallowsCancellation()
+    task = MailSender(
+        engine, transport, Composer(base_url=BASE, sender=""), Policy(), clock, poll=3600
+    )
+    await queue_reset_mail(engine, clock)
+    task.start()
+    await asyncio.wait_for(transport.sending.wait(), timeout=10)
+    closing = asyncio.ensure_future(task.aclose())
+    done, _ = await asyncio.wait([closing], timeout=10)
+    assert closing in done
+
+
 def read_eml(path: Path) -> EmailMessage:
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
