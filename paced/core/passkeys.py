@@ -20,7 +20,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
 
 from paced.core import security_log, two_factor
@@ -30,7 +30,7 @@ from paced.core.ids import digest, new_id
 from paced.core.policy import Policy
 from paced.core.records import Passkey, User
 from paced.core.security_log import Origin
-from paced.core.store import PasskeyStore
+from paced.core.store import PasskeyStore, UserStore
 from paced.core.text import has_controls
 
 if TYPE_CHECKING:
@@ -298,6 +298,43 @@ async def authenticate(
     ):
         raise PasskeyFailed
     return passkey
+
+
+class SignInStore(PasskeyStore, UserStore, Protocol):
+    """Passkeys, and the accounts they sign in to."""
+
+
+async def sign_in(
+    store: SignInStore, rp: RelyingParty, binding: str, credential: str, now: datetime
+) -> User | None:
+    """The account whose passkey answered the sign-in challenge (raises PasskeyFailed);
+    None when there is no such account (any more)."""
+    passkey = await authenticate(store, rp, binding, "sign_in", credential, now)
+    return await store.user_by_id(passkey.user_id)
+
+
+async def second_step(
+    store: two_factor.SecondStepStore,
+    rp: RelyingParty,
+    binding: str,
+    user_id: str,
+    credential: str,
+    now: datetime,
+    *,
+    origin: Origin,
+) -> User | None:
+    """The account that passed the first step, once one of its passkeys answered the
+    challenge; a passkey that did not is logged like a wrong code (raises
+    PasskeyFailed). None when there is no such account (any more)."""
+    user = await store.user_by_id(user_id)
+    if user is None:
+        return None
+    try:
+        await authenticate(store, rp, binding, "second_step", credential, now)
+    except PasskeyFailed:
+        await two_factor.second_step_failed(store, user, now, origin=origin)
+        raise
+    return user
 
 
 async def remove(

@@ -69,9 +69,7 @@ class Registration:
                 "client_name": self.app.name,
                 "redirect_uris": list(self.app.redirect_uris),
                 "grant_types": list(self.grant_types),
-                "response_types": (
-                    ["code"] if "authorization_code" in self.grant_types else []
-                ),
+                "response_types": (["code"] if "authorization_code" in self.grant_types else []),
                 "token_endpoint_auth_method": self.auth_method,
             }
         )
@@ -182,9 +180,7 @@ async def register(
         )
     requested_uris = _strings(metadata, "redirect_uris", InvalidRedirectUri)
     uris = (
-        checked_redirect_uris(requested_uris, public=public)
-        if code_flow or requested_uris
-        else ()
+        checked_redirect_uris(requested_uris, public=public) if code_flow or requested_uris else ()
     )
     name = _name(metadata, uris)
     client_uri = _url(metadata, "client_uri")

@@ -20,7 +20,7 @@ from paced.core.mail import MailQueue
 from paced.core.policy import Policy
 from paced.core.records import Passkey, User
 from paced.core.security_log import Detail, EventName, Origin
-from paced.core.store import PasskeyStore, RecoveryCodeStore, SecurityLog, TotpStore
+from paced.core.store import PasskeyStore, RecoveryCodeStore, SecurityLog, TotpStore, UserStore
 
 WRONG_CODE = (
     "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
@@ -35,6 +35,10 @@ class ChangeLog(SecurityLog, MailQueue, Protocol):
 
 class TwoFactorStore(TotpStore, RecoveryCodeStore, PasskeyStore, ChangeLog, Protocol):
     """Every second factor of an account, with the log their changes go into."""
+
+
+class SecondStepStore(TwoFactorStore, UserStore, Protocol):
+    """The second factors, and the account they sign in to."""
 
 
 class WrongCode(Invalid):
@@ -202,18 +206,31 @@ async def new_recovery_codes(
 # --- The second step of a sign-in ----------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SecondStep:
+    """An account through the second step, and how: "authenticator app", "recovery code"
+    or "passkey"."""
+
+    user: User
+    method: str
+
+
 async def second_step(
-    store: TwoFactorStore,
+    store: SecondStepStore,
     box: totp.SecretBox,
-    user: User,
+    user_id: str,
     code: str,
     now: datetime,
     *,
     origin: Origin,
     policy: Policy,
-) -> str:
-    """Check a code from the authenticator app or a recovery code; returns which it was.
-    A wrong one is logged and raises WrongCode. Each is accepted once."""
+) -> SecondStep | None:
+    """Check a code from the authenticator app or a recovery code of the account that
+    passed the first step. A wrong one is logged and raises WrongCode. Each is accepted
+    once. None when there is no such account (any more)."""
+    user = await store.user_by_id(user_id)
+    if user is None:
+        return None
     method = await _accepted(store, box, user, code, now, policy)
     if method is None:
         await security_log.record(store, "second_factor_failed", now, origin, user_id=user.id)
@@ -223,7 +240,7 @@ async def second_step(
         await security_log.record(
             store, "recovery_code_used", now, origin, user_id=user.id, detail={"left": left}
         )
-    return method
+    return SecondStep(user, method)
 
 
 async def _accepted(

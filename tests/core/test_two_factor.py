@@ -44,9 +44,11 @@ async def set_up(memory: MemoryStore, user: User) -> tuple[str, list[str]]:
 
 async def second_step(memory: MemoryStore, user: User, code: str, now: datetime) -> str:
     async with unit_of_work(memory) as store:
-        return await two_factor.second_step(
-            store, BOX, user, code, now, origin=ORIGIN, policy=POLICY
+        passed = await two_factor.second_step(
+            store, BOX, user.id, code, now, origin=ORIGIN, policy=POLICY
         )
+    assert passed is not None and passed.user == user
+    return passed.method
 
 
 async def test_the_secret_is_stored_encrypted(memory: MemoryStore, ann: User) -> None:
@@ -154,3 +156,14 @@ async def test_a_challenge_expires(memory: MemoryStore, ann: User) -> None:
         await passkeys.start(store, "session:x", "register", NOW, POLICY, user_id=ann.id)
         late = NOW + POLICY.webauthn_challenge_ttl
         assert await store.live_challenge(passkeys.digest("session:x"), "register", late) is None
+
+
+async def test_the_second_step_of_an_account_that_is_not_there_signs_in_nobody(
+    memory: MemoryStore, ann: User
+) -> None:
+    secret, _ = await set_up(memory, ann)
+    async with unit_of_work(memory) as store:
+        passed = await two_factor.second_step(
+            store, BOX, "usr_gone", pyotp.TOTP(secret).at(NOW), NOW, origin=ORIGIN, policy=POLICY
+        )
+    assert passed is None

@@ -53,9 +53,11 @@ async def set_up(database: Database, user: User) -> tuple[str, list[str]]:
 
 async def second_step(database: Database, user: User, code: str, now: datetime) -> str:
     async with database.unit_of_work() as store:
-        return await two_factor.second_step(
-            store, BOX, user, code, now, origin=ORIGIN, policy=POLICY
+        passed = await two_factor.second_step(
+            store, BOX, user.id, code, now, origin=ORIGIN, policy=POLICY
         )
+    assert passed is not None and passed.user == user
+    return passed.method
 
 
 async def test_a_code_brought_by_many_requests_at_once_signs_in_one(

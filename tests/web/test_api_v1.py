@@ -285,7 +285,9 @@ async def test_last_use_is_written_at_most_once_a_minute(
     writes: list[str] = []
     listen_statements(
         engine_of(app),
-        lambda sql, _values: writes.append(sql) if sql.lstrip().upper().startswith("UPDATE") else None,
+        lambda sql, _values: (
+            writes.append(sql) if sql.lstrip().upper().startswith("UPDATE") else None
+        ),
     )
 
     async def last_used() -> tuple[object, object]:

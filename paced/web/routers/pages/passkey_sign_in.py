@@ -77,15 +77,13 @@ async def passkey_sign_in(request: Request, context: Viewer) -> Response:
     try:
         await state.rate_limits.sign_in_attempt(origin.ip, limit_key)
         async with state.database.unit_of_work() as store:
-            passkey = await passkeys.authenticate(
+            user = await passkeys.sign_in(
                 store,
                 state.relying_party,
                 _browser_binding(context),
-                "sign_in",
                 text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
                 state.clock(),
             )
-            user = await store.user_by_id(passkey.user_id)
     except RateLimited as error:
         metrics.rate_limited(SIGN_IN_PAGE)
         return context.render(

@@ -113,13 +113,10 @@ async def second_step_code(request: Request, context: Viewer) -> Response:
         return refused
     try:
         async with state.database.unit_of_work() as store:
-            user = await store.user_by_id(pending.user_id)
-            if user is None:
-                return _start_again(context)
-            method = await two_factor.second_step(
+            passed = await two_factor.second_step(
                 store,
                 state.totp_box,
-                user,
+                pending.user_id,
                 text(form, "code", 200),
                 state.clock(),
                 origin=origin_of(request),
@@ -128,8 +125,10 @@ async def second_step_code(request: Request, context: Viewer) -> Response:
     except Invalid as error:
         metrics.auth_failed("login", "second_factor")
         return await _page(context, pending, errors=error.fields, status_code=400)
+    if passed is None:
+        return _start_again(context)
     await state.rate_limits.sign_in_succeeded(origin_of(request).ip, pending.limit_key)
-    return await signed_in(request, context, user, method, pending.next_path)
+    return await signed_in(request, context, passed.user, passed.method, pending.next_path)
 
 
 # --- A passkey as the second step --------------------------------------------------------------
@@ -197,25 +196,21 @@ async def second_step_passkey(request: Request, context: Viewer) -> Response:
     origin = origin_of(request)
     try:
         async with state.database.unit_of_work() as store:
-            user = await store.user_by_id(pending.user_id)
-            if user is None:
-                return _start_again(context)
-            try:
-                await passkeys.authenticate(
-                    store,
-                    state.relying_party,
-                    pending.binding,
-                    "second_step",
-                    text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
-                    state.clock(),
-                )
-            except passkeys.PasskeyFailed:
-                await two_factor.second_step_failed(store, user, state.clock(), origin=origin)
-                raise
+            user = await passkeys.second_step(
+                store,
+                state.relying_party,
+                pending.binding,
+                pending.user_id,
+                text(form, "credential", passkeys.MAX_CREDENTIAL + 1),
+                state.clock(),
+                origin=origin,
+            )
     except Invalid as error:
         metrics.auth_failed("login", "second_factor")
         return await _page(
             context, pending, errors={"code": error.fields["passkey"]}, status_code=400
         )
+    if user is None:
+        return _start_again(context)
     await state.rate_limits.sign_in_succeeded(origin.ip, pending.limit_key)
     return await signed_in(request, context, user, "passkey", pending.next_path)
