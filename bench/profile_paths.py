@@ -5,7 +5,7 @@
 
 Environment: PROFILE=0 times the path without cProfile; SORT=tottime orders the
 functions by their own time; CALLERS=regex also prints who calls the matching ones,
-CALLEES=regex what they call.
+CALLEES=regex what they call; SQL=1 first prints the statements one request runs.
 
 The app is driven through httpx's ASGI transport, one request at a time, so the figure
 is the cost of the path itself (microseconds per request, of the clock and of this
@@ -164,6 +164,15 @@ async def main() -> None:
         for i in range(min(50, args.requests)):  # warm up
             if args.path != "exchange":
                 await one(i)
+        if os.environ.get("SQL"):
+            heard: list[str] = []
+            plans = app.state.paced.database.plans
+            plans.listeners.append(lambda sql, values: heard.append(sql))
+            await one(0)
+            plans.listeners.clear()
+            print(f"{len(heard)} statements in one request:")
+            for sql in heard:
+                print("  " + " ".join(sql.split()))
         profiler = cProfile.Profile()
         started, cpu = time.perf_counter(), time.process_time()
         profiling = os.environ.get("PROFILE", "1") != "0"

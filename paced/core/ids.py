@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 from typing import Literal
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -30,6 +31,14 @@ def random_base62(length: int) -> str:
 
 def new_id(prefix: IdPrefix) -> str:
     return f"{prefix}_{random_base62(24)}"
+
+
+def ordered_id(prefix: str, now: datetime) -> str:
+    """An id that starts with its creation time, in milliseconds (8 base62 characters,
+    good for 6,900 years), then 16 random ones (95 bits). Rows made one after another
+    sort side by side in the primary key's index, so a batch of inserts writes one of
+    its pages rather than one page each."""
+    return f"{prefix}_{to_base62(int(now.timestamp() * 1000), 8)}{random_base62(16)}"
 
 
 def is_base62(text: str) -> bool:

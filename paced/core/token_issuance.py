@@ -12,7 +12,7 @@ from datetime import datetime
 
 from paced.core import scopes as scope_rules
 from paced.core import token_format
-from paced.core.ids import digest, random_base62
+from paced.core.ids import digest, ordered_id
 from paced.core.policy import Policy
 from paced.core.records import Grant, NewToken, RefreshToken
 from paced.core.store import TokenIssuance
@@ -79,13 +79,13 @@ async def issue(
         grant.id,
         now,
         access=NewToken(
-            id=f"at_{random_base62(24)}",
+            id=ordered_id("at", now),
             digest=digest(access_token),
             scopes=access_scopes,
             expires_at=now + policy.access_token_ttl,
         ),
         refresh=NewToken(
-            id=f"rt_{random_base62(24)}",
+            id=ordered_id("rt", now),
             digest=digest(refresh_token),
             scopes=refresh_scopes,
             expires_at=refresh_expiry(now, grant, policy),

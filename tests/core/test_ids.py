@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from paced.core.ids import BASE62, is_base62, new_id, random_base62
+from paced.core.ids import BASE62, is_base62, new_id, ordered_id, random_base62
 
 
 @pytest.mark.parametrize("length", [1, 24, 30, 32, 300])
@@ -34,3 +35,12 @@ def test_bytes_from_248_up_are_dropped_not_folded(monkeypatch: pytest.MonkeyPatc
     draws = iter([bytes([248, 255, 0, 61, 62]) + bytes([250] * 8), bytes([1] * 13)])
     monkeypatch.setattr("paced.core.ids.secrets.token_bytes", lambda n: next(draws))
     assert random_base62(5) == "0z011"
+
+
+def test_ordered_ids_sort_by_their_time_and_differ_within_one() -> None:
+    now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    same_time = {ordered_id("rt", now) for _ in range(1000)}
+    assert len(same_time) == 1000
+    assert all(i.startswith("rt_") and len(i) == 27 and is_base62(i[3:]) for i in same_time)
+    later = [ordered_id("rt", now + timedelta(milliseconds=n)) for n in (1, 1000, 10**9)]
+    assert sorted([max(same_time), *later]) == [max(same_time), *later]
