@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from paced.storage.database import backend_of
@@ -42,6 +41,10 @@ async def _on_connection(url: str, run: Callable[[Connection], T], *, db_timeout
     """`run` inside a transaction of its own on the database of `url`."""
     if backend_of(url) == "sqlite":
         return await asyncio.to_thread(_on_sqlite, url, run, db_timeout)
+    # Imported here: sqlalchemy.ext.asyncio brings sqlalchemy.orm, 7 MiB that `paced serve`
+    # (which migrates in a child process) would otherwise hold in every worker.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(
         make_url(url).set(drivername="postgresql+asyncpg"),
         poolclass=NullPool,

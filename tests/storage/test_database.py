@@ -507,9 +507,11 @@ async def test_a_statement_the_executor_cannot_run_raises(
 
 
 def test_the_app_loads_neither_the_orm_nor_sqlalchemys_asyncio(database_url: str) -> None:
-    """Every worker would carry their memory for nothing."""
+    """Every worker would carry their memory for nothing. `paced serve` runs the app in
+    the CLI's process, so the CLI's imports count too."""
     script = (
         "import sys\n"
+        "import paced.cli.main\n"
         "from paced.settings import Settings\n"
         "from paced.web.app import create_app\n"
         f"create_app(Settings(_env_file=None, database_url={database_url!r},"
