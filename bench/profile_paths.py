@@ -117,7 +117,8 @@ async def main() -> None:
         client = {"client_id": things["client_id"], "client_secret": things["client_secret"]}
         codes = []
         if args.path == "exchange":
-            codes = [await code(http, things["client_id"]) for _ in range(args.requests)]
+            # One more for SQL=1's request.
+            codes = [await code(http, things["client_id"]) for _ in range(args.requests + 1)]
         first = await http.post(
             "/oauth/token",
             data={
@@ -168,7 +169,7 @@ async def main() -> None:
             heard: list[str] = []
             plans = app.state.paced.database.plans
             plans.listeners.append(lambda sql, values: heard.append(sql))
-            await one(0)
+            await one(args.requests)
             plans.listeners.clear()
             print(f"{len(heard)} statements in one request:")
             for sql in heard:
