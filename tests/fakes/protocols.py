@@ -19,6 +19,7 @@ from paced.core.introspection import IntrospectionStore
 from paced.core.leaks import ClientSecretOwners, LeakStore, PersonalTokensByDigest
 from paced.core.mail import MailOutbox, MailQueue
 from paced.core.one_time_links import LinkStore
+from paced.core.passkeys import SignInStore
 from paced.core.password_reset import ResetStore
 from paced.core.personal_tokens import AuditedTokenStore
 from paced.core.refresh_rotation import RefreshStore, ReuseStore
@@ -52,7 +53,7 @@ from paced.core.store import (
 )
 from paced.core.token_endpoint import TokenEndpointStore
 from paced.core.token_expiry import ExpiringTokens
-from paced.core.two_factor import ChangeLog, TwoFactorStore
+from paced.core.two_factor import ChangeLog, SecondStepStore, TwoFactorStore
 from paced.core.unused_tokens import UnusedTokenStore
 from tests.fakes import MemoryStore
 
@@ -115,4 +116,6 @@ _sign_out_store: SignOutStore = _MEMORY
 _token_endpoint_store: TokenEndpointStore = _MEMORY
 _change_log: ChangeLog = _MEMORY
 _two_factor_store: TwoFactorStore = _MEMORY
+_second_step_store: SecondStepStore = _MEMORY
+_sign_in_store: SignInStore = _MEMORY
 _unused_token_store: UnusedTokenStore = _MEMORY
