@@ -26,6 +26,7 @@ import html
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -74,6 +75,11 @@ class Result:
     # CPU time of the serving process per answered request: steadier than req/s on a
     # shared machine, whose other load slows the clock but not the work.
     cpu_us: float = 0.0
+    # How busy the server's core and the load generator's core were, as a share of the
+    # scenario's time: the one near 1.0 set the pace. A scenario whose server was not
+    # busy measured wrk, not paced, and its ratios to bare mean little.
+    server_busy: float = 0.0
+    load_busy: float = 0.0
     error: str = ""
 
 
@@ -320,12 +326,18 @@ def wrk(
         "--",
         *args,
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         command, env=env, capture_output=True, text=True, check=False, timeout=duration + 60
     ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     for line in output.splitlines():
         if line.startswith("BENCH "):
             value: dict[str, int] = json.loads(line[6:])
+            # wrk's CPU time, in microseconds like the rest.
+            value["load_cpu_us"] = round(
+                (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1e6
+            )
             return value
     raise SystemExit(f"wrk printed no result:\n{output}")
 
@@ -346,6 +358,8 @@ def measure(name: str, pid: int, stats: dict[str, int], cpu: float) -> Result:
         )
         return result
     result.rps = stats["requests"] / (stats["duration_us"] / 1e6)
+    result.server_busy = cpu / (stats["duration_us"] / 1e6)
+    result.load_busy = stats["load_cpu_us"] / stats["duration_us"]
     result.p50_ms, result.p99_ms = stats["p50_us"] / 1000, stats["p99_us"] / 1000
     return result
 
@@ -491,6 +505,7 @@ def _describe(result: Result) -> str:
     return (
         f"{result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
         f"  CPU {result.cpu_us:6.1f} us/req  RSS {result.rss_mib:5.1f} MiB"
+        f"  busy: server {result.server_busy:.2f}, wrk {result.load_busy:.2f}"
     )
 
 
@@ -504,12 +519,12 @@ def table(kind: str, results: list[Result], tokens: int) -> str:
         f"### {kind}, {tokens:,} extra tokens in the table",
         "",
         "| scenario | req/s | x bare | x floor | p50 ms | p99 ms | CPU µs/req | x bare, CPU "
-        "| RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| RSS MiB | busy: server, wrk |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if r.error:
-            lines.append(f"| {r.scenario} | error: {r.error} | | | | | | | |")
+            lines.append(f"| {r.scenario} | error: {r.error} | | | | | | | | |")
             continue
         x_bare = f"{r.rps / bare:.2f}" if bare else "-"
         x_floor = f"{r.rps / floor:.2f}" if floor and r.scenario != "bare" else "-"
@@ -517,7 +532,8 @@ def table(kind: str, results: list[Result], tokens: int) -> str:
         cpu_ratio = f"{bare_cpu / r.cpu_us:.2f}" if bare_cpu and r.cpu_us else "-"
         lines.append(
             f"| {r.scenario} | {r.rps:,.0f} | {x_bare} | {x_floor} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.cpu_us:.0f} | {cpu_ratio} | {r.rss_mib:.1f} |"
+            f"{r.p99_ms:.2f} | {r.cpu_us:.0f} | {cpu_ratio} | {r.rss_mib:.1f} | "
+            f"{r.server_busy:.2f}, {r.load_busy:.2f} |"
         )
     logged, quiet = rps("me_pat_fresh"), rps("me_pat_no_log")
     if logged and quiet:
