@@ -208,8 +208,8 @@ async def new_recovery_codes(
 
 @dataclass(frozen=True, slots=True)
 class SecondStep:
-    """An account through the second step, and how: "authenticator app", "recovery code"
-    or "passkey"."""
+    """An account through the second step by a code, and which kind of code it was:
+    "authenticator app" or "recovery code" (a passkey's is `passkeys.second_step`)."""
 
     user: User
     method: str
