@@ -12,12 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from datetime import datetime
 
 import pyotp
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from paced.core.sealing import Sealer
 
 DIGITS = 6
 PERIOD = 30
@@ -28,19 +27,18 @@ class SecretBox:
     """Encrypts and decrypts TOTP secrets; built once from the secret key."""
 
     def __init__(self, secret_key: str) -> None:
-        self._aead = AESGCM(hashlib.sha256(b"paced-totp:" + secret_key.encode()).digest())
+        self._sealer = Sealer(hashlib.sha256(b"paced-totp:" + secret_key.encode()).digest())
 
     def seal(self, user_id: str, secret: str) -> str:
-        nonce = secrets.token_bytes(12)
-        sealed = self._aead.encrypt(nonce, secret.encode(), user_id.encode())
-        return base64.urlsafe_b64encode(nonce + sealed).decode()
+        sealed = self._sealer.seal(secret.encode(), user_id.encode())
+        return base64.urlsafe_b64encode(sealed).decode()
 
     def open(self, user_id: str, sealed: str) -> str | None:
         """The secret, or None when it was sealed under another key or account."""
         try:
-            raw = base64.urlsafe_b64decode(sealed)
-            return self._aead.decrypt(raw[:12], raw[12:], user_id.encode()).decode()
-        except (ValueError, InvalidTag, UnicodeDecodeError):
+            opened = self._sealer.open(base64.urlsafe_b64decode(sealed), user_id.encode())
+            return None if opened is None else opened.decode()
+        except (ValueError, UnicodeDecodeError):
             return None
 
 

@@ -6,28 +6,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from paced.core.sealing import Sealer
 
 
 class Signer:
     def __init__(self, secret_key: str) -> None:
         self._key = hashlib.sha256(b"paced-signing:" + secret_key.encode()).digest()
-        self._sealer = AESGCM(hashlib.sha256(b"paced-sealing:" + secret_key.encode()).digest())
+        self._sealer = Sealer(hashlib.sha256(b"paced-sealing:" + secret_key.encode()).digest())
 
     def seal(self, purpose: str, value: str) -> str:
         """Encrypted and authenticated: unreadable to whatever logs or keeps the cookie."""
-        nonce = os.urandom(12)
-        sealed = self._sealer.encrypt(nonce, value.encode(), purpose.encode())
-        return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+        sealed = self._sealer.seal(value.encode(), purpose.encode())
+        return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
 
     def open(self, purpose: str, sealed: str) -> str | None:
         try:
             raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
-            return self._sealer.decrypt(raw[:12], raw[12:], purpose.encode()).decode()
-        except (ValueError, InvalidTag, UnicodeDecodeError):
+            opened = self._sealer.open(raw, purpose.encode())
+            return None if opened is None else opened.decode()
+        except (ValueError, UnicodeDecodeError):
             return None
 
     def mac(self, purpose: str, value: str) -> str:

@@ -506,9 +506,11 @@ async def test_a_statement_the_executor_cannot_run_raises(
             await store.connection.execute(statement, parameters)
 
 
-def test_the_app_loads_neither_the_orm_nor_sqlalchemys_asyncio(database_url: str) -> None:
-    """Every worker would carry their memory for nothing. `paced serve` runs the app in
-    the CLI's process, so the CLI's imports count too."""
+def test_the_app_loads_no_library_that_only_some_requests_need(database_url: str) -> None:
+    """Every worker would carry their memory for nothing: the ORM and SQLAlchemy's
+    asyncio extension never run in a worker, and cryptography (sealing) and webauthn
+    (passkeys) are imported on their first use. `paced serve` runs the app in the CLI's
+    process, so the CLI's imports count too."""
     script = (
         "import sys\n"
         "import paced.cli.main\n"
@@ -516,8 +518,8 @@ def test_the_app_loads_neither_the_orm_nor_sqlalchemys_asyncio(database_url: str
         "from paced.web.app import create_app\n"
         f"create_app(Settings(_env_file=None, database_url={database_url!r},"
         " secret_key='k' * 40))\n"
-        "print(sorted(m for m in ('sqlalchemy.orm', 'sqlalchemy.ext.asyncio')"
-        " if m in sys.modules))\n"
+        "print(sorted(m for m in ('sqlalchemy.orm', 'sqlalchemy.ext.asyncio',"
+        " 'cryptography', 'webauthn') if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
