@@ -113,7 +113,7 @@ async def main() -> None:
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        things = await world(http, app.state.paced)
+        things = await world(http, app.paced)
         client = {"client_id": things["client_id"], "client_secret": things["client_secret"]}
         codes = []
         if args.path == "exchange":
@@ -167,7 +167,7 @@ async def main() -> None:
                 await one(i)
         if os.environ.get("SQL"):
             heard: list[str] = []
-            plans = app.state.paced.database.plans
+            plans = app.paced.database.plans
             plans.listeners.append(lambda sql, values: heard.append(sql))
             await one(args.requests)
             plans.listeners.clear()
@@ -197,7 +197,7 @@ async def main() -> None:
             if os.environ.get("CALLEES"):
                 stats.print_callees(os.environ["CALLEES"])
         await api.aclose()
-    await app.state.paced.database.close()
+    await app.paced.database.close()
 
 
 if __name__ == "__main__":

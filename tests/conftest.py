@@ -89,8 +89,8 @@ async def app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]:
     try:
         yield application
     finally:
-        await application.state.paced.rate_limits.aclose()
-        await application.state.paced.database.close()
+        await application.paced.rate_limits.aclose()
+        await application.paced.database.close()
 
 
 @pytest.fixture

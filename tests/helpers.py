@@ -126,5 +126,5 @@ async def app_client(settings: Settings, clock: Any = None) -> AsyncIterator[htt
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
     finally:
-        await app.state.paced.rate_limits.aclose()
-        await app.state.paced.database.close()
+        await app.paced.rate_limits.aclose()
+        await app.paced.database.close()

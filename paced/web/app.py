@@ -74,7 +74,13 @@ class LeanFastAPI(FastAPI):
     The added middleware (`Edge`, and the proxy headers when a proxy is trusted) is the
     outermost: a declared endpoint, served by `Edge` and answering its own errors, passes
     no other layer, and the error middleware's 500 passes through `Edge` like every other
-    answer (its request id, its security headers, its access-log line)."""
+    answer (its request id, its security headers, its access-log line).
+
+    The application's state is its typed attribute `paced` (`paced.web.deps.app_state`):
+    a plain attribute, where Starlette's `app.state` answers through `__getattr__`, on
+    every API request."""
+
+    paced: AppState
 
     def build_middleware_stack(self) -> ASGIApp:
         error_handler = None
@@ -176,7 +182,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.paced = state
+    app.paced = state
     app.state.access_log = access_log
     # The JSON endpoints, each declared once (paced.web.endpoints), served by Edge.
     declared = [

@@ -26,9 +26,9 @@ from starlette.types import Scope
 from paced.core import bearer
 from paced.core.errors import InvalidToken
 from paced.core.records import Principal
+from paced.web.deps import app_state
 from paced.web.json_response import JSONResponse
 from paced.web.origin import client_ip
-from paced.web.state import AppState
 
 SCHEME = "bearer"
 SECURITY_SCHEME = {
@@ -49,7 +49,7 @@ def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the request's Principal, when its token is valid and holds `scope`."""
 
     async def principal(request: Request) -> Principal:
-        state: AppState = request.app.state.paced
+        state = app_state(request)
         gate = state.rate_limits.bearer
         # docs/reference.md §6: an address that sent too many invalid tokens is refused before any
         # lookup. Only failures count, so a valid token costs one check of an empty dict.

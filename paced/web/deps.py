@@ -22,7 +22,7 @@ MAX_FORM_FIELDS = 50
 
 
 def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.paced
+    state: AppState = request.app.paced
     return state
 
 

@@ -290,7 +290,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AuthorizationErrorResponse)
     async def _to_client(request: Request, error: AuthorizationErrorResponse) -> Response:
         # RFC 6749 §4.1.2.1 with RFC 9207's `iss`; 303 so that no form is re-posted.
-        issuer = request.app.state.paced.issuer
+        issuer = app_state(request).issuer
         location = response_uri(error.redirect_uri, error.response_parameters(issuer))
         return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 

@@ -61,7 +61,7 @@ POOL, TIMEOUT = 2, 0.5
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[Database]:
     app = create_app(settings.model_copy(update={"db_pool_size": POOL, "db_timeout": TIMEOUT}))
-    made: Database = app.state.paced.database
+    made: Database = app.paced.database
     try:
         yield made
     finally:

@@ -12,7 +12,7 @@ from tests.helpers import connect, csrf_token, sign_up, submit
 
 
 async def session_count(client: httpx.AsyncClient) -> int:
-    engine = client._transport.app.state.paced.database  # type: ignore[attr-defined]
+    engine = client._transport.app.paced.database  # type: ignore[attr-defined]
     async with connect(engine) as connection:
         return (await connection.execute(select(func.count()).select_from(sessions))).scalar_one()
 

@@ -25,7 +25,7 @@ CHALLENGE = f'{REALM}, resource_metadata="http://testserver/.well-known/oauth-pr
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 
@@ -154,7 +154,7 @@ async def test_bad_tokens_are_401_invalid_token(
     client: httpx.AsyncClient, app: FastAPI, make: Callable[[], str], description: str
 ) -> None:
     selects: list[str] = []
-    database = app.state.paced.database
+    database = app.paced.database
     for name in ("personal_bearer_token", "oauth_bearer_token"):
 
         async def spy(digest: str, send: Any = getattr(database, name), name: str = name) -> Any:

@@ -23,7 +23,7 @@ _APP_PATH = re.compile(r"^/settings/developer/applications/(app_[0-9A-Za-z]{24})
 
 
 def engine_of(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
-    return client._transport.app.state.paced.database  # type: ignore[attr-defined]
+    return client._transport.app.paced.database  # type: ignore[attr-defined]
 
 
 async def register(

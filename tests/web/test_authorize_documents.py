@@ -49,7 +49,7 @@ def document(**fields: Any) -> bytes:
 def documents(app: FastAPI) -> Documents:
     fake = Documents()
     fake.served[URL] = document()
-    app.state.paced.documents = fake
+    app.paced.documents = fake
     return fake
 
 

@@ -36,8 +36,8 @@ async def _client_for(
         async with httpx.AsyncClient(transport=transport, base_url=origin) as http:
             yield http
     finally:
-        await app.state.paced.rate_limits.aclose()
-        await app.state.paced.database.close()
+        await app.paced.rate_limits.aclose()
+        await app.paced.database.close()
 
 
 @pytest.fixture(

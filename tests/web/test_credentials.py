@@ -21,7 +21,7 @@ PATH = "/api/v1/credentials/revoke"
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 
@@ -131,8 +131,8 @@ async def strict_app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]
     try:
         yield application
     finally:
-        await application.state.paced.rate_limits.aclose()
-        await application.state.paced.database.close()
+        await application.paced.rate_limits.aclose()
+        await application.paced.database.close()
 
 
 async def test_reports_are_limited_per_address(strict_app: FastAPI) -> None:

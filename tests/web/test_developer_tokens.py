@@ -31,7 +31,7 @@ def on_day(iso: str, day: str) -> str:
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 

@@ -45,8 +45,8 @@ async def logged(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http, lambda: access_lines(app.state.access_log, stream)
     finally:
-        await app.state.paced.rate_limits.aclose()
-        await app.state.paced.database.close()
+        await app.paced.rate_limits.aclose()
+        await app.paced.database.close()
 
 
 async def item(request: Request) -> PlainTextResponse:
@@ -99,7 +99,7 @@ async def test_a_page_that_fails_is_answered_through_the_edge_too(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             response = await http.get("/broken")
     finally:
-        await app.state.paced.database.close()
+        await app.paced.database.close()
     assert response.status_code == 500
     assert GENERATED.fullmatch(response.headers["x-request-id"])
     assert response.headers["x-frame-options"] == "DENY"
@@ -309,7 +309,7 @@ async def test_forwarded_headers_count_only_from_a_trusted_proxy(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             seen = (await http.get("/whoami", headers=FORWARDED)).json()
     finally:
-        await app.state.paced.database.close()
+        await app.paced.database.close()
     assert seen == {"client": client, "scheme": scheme}
 
 
@@ -351,8 +351,8 @@ async def test_every_api_answer_is_not_stored(
 async def test_a_successful_api_answer_is_not_stored_either(
     client: httpx.AsyncClient, app: FastAPI, clock: Clock
 ) -> None:
-    user = await add_user(app.state.paced.database, clock())
-    token = await add_personal_token(app.state.paced.database, user, clock())
+    user = await add_user(app.paced.database, clock())
+    token = await add_personal_token(app.paced.database, user, clock())
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.secret}"})
     assert response.status_code == 200
     assert response.headers.get_list("cache-control") == ["no-store"]

@@ -62,10 +62,8 @@ async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def test_a_scoped_endpoint_gets_the_principal_of_a_valid_token(
     app: FastAPI, http: httpx.AsyncClient, clock: Clock
 ) -> None:
-    user = await add_user(app.state.paced.database, clock())
-    token = (
-        await add_personal_token(app.state.paced.database, user, clock(), scopes=("read",))
-    ).secret
+    user = await add_user(app.paced.database, clock())
+    token = (await add_personal_token(app.paced.database, user, clock(), scopes=("read",))).secret
     response = await http.get("/api/v1/scopes", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.json() == {"scopes": ["read"]}
     assert response.headers["x-accepted-oauth-scopes"] == "read"

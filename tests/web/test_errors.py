@@ -46,7 +46,7 @@ async def unreachable(closed_port: int) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with await client_of(app) as http:
         yield http
-    await app.state.paced.database.close()
+    await app.paced.database.close()
 
 
 def assert_unavailable(response: httpx.Response, code: str) -> None:
@@ -106,7 +106,7 @@ async def test_a_locked_sqlite_database_answers_writes_with_503(tmp_path: Path) 
             assert again.status_code == 401  # served again: an unknown client
     finally:
         holder.close()
-        await app.state.paced.database.close()
+        await app.paced.database.close()
 
 
 async def test_an_unknown_api_path_answers_like_an_api(client: httpx.AsyncClient) -> None:

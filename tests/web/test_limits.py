@@ -105,7 +105,7 @@ async def test_a_body_under_the_cap_goes_through(app: FastAPI) -> None:
 
 @pytest.fixture
 async def confidential(app: FastAPI) -> Any:
-    engine = app.state.paced.database
+    engine = app.paced.database
     ann = await add_user(engine)
     client = await add_client(engine, ann)
     return client, await add_code(engine, client, ann)

@@ -28,7 +28,7 @@ NEW_PASSWORD = "a new and better one"
 
 
 async def mails(app: FastAPI, kind: str | None = None) -> list[dict[str, object]]:
-    async with app.state.paced.database.reading() as store:
+    async with app.paced.database.reading() as store:
         rows = (await store.connection.execute(select(mail_queue).order_by(mail_queue.c.id))).all()
     found = [row._asdict() | {"detail": json.loads(row.detail)} for row in rows]
     return [row for row in found if kind is None or row["kind"] == kind]
@@ -41,7 +41,7 @@ async def last_link(app: FastAPI, kind: str) -> str:
 
 
 async def event_names(app: FastAPI) -> list[str]:
-    async with app.state.paced.database.reading() as store:
+    async with app.paced.database.reading() as store:
         rows = await store.connection.execute(
             select(security_events.c.event).order_by(security_events.c.id)
         )
@@ -263,7 +263,7 @@ async def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop_at_once(
     secret = re.search(r"pt_secret_\w+", (await client.get(made.headers["location"])).text)
     assert secret
     assert (await me(client, f"Bearer {secret.group(0)}")).status_code == 200
-    async with app.state.paced.database.unit_of_work() as store:
+    async with app.paced.database.unit_of_work() as store:
         await account_status.disable(store, "ann@example.com", clock(), origin=COMMAND_LINE)
 
     assert_invalid_token(
@@ -273,7 +273,7 @@ async def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop_at_once(
     refused = await submit(client, "/login", email="ann@example.com", password=PASSWORD)
     assert refused.status_code == 400 and "Incorrect email or password." in refused.text
 
-    async with app.state.paced.database.unit_of_work() as store:
+    async with app.paced.database.unit_of_work() as store:
         await account_status.enable(store, "ann@example.com", clock(), origin=COMMAND_LINE)
     assert (await me(client, f"Bearer {secret.group(0)}")).status_code == 200
     assert (
@@ -285,7 +285,7 @@ async def test_a_disabled_account_gets_no_reset_mail(
     client: httpx.AsyncClient, app: FastAPI, clock: Clock
 ) -> None:
     await sign_up(client, password=PASSWORD)
-    async with app.state.paced.database.unit_of_work() as store:
+    async with app.paced.database.unit_of_work() as store:
         await account_status.disable(store, "ann@example.com", clock(), origin=COMMAND_LINE)
     asked, _ = await ask_reset(client, "ann@example.com")
     assert asked.status_code == 303 and await mails(app, "password_reset") == []
@@ -297,8 +297,8 @@ async def strict_app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]
         settings.model_copy(update={"rate_limit_login_per_account": "3/hour"}), clock=clock
     )
     yield app
-    await app.state.paced.rate_limits.aclose()
-    await app.state.paced.database.close()
+    await app.paced.rate_limits.aclose()
+    await app.paced.database.close()
 
 
 async def test_unlock_clears_the_accounts_failed_sign_in_limit(
@@ -311,7 +311,7 @@ async def test_unlock_clears_the_accounts_failed_sign_in_limit(
             await submit(http, "/login", email="ann@example.com", password="wrong guess")
         locked = await submit(http, "/login", email="ann@example.com", password=PASSWORD)
         assert locked.status_code == 429
-        async with strict_app.state.paced.database.unit_of_work() as store:
+        async with strict_app.paced.database.unit_of_work() as store:
             await account_status.unlock(store, "ann@example.com", clock(), origin=COMMAND_LINE)
         opened = await submit(http, "/login", email="ann@example.com", password=PASSWORD)
         assert opened.status_code == 303
@@ -321,7 +321,7 @@ async def test_unlock_clears_the_accounts_failed_sign_in_limit(
 async def test_disabling_ends_the_accounts_oauth_grants_at_once(
     client: httpx.AsyncClient, app: FastAPI, clock: Clock
 ) -> None:
-    engine = app.state.paced.database
+    engine = app.paced.database
     user = await add_user(engine, clock())
     oauth = await add_oauth_token(engine, user, clock())
     assert (await me(client, f"Bearer {oauth.secret}")).status_code == 200

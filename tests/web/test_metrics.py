@@ -64,7 +64,7 @@ def failed(kind: str, reason: str) -> Sample:
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 

@@ -29,7 +29,7 @@ from tests.oauth_helpers import (
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 

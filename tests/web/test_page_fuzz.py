@@ -129,7 +129,7 @@ def browsers(settings: Settings) -> Iterator[Browsers]:
         async def prepare() -> tuple[str, str]:
             await sign_up(signed_in)
             page = await signed_in.get("/settings/account")
-            client = await add_client(app.state.paced.database, await _owner(app))
+            client = await add_client(app.paced.database, await _owner(app))
             return csrf_token(page.text), client.client_id
 
         csrf, client_id = runner.run(prepare())
@@ -140,13 +140,13 @@ def browsers(settings: Settings) -> Iterator[Browsers]:
             async def close() -> None:
                 await anonymous.aclose()
                 await signed_in.aclose()
-                await app.state.paced.database.close()
+                await app.paced.database.close()
 
             runner.run(close())
 
 
 async def _owner(app: Any) -> Person:
-    async with connect(app.state.paced.database) as connection:
+    async with connect(app.paced.database) as connection:
         (row,) = (await connection.execute(select(users.c.id, users.c.email))).all()
     return Person(row.id, row.email)
 

@@ -41,8 +41,8 @@ async def make_app(settings: Settings, clock: Clock) -> AsyncIterator[MakeApp]:
 
     yield make
     for app in made:
-        await app.state.paced.rate_limits.aclose()
-        await app.state.paced.database.close()
+        await app.paced.rate_limits.aclose()
+        await app.paced.database.close()
 
 
 @asynccontextmanager
@@ -57,7 +57,7 @@ async def log_in(http: httpx.AsyncClient, email: str, password: str) -> httpx.Re
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 
@@ -424,13 +424,13 @@ async def test_an_address_sending_invalid_tokens_is_refused_and_valid_tokens_cos
     from tests.token_rows import add_personal_token
     from tests.token_rows import add_user as add_token_user
 
-    clock = app.state.paced.clock
+    clock = app.paced.clock
     valid = (
         await add_personal_token(
             engine_of(app), await add_token_user(engine_of(app), clock()), clock()
         )
     ).secret
-    gate = app.state.paced.rate_limits.bearer
+    gate = app.paced.rate_limits.bearer
     async with browser(app, "198.51.100.3") as honest:
         for _ in range(20):
             response = await honest.get("/api/v1/me", headers={"Authorization": f"Bearer {valid}"})
@@ -550,7 +550,7 @@ async def test_a_device_waiting_for_its_answer_is_not_a_failed_token_request(
 ) -> None:
     # Five failures of cost 10 would be 50 requests: far over this limit of 20.
     app = await make_app(rate_limit_token_per_ip="20/minute", rate_limit_token_failure_cost=10)
-    engine = app.state.paced.database
+    engine = app.paced.database
     cli = await add_client(engine, await add_user(engine), public=True, device_flow=True)
     async with browser(app) as http:
         started = await http.post("/oauth/device_authorization", data=cli.form())

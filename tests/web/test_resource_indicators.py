@@ -42,7 +42,7 @@ async def with_secret(app: FastAPI, client: Client) -> str:
                 id=f"cs_{random_base62(24)}",
                 app_id=client.app_id,
                 digest=digest(secret),
-                created_at=app.state.paced.clock(),
+                created_at=app.paced.clock(),
             )
         )
     return secret

@@ -14,7 +14,7 @@ from tests.oauth_helpers import REDIRECT, VERIFIER, Client, Person, add_client, 
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 

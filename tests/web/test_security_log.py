@@ -30,7 +30,7 @@ REDIRECT = "https://zapier.example/cb"
 
 
 def engine_of(app: FastAPI) -> Database:
-    engine: Database = app.state.paced.database
+    engine: Database = app.paced.database
     return engine
 
 

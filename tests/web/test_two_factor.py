@@ -195,8 +195,8 @@ async def test_wrong_codes_count_toward_the_sign_in_limit(settings: Settings, cl
             assert "Too many failed sign-ins" in limited.text
             assert not await is_signed_in(laptop)
     finally:
-        await app.state.paced.rate_limits.aclose()
-        await app.state.paced.database.close()
+        await app.paced.rate_limits.aclose()
+        await app.paced.database.close()
 
 
 async def test_turning_it_off_needs_the_password(client: httpx.AsyncClient, clock: Clock) -> None:
