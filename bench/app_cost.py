@@ -99,7 +99,7 @@ async def measure(
         for _ in range(requests):
             await app(dict(scope), receive, send)
         least = min(least, (time.process_time() - started) / requests)
-    app.state.access_log.close()
+    app.state.answered.close()
     expected = 401 if path == "garbage" else 200
     if statuses != {expected}:
         raise SystemExit(f"unexpected answers: {sorted(statuses)}")

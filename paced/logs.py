@@ -7,16 +7,13 @@ fields hold no secret: routes are templates, never raw URLs or query strings.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
-import threading
-import time
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
-from queue import SimpleQueue
 from typing import Any, Literal, TextIO
 
 # The request being served, for every log line written while serving it.
@@ -65,8 +62,9 @@ class TextFormatter(logging.Formatter):
         return text
 
 
-# What the loop keeps of a request for its access-log line: the time it was answered,
-# its request id, method, route, status, duration in seconds and client address.
+# What is kept of an answered request for its access-log line (and its metrics,
+# `paced.web.answered`): the time it was answered, its request id, method, route, status,
+# duration in seconds and client address.
 Entry = tuple[float, str | None, str, str, int, float, str | None]
 
 
@@ -75,8 +73,6 @@ def _milliseconds(seconds: float) -> float:
     return int(seconds * 100_000 + 0.5) / 100
 
 
-# How long an access-log line may wait for the lines after it.
-BATCH_SECONDS = 0.01
 # How many kinds of line (method, route, status) keep the text they share.
 FIXED_PARTS_KEPT = 1024
 
@@ -87,33 +83,29 @@ class AccessLog:
     client, without the per-record cost of the logging module (a record, a lock, a
     handler, a formatter and a write for every request).
 
-    The loop only keeps what a line will say (an `Entry`) in a batch; the batch goes,
-    BATCH_SECONDS after its first entry, to a thread that formats and writes it, so that a
-    slow stream (a full pipe to the journal) never holds the loop, and the thread wakes a
-    hundred times a second at most, however many requests there are. A batch formatted in
-    one go, by the same few lines of code, costs less than the same lines formatted one
-    at a time between requests (docs/benchmarks.md). `close` writes what is left.
+    It writes batches of entries, from the thread of `paced.web.answered.Answered`, never
+    from the loop: a slow stream (a full pipe to the journal) never holds requests up,
+    and a batch formatted in one go costs less than the same lines formatted one at a time
+    between requests (docs/benchmarks.md).
     """
 
     def __init__(self, stream: TextIO, fmt: Literal["json", "text"]) -> None:
         self._stream = stream
         self._line = self._json if fmt == "json" else self._text
         self._fixed_parts = self._json_parts if fmt == "json" else self._text_parts
-        self._batch: list[Entry] = []
-        self._batches: SimpleQueue[list[Entry] | None] = SimpleQueue()
-        self._writer: threading.Thread | None = None
         # The time of day up to the second, made once a second.
         self._second = -1
         self._stamp = ""
         # What a line says of its method, route and status, made once for each.
         self._fixed: dict[tuple[str, str, int], tuple[str, str]] = {}
 
-    def write(
-        self, method: str, route: str, status: int, seconds: float, client: str | None
-    ) -> None:
-        self._batch.append((time.time(), REQUEST_ID.get(), method, route, status, seconds, client))
-        if len(self._batch) == 1:
-            asyncio.get_running_loop().call_later(BATCH_SECONDS, self._hand_over)
+    def write(self, batch: Sequence[Entry]) -> None:
+        text = "".join([self._line(entry) for entry in batch])
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed stream: nothing to write to
+            pass
 
     def _parts(self, method: str, route: str, status: int) -> tuple[str, str]:
         key = (method, route, status)
@@ -124,31 +116,6 @@ class AccessLog:
             if len(self._fixed) < FIXED_PARTS_KEPT:
                 self._fixed[key] = parts
         return parts
-
-    def _hand_over(self) -> None:
-        batch, self._batch = self._batch, []
-        if not batch:
-            return
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._write, name="access-log", daemon=True)
-            self._writer.start()
-        self._batches.put(batch)
-
-    def _write(self) -> None:
-        while (batch := self._batches.get()) is not None:
-            text = "".join([self._line(entry) for entry in batch])
-            try:
-                self._stream.write(text)
-                self._stream.flush()
-            except (OSError, ValueError):  # a closed stream: nothing to write to
-                pass
-
-    def close(self) -> None:
-        self._hand_over()
-        if self._writer is not None:
-            self._batches.put(None)
-            self._writer.join()
-            self._writer = None
 
     def _now(self, now: float, utc: bool) -> tuple[str, int]:
         second = int(now)

@@ -29,6 +29,7 @@ from paced.mail.transport import transport_for
 from paced.settings import Settings
 from paced.storage.database import open_database
 from paced.web import bearer, errors, openapi, templating
+from paced.web.answered import Answered
 from paced.web.cookies import Cookies
 from paced.web.edge import Edge
 from paced.web.ratelimit import RateLimits
@@ -153,6 +154,8 @@ def create_app(
         if settings.access_log
         else None
     )
+    metrics = bool(settings.metrics_port)
+    answered = Answered(access_log, metrics=metrics) if access_log or metrics else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -171,8 +174,8 @@ def create_app(
         if isinstance(documents, outbound.DocumentFetcher):
             await documents.aclose()
         await database.close()
-        if access_log is not None:
-            access_log.close()
+        if answered is not None:
+            answered.close()
 
     app = LeanFastAPI(
         title="Paced Email API",
@@ -183,7 +186,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.paced = state
-    app.state.access_log = access_log
+    app.state.answered = answered
     # The JSON endpoints, each declared once (paced.web.endpoints), served by Edge.
     declared = [
         api_v1.api,
@@ -202,8 +205,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         refuse=errors.body_too_large,
         https=state.cookies.secure,
-        access_log=access_log,
-        metrics=bool(settings.metrics_port),
+        answered=answered,
     )
     # Outermost last: proxy headers first, so that logs and limits see the client's address.
     if settings.trusted_proxies:

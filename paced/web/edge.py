@@ -17,9 +17,9 @@ answers are small enough for those wrappers to matter):
   to the app. A request to a declared endpoint, or under a path prefix that a group of
   endpoints claims (`/api/`), carries its error shape in the scope (`SHAPE`), so that
   an error met before or outside any endpoint (413, 404) is answered in that shape;
-- when it is answered, its access-log line (`paced.logs.AccessLog`) and its request
-  metrics, both named by the route template (`/settings/developer/tokens/{token_id}`),
-  never by the raw path or query string.
+- when it is answered, what its access-log line and its request metrics say
+  (`paced.web.answered`), named by the route template
+  (`/settings/developer/tokens/{token_id}`), never by the raw path or query string.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paced.logs import REQUEST_ID, AccessLog
+from paced.logs import REQUEST_ID
 from paced.web import metrics
+from paced.web.answered import Answered
 from paced.web.headers import RawHeaders, security_headers
 from paced.web.limits import BodyTooLarge, declared_length
 
@@ -86,8 +87,7 @@ class Edge:
         max_body_bytes: int,
         refuse: Refusal,
         https: bool = False,
-        access_log: AccessLog | None = None,
-        metrics: bool = False,
+        answered: Answered | None = None,
         endpoints: Sequence[Route] = (),
         claims: Sequence[tuple[str, str]] = (),
     ) -> None:
@@ -103,8 +103,7 @@ class Edge:
         # and for an answer in the API's shape no-store too.
         self.headers: RawHeaders = security_headers(https=https)
         self.api_headers: RawHeaders = (*self.headers, _NO_STORE)
-        self.log = access_log
-        self.metrics = metrics
+        self.answered = answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,7 +149,7 @@ class Edge:
             if declared is None:
                 receive = self._counted(receive)
         app = endpoint.handle if endpoint is not None else self.app
-        if self.log is None and not self.metrics:
+        if self.answered is None:
             await app(scope, receive, answer)
             return
         start = perf_counter()
@@ -197,12 +196,8 @@ class Edge:
         return limited
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        if self.log is None and not self.metrics:
-            return
-        route = route_of(scope)
-        method: str = scope["method"]
-        if self.metrics:
-            metrics.observe_request(method, route, status, seconds)
-        if self.log is not None:
+        if self.answered is not None:
             client = scope.get("client")
-            self.log.write(method, route, status, seconds, client[0] if client else None)
+            self.answered.add(
+                scope["method"], route_of(scope), status, seconds, client[0] if client else None
+            )

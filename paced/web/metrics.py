@@ -9,6 +9,7 @@ set, kinds and reasons the names below; nothing from a request is a label as it 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from prometheus_client import Counter, Histogram, values
@@ -21,6 +22,7 @@ from paced.core.errors import (
     InvalidToken,
     MissingCredentials,
 )
+from paced.logs import Entry
 
 # In multiprocess mode, prometheus-client asks the system for the process id on every
 # count, to notice a fork (a forked child must write to a file of its own): a system call
@@ -141,7 +143,25 @@ def rate_limited(route: str) -> None:
 _request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
-def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+def observe_requests(batch: Sequence[Entry]) -> None:
+    """Count a batch of answered requests (`paced.web.answered`): one increment per
+    (method, route, status) for the batch, one observation of its duration per request."""
+    counted: dict[tuple[str, str, int], list[float]] = {}
+    for _, _, method, route, status, seconds, _ in batch:
+        key = (method, route, status)
+        durations = counted.get(key)
+        if durations is None:
+            counted[key] = [seconds]
+        else:
+            durations.append(seconds)
+    for key, durations in counted.items():
+        requests, latency = _request_children_of(*key)
+        requests.inc(len(durations))
+        for seconds in durations:
+            latency.observe(seconds)
+
+
+def _request_children_of(method: str, route: str, status: int) -> tuple[Any, Any]:
     key = (method, route, status)
     children = _request_children.get(key)
     if children is None:
@@ -149,5 +169,4 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
         children = (REQUESTS.labels(shown, route, str(status)), LATENCY.labels(shown, route))
         if method in METHODS:  # unusual methods are many: never keep them as keys
             _request_children[key] = children
-    children[0].inc()
-    children[1].observe(seconds)
+    return children

@@ -16,8 +16,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from paced.logs import BATCH_SECONDS, REQUEST_ID, AccessLog, JsonFormatter, TextFormatter
+from paced.logs import REQUEST_ID, AccessLog, JsonFormatter, TextFormatter
 from paced.settings import Settings
+from paced.web.answered import BATCH_SECONDS, Answered
 from paced.web.app import create_app
 from paced.web.edge import Edge
 from tests.conftest import Clock
@@ -26,8 +27,8 @@ from tests.token_rows import add_personal_token, add_user
 GENERATED = re.compile(r"[0-9a-f]{16}")
 
 
-def access_lines(log: AccessLog, stream: io.StringIO) -> list[dict[str, object]]:
-    log.close()  # writes what is pending
+def access_lines(answered: Answered, stream: io.StringIO) -> list[dict[str, object]]:
+    answered.close()  # writes what is pending
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
@@ -43,7 +44,7 @@ async def logged(
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http, lambda: access_lines(app.state.access_log, stream)
+            yield http, lambda: access_lines(app.state.answered, stream)
     finally:
         await app.paced.rate_limits.aclose()
         await app.paced.database.close()
@@ -61,12 +62,12 @@ async def refuse(request: Request, limit: int) -> PlainTextResponse:
     return PlainTextResponse("too large", status_code=413)
 
 
-def tiny(log: AccessLog | None = None, *, metrics: bool = False) -> httpx.AsyncClient:
+def tiny(answered: Answered | None = None) -> httpx.AsyncClient:
     """A two-route app behind the observer alone."""
     app = Starlette(
         routes=[Route("/items/{item_id}", item), Route("/fail", failing)],
     )
-    observed = Edge(app, max_body_bytes=1024, refuse=refuse, access_log=log, metrics=metrics)
+    observed = Edge(app, max_body_bytes=1024, refuse=refuse, answered=answered)
     transport = httpx.ASGITransport(app=observed)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
@@ -169,11 +170,11 @@ async def test_no_access_line_when_the_access_log_is_off() -> None:
 
 async def test_a_request_that_fails_is_logged_as_a_500_and_the_error_goes_on() -> None:
     stream = io.StringIO()
-    log = AccessLog(stream, "json")
-    async with tiny(log) as http:
+    answered = Answered(AccessLog(stream, "json"), metrics=False)
+    async with tiny(answered) as http:
         with pytest.raises(RuntimeError, match="boom"):
             await http.get("/fail")
-    [line] = access_lines(log, stream)
+    [line] = access_lines(answered, stream)
     assert (line["route"], line["status"]) == ("/fail", 500)
 
 
@@ -182,13 +183,13 @@ async def test_an_access_line_reads_as_the_logging_formatters_would_write_it(
     fmt: Literal["json", "text"],
 ) -> None:
     stream = io.StringIO()
-    log = AccessLog(stream, fmt)
+    answered = Answered(AccessLog(stream, fmt), metrics=False)
     token = REQUEST_ID.set("req-7")
     try:
-        log.write("GET", "/api/v1/me", 200, 0.001234, "203.0.113.5")
+        answered.add("GET", "/api/v1/me", 200, 0.001234, "203.0.113.5")
     finally:
         REQUEST_ID.reset(token)
-    log.close()
+    answered.close()
     fields = {
         "method": "GET",
         "route": "/api/v1/me",
@@ -225,11 +226,11 @@ async def test_lines_are_written_off_the_loop_in_batches() -> None:
             return super().write(text)
 
     stream = Counting()
-    log = AccessLog(stream, "json")
+    answered = Answered(AccessLog(stream, "json"), metrics=False)
     for n in range(50):
-        log.write("GET", f"/r/{n}", 200, 0.001, None)
+        answered.add("GET", f"/r/{n}", 200, 0.001, None)
     await asyncio.sleep(BATCH_SECONDS * 2)  # the batch is handed over
-    log.close()
+    answered.close()
     assert stream.writes == 1 and len(stream.getvalue().splitlines()) == 50
 
 
@@ -246,23 +247,27 @@ def latencies_counted(method: str, route: str) -> float:
 async def test_requests_are_counted_by_route_template_and_status_when_metrics_are_on() -> None:
     before = requests_counted("GET", "/items/{item_id}", "200")
     timed = latencies_counted("GET", "/items/{item_id}")
-    async with tiny(metrics=True) as http:
+    answered = Answered(None, metrics=True)
+    async with tiny(answered) as http:
         await http.get("/items/1")
         await http.get("/items/2")
+    answered.close()  # counts what is pending
     assert requests_counted("GET", "/items/{item_id}", "200") == before + 2
     assert latencies_counted("GET", "/items/{item_id}") == timed + 2
 
 
 async def test_an_unusual_method_is_counted_as_other() -> None:
     before = requests_counted("OTHER", "/items/{item_id}", "405")
-    async with tiny(metrics=True) as http:
+    answered = Answered(None, metrics=True)
+    async with tiny(answered) as http:
         await http.request("BREW", "/items/1")
+    answered.close()
     assert requests_counted("OTHER", "/items/{item_id}", "405") == before + 1
 
 
 async def test_nothing_is_counted_when_metrics_are_off() -> None:
     before = requests_counted("GET", "/items/{item_id}", "200")
-    async with tiny(metrics=False) as http:
+    async with tiny(None) as http:
         await http.get("/items/1")
     assert requests_counted("GET", "/items/{item_id}", "200") == before
 

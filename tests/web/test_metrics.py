@@ -204,14 +204,14 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from paced.web import metrics
 
-metrics.observe_request("GET", "/x", 200, 0.001)
+ONE = [(0.0, None, "GET", "/x", 200, 0.001, None)]
+metrics.observe_requests(ONE)
 child = os.fork()
 if child == 0:
-    metrics.observe_request("GET", "/x", 200, 0.001)
-    metrics.observe_request("GET", "/x", 200, 0.001)
+    metrics.observe_requests(ONE * 2)
     os._exit(0)
 os.waitpid(child, 0)
-metrics.observe_request("GET", "/x", 200, 0.001)
+metrics.observe_requests(ONE)
 registry = CollectorRegistry()
 MultiProcessCollector(registry)
 labels = {"method": "GET", "route": "/x", "status": "200"}
