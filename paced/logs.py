@@ -62,10 +62,14 @@ class TextFormatter(logging.Formatter):
         return text
 
 
-# What is kept of an answered request for its access-log line (and its metrics,
-# `paced.web.answered`): the time it was answered, its request id, method, route, status,
-# duration in seconds and client address.
-Entry = tuple[float, str | None, str, str, int, float, str | None]
+# What a request counted in a metric (`paced.web.metrics`): the metric, its labels and
+# the amount.
+Counted = tuple[Any, tuple[str, ...], int]
+# What is kept of an answered request for its access-log line and its metrics
+# (`paced.web.answered`): the time it was answered, its request id, method, route,
+# status, duration in seconds, client address, and what it counted (None with metrics
+# off).
+Entry = tuple[float, str | None, str, str, int, float, str | None, list[Counted] | None]
 
 
 def _milliseconds(seconds: float) -> float:
@@ -139,7 +143,7 @@ class AccessLog:
         )
 
     def _json(self, entry: Entry) -> str:
-        now, request_id, method, route, status, seconds, client = entry
+        now, request_id, method, route, status, seconds, client, _ = entry
         stamp, millis = self._now(now, utc=True)
         before, after = self._parts(method, route, status)
         duration_ms = _milliseconds(seconds)
@@ -160,7 +164,7 @@ class AccessLog:
         )
 
     def _text(self, entry: Entry) -> str:
-        now, request_id, method, route, status, seconds, client = entry
+        now, request_id, method, route, status, seconds, client, _ = entry
         stamp, _ = self._now(now, utc=False)
         before, _ = self._parts(method, route, status)
         duration_ms = _milliseconds(seconds)

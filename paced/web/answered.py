@@ -19,7 +19,7 @@ import threading
 import time
 from queue import SimpleQueue
 
-from paced.logs import REQUEST_ID, AccessLog, Entry
+from paced.logs import REQUEST_ID, AccessLog, Counted, Entry
 from paced.web import metrics as request_metrics
 
 # How long an entry may wait for the entries after it.
@@ -34,9 +34,19 @@ class Answered:
         self._batches: SimpleQueue[list[Entry] | None] = SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def add(self, method: str, route: str, status: int, seconds: float, client: str | None) -> None:
-        """One answered request, from the loop."""
-        self._batch.append((time.time(), REQUEST_ID.get(), method, route, status, seconds, client))
+    def add(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        client: str | None,
+        counts: list[Counted] | None = None,
+    ) -> None:
+        """One answered request, from the loop, with what it counted."""
+        self._batch.append(
+            (time.time(), REQUEST_ID.get(), method, route, status, seconds, client, counts)
+        )
         if len(self._batch) == 1:
             asyncio.get_running_loop().call_later(BATCH_SECONDS, self._hand_over)
 

@@ -36,7 +36,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paced.logs import REQUEST_ID
+from paced.logs import REQUEST_ID, Counted
 from paced.web import metrics
 from paced.web.answered import Answered
 from paced.web.headers import RawHeaders, security_headers
@@ -104,6 +104,7 @@ class Edge:
         self.headers: RawHeaders = security_headers(https=https)
         self.api_headers: RawHeaders = (*self.headers, _NO_STORE)
         self.answered = answered
+        self.counting = answered is not None and answered.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,6 +113,9 @@ class Edge:
         incoming = _incoming_id(scope["headers"])
         request_id = incoming.decode("ascii") if incoming else new_request_id()
         REQUEST_ID.set(request_id)
+        # What the request counts in the metrics is counted with it, off the loop.
+        counts: list[Counted] | None = [] if self.counting else None
+        metrics.COUNTS.set(counts)
         endpoint = self._endpoint(scope)
         shape = getattr(endpoint, "shape", None) or self._claimed(scope["path"])
         if shape is not None:
@@ -142,7 +146,7 @@ class Edge:
             if declared is not None and declared > self.max_body_bytes:
                 response = await self.refuse(Request(scope), self.max_body_bytes)
                 await response(scope, receive, answer)
-                self._record(scope, status, 0.0)
+                self._record(scope, status, 0.0, counts)
                 return
             # A declared length is what the server delivers, no more: only a body sent
             # without one (chunked) is counted as it is read.
@@ -156,7 +160,7 @@ class Edge:
         try:
             await app(scope, receive, answer)
         finally:
-            self._record(scope, status, perf_counter() - start)
+            self._record(scope, status, perf_counter() - start, counts)
 
     def _claimed(self, path: str) -> str | None:
         for prefix, shape in self.claims:
@@ -195,9 +199,10 @@ class Edge:
 
         return limited
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def _record(
+        self, scope: Scope, status: int, seconds: float, counts: list[Counted] | None
+    ) -> None:
         if self.answered is not None:
             client = scope.get("client")
-            self.answered.add(
-                scope["method"], route_of(scope), status, seconds, client[0] if client else None
-            )
+            address = client[0] if client else None
+            self.answered.add(scope["method"], route_of(scope), status, seconds, address, counts)

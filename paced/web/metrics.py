@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from prometheus_client import Counter, Histogram, values
@@ -22,7 +23,7 @@ from paced.core.errors import (
     InvalidToken,
     MissingCredentials,
 )
-from paced.logs import Entry
+from paced.logs import Counted, Entry
 
 # In multiprocess mode, prometheus-client asks the system for the process id on every
 # count, to notice a fork (a forked child must write to a file of its own): a system call
@@ -97,30 +98,28 @@ _INVALID_TOKEN_REASONS = {
 }
 
 
-# The labelled children of a metric, found once per labels: `labels()` takes a lock and
-# checks its arguments, which costs more than the increment itself. Few keys: every label
-# here takes a bounded set of values.
-_children: dict[tuple[Counter, tuple[str, ...]], Any] = {}
+# What the request being answered counted, as (metric, labels, amount): `Edge` gives each
+# request a list of its own when metrics are on, and `paced.web.answered` counts it with
+# the request, off the loop (docs/benchmarks.md). With metrics off nothing is counted.
+COUNTS: ContextVar[list[Counted] | None] = ContextVar("paced_counts", default=None)
 
 
-def _child(metric: Counter, *labels: str) -> Any:
-    key = (metric, labels)
-    child = _children.get(key)
-    if child is None:
-        child = _children[key] = metric.labels(*labels)
-    return child
+def _count(metric: Counter, labels: tuple[str, ...], amount: int = 1) -> None:
+    counts = COUNTS.get()
+    if counts is not None:
+        counts.append((metric, labels, amount))
 
 
 def issued(kind: Issued, count: int = 1) -> None:
-    _child(TOKENS_ISSUED, kind).inc(count)
+    _count(TOKENS_ISSUED, (kind,), count)
 
 
 def revoked(kind: Revoked) -> None:
-    _child(TOKENS_REVOKED, kind).inc()
+    _count(TOKENS_REVOKED, (kind,))
 
 
 def auth_failed(kind: Literal["bearer", "oauth", "login", "csrf"], reason: str) -> None:
-    _child(AUTH_FAILURES, kind, reason).inc()
+    _count(AUTH_FAILURES, (kind, reason))
 
 
 def bearer_failed(error: BearerError) -> None:
@@ -136,29 +135,46 @@ def bearer_failed(error: BearerError) -> None:
 
 
 def rate_limited(route: str) -> None:
-    _child(RATE_LIMITED, route).inc()
-
-
-# The same for the request metrics, per (method, route, status).
-_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+    _count(RATE_LIMITED, (route,))
 
 
 def observe_requests(batch: Sequence[Entry]) -> None:
-    """Count a batch of answered requests (`paced.web.answered`): one increment per
-    (method, route, status) for the batch, one observation of its duration per request."""
-    counted: dict[tuple[str, str, int], list[float]] = {}
-    for _, _, method, route, status, seconds, _ in batch:
+    """Count a batch of answered requests (`paced.web.answered`), in its thread: what each
+    counted, and each one in the request metrics (one increment per method, route and
+    status for the batch, one observation of its duration per request)."""
+    counted: dict[tuple[Counter, tuple[str, ...]], int] = {}
+    answered: dict[tuple[str, str, int], list[float]] = {}
+    for _, _, method, route, status, seconds, _, counts in batch:
         key = (method, route, status)
-        durations = counted.get(key)
+        durations = answered.get(key)
         if durations is None:
-            counted[key] = [seconds]
+            answered[key] = [seconds]
         else:
             durations.append(seconds)
-    for key, durations in counted.items():
+        for metric, labels, amount in counts or ():
+            counted[metric, labels] = counted.get((metric, labels), 0) + amount
+    for (metric, labels), amount in counted.items():
+        _child(metric, labels).inc(amount)
+    for key, durations in answered.items():
         requests, latency = _request_children_of(*key)
         requests.inc(len(durations))
         for seconds in durations:
             latency.observe(seconds)
+
+
+# The labelled children of a metric, found once per labels: `labels()` takes a lock and
+# checks its arguments, which costs more than the increment itself. Few keys: every label
+# here takes a bounded set of values.
+_children: dict[tuple[Counter, tuple[str, ...]], Any] = {}
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _child(metric: Counter, labels: tuple[str, ...]) -> Any:
+    key = (metric, labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
 
 
 def _request_children_of(method: str, route: str, status: int) -> tuple[Any, Any]:

@@ -75,12 +75,16 @@ def test_two_workers_share_the_load_and_the_metrics_add_up_across_them(
         # Never on the public port; on its own, all workers' counts summed.
         assert httpx.get(f"{node.base}/metrics").status_code == 404
         ready = {"method": "GET", "route": "/readyz", "status": "200"}
-        # A worker counts its answered requests in batches, at most 10 ms late.
+        failed_login = {"kind": "login", "reason": "bad_credentials"}
+        # A worker counts what its requests counted in batches, at most 10 ms late.
         deadline = time.monotonic() + 5
         while True:
             exposition = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
-            counted = metric(exposition, "paced_http_requests_total", **ready)
-            if counted >= READY_CHECKS or time.monotonic() > deadline:
+            counted = (
+                metric(exposition, "paced_http_requests_total", **ready) >= READY_CHECKS
+                and metric(exposition, "paced_auth_failures_total", **failed_login) >= 1
+            )
+            if counted or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
 
@@ -94,7 +98,6 @@ def test_two_workers_share_the_load_and_the_metrics_add_up_across_them(
         )
         == READY_CHECKS
     )
-    failed_login = {"kind": "login", "reason": "bad_credentials"}
     assert metric(exposition, "paced_auth_failures_total", **failed_login) == 1
 
 

@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY
 
 from paced.core import token_format
 from paced.core.errors import RateLimited
+from paced.settings import Settings
 from paced.storage.database import Database
 from tests.helpers import sign_up, submit
 from tests.oauth_helpers import REDIRECT, VERIFIER, Client, add_client, add_code, add_user
@@ -47,8 +48,18 @@ class Counts:
 
 
 @contextmanager
-def counting(*samples: Sample) -> Iterator[Counts]:
-    yield Counts(samples)
+def counting(app: FastAPI, *samples: Sample) -> Iterator[Counts]:
+    """The block's requests, counted: the app counts them off the loop, a batch at a time
+    (paced.web.answered), so what is pending is counted before the block ends."""
+    counts = Counts(samples)
+    yield counts
+    app.state.answered.close()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Metrics on: with them off, nothing is counted."""
+    return settings.model_copy(update={"metrics_port": 9100})
 
 
 def issued(kind: str) -> Sample:
@@ -69,10 +80,12 @@ def engine_of(app: FastAPI) -> Database:
 
 
 async def test_personal_tokens_made_and_revoked_on_the_pages_are_counted(
+    app: FastAPI,
     client: httpx.AsyncClient,
 ) -> None:
     await sign_up(client)
     with counting(
+        app,
         issued("personal_access_token"),
         revoked("personal_access_token"),
         failed("bearer", "revoked"),
@@ -102,19 +115,20 @@ async def test_personal_tokens_made_and_revoked_on_the_pages_are_counted(
     ids=["no header", "a header without a token", "a bad checksum", "a token nobody issued"],
 )
 async def test_refused_bearer_tokens_are_counted_by_reason(
-    client: httpx.AsyncClient, authorization: str | None, reason: str
+    app: FastAPI, client: httpx.AsyncClient, authorization: str | None, reason: str
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    with counting(failed("bearer", reason)) as counts:
+    with counting(app, failed("bearer", reason)) as counts:
         response = await client.get("/api/v1/me", headers=headers)
     assert response.status_code in (400, 401)
     assert counts.moved(failed("bearer", reason)) == 1
 
 
 async def test_a_failed_login_and_a_missing_csrf_token_are_counted(
+    app: FastAPI,
     client: httpx.AsyncClient,
 ) -> None:
-    with counting(failed("login", "bad_credentials"), failed("csrf", "csrf_failed")) as counts:
+    with counting(app, failed("login", "bad_credentials"), failed("csrf", "csrf_failed")) as counts:
         login = await submit(client, "/login", email="nobody@example.com", password="x" * 12)
         forged = await client.post("/login", data={"email": "a@example.com", "password": "x"})
     assert (login.status_code, forged.status_code) == (400, 403)
@@ -128,7 +142,10 @@ async def test_an_approval_issues_a_code_and_its_exchange_issues_two_tokens(
     await sign_up(client)
     zapier = await add_client(engine_of(app), await add_user(engine_of(app), "olivia@example.com"))
     with counting(
-        issued("authorization_code"), issued("oauth_access_token"), issued("oauth_refresh_token")
+        app,
+        issued("authorization_code"),
+        issued("oauth_access_token"),
+        issued("oauth_refresh_token"),
     ) as counts:
         query = {"response_type": "code", "client_id": zapier.client_id, "state": "s"}
         consent = await client.get("/oauth/authorize", params=query)
@@ -162,7 +179,7 @@ async def test_rfc_7009_revocations_are_counted_by_what_they_ended(
 ) -> None:
     zapier = await add_client(engine_of(app), await add_user(engine_of(app), "olivia@example.com"))
     tokens = await oauth_tokens(app, client, zapier)
-    with counting(revoked("oauth_access_token"), revoked("oauth_grant")) as counts:
+    with counting(app, revoked("oauth_access_token"), revoked("oauth_grant")) as counts:
         for token in (tokens["access_token"], tokens["refresh_token"], "pt_refresh_unknown"):
             response = await client.post("/oauth/revoke", data={"token": token, **zapier.form()})
             assert response.status_code == 200
@@ -174,7 +191,9 @@ async def test_oauth_errors_are_counted_by_their_code(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     zapier = await add_client(engine_of(app), await add_user(engine_of(app), "olivia@example.com"))
-    with counting(failed("oauth", "invalid_client"), failed("oauth", "invalid_grant")) as counts:
+    with counting(
+        app, failed("oauth", "invalid_client"), failed("oauth", "invalid_grant")
+    ) as counts:
         wrong_secret = {"client_id": zapier.client_id, "client_secret": "pt_client_wrong"}
         refresh = {"grant_type": "refresh_token", "refresh_token": "pt_refresh_nothing"}
         bad_client = await client.post("/oauth/token", data={**refresh, **wrong_secret})
@@ -192,7 +211,7 @@ async def test_a_rate_limited_request_is_counted_by_route(
 
     app.add_api_route("/api/v1/limited", limited)
     sample = ("paced_rate_limited_total", {"route": "/api/v1/limited"})
-    with counting(sample) as counts:
+    with counting(app, sample) as counts:
         response = await client.get("/api/v1/limited")
     assert response.status_code == 429
     assert counts.moved(sample) == 1
@@ -204,7 +223,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from paced.web import metrics
 
-ONE = [(0.0, None, "GET", "/x", 200, 0.001, None)]
+ONE = [(0.0, None, "GET", "/x", 200, 0.001, None, None)]
 metrics.observe_requests(ONE)
 child = os.fork()
 if child == 0:
