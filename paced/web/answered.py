@@ -1,12 +1,13 @@
 """`Answered`: what `paced.web.edge.Edge` keeps of every answered request, for its
-access-log line and its request metrics.
+access-log line and the metrics.
 
-The loop only appends an `Entry` (a tuple of what the request was) to a batch. The
-batch goes, `BATCH_SECONDS` after its first entry, to a thread of its own, which writes
-the batch's access-log lines (`paced.logs.AccessLog`) and counts it in the request
-metrics (`paced.web.metrics.observe_requests`). Either costs the loop nothing more than
-the append: code run once per request between requests costs several times what the
-same code costs run for a batch at once (docs/benchmarks.md). The thread wakes a hundred
+The loop only appends an `Entry` (a tuple of what the request was, and of what it
+counted in `paced.web.metrics.COUNTS`) to a batch. The batch goes, `BATCH_SECONDS` after
+its first entry, to a thread of its own, which writes the batch's access-log lines
+(`paced.logs.AccessLog`) and counts it in the metrics
+(`paced.web.metrics.observe_requests`). Either costs the loop nothing more than the
+append: code run once per request between requests costs several times what the same
+code costs run for a batch at once (docs/benchmarks.md). The thread wakes a hundred
 times a second at most, however many requests there are, and a slow stream (a full pipe
 to the journal) never holds requests up. Lines and counts are at most BATCH_SECONDS
 late; `close` writes and counts what is left.
