@@ -16,12 +16,15 @@ late; `close` writes and counts what is left.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from queue import SimpleQueue
 
 from paced.logs import REQUEST_ID, AccessLog, Counted, Entry
 from paced.web import metrics as request_metrics
+
+log = logging.getLogger("paced.web")
 
 # How long an entry may wait for the entries after it.
 BATCH_SECONDS = 0.01
@@ -62,10 +65,13 @@ class Answered:
 
     def _run(self) -> None:
         while (batch := self._batches.get()) is not None:
-            if self.log is not None:
-                self.log.write(batch)
-            if self.metrics:
-                request_metrics.observe_requests(batch)
+            try:
+                if self.log is not None:
+                    self.log.write(batch)
+                if self.metrics:
+                    request_metrics.observe_requests(batch)
+            except Exception:  # the batches after it are still written and counted
+                log.exception("writing or counting %d answered requests failed", len(batch))
 
     def close(self) -> None:
         """Write and count what is pending, and stop the thread."""

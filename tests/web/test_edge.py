@@ -361,3 +361,22 @@ async def test_a_successful_api_answer_is_not_stored_either(
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.secret}"})
     assert response.status_code == 200
     assert response.headers.get_list("cache-control") == ["no-store"]
+
+
+async def test_a_batch_that_fails_leaves_the_next_ones_written() -> None:
+    class Failing(io.StringIO):
+        failed = False
+
+        def write(self, text: str) -> int:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("the first write fails")
+            return super().write(text)
+
+    stream = Failing()
+    answered = Answered(AccessLog(stream, "json"), metrics=False)
+    answered.add("GET", "/first", 200, 0.001, None)
+    await asyncio.sleep(BATCH_SECONDS * 3)  # the first batch is handed over, and fails
+    answered.add("GET", "/second", 200, 0.001, None)
+    answered.close()
+    assert [json.loads(line)["route"] for line in stream.getvalue().splitlines()] == ["/second"]
